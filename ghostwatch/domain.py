@@ -1,0 +1,279 @@
+"""The words ghostwatch thinks in: frozen values shared by the pure core and the shell.
+
+Invariants:
+- Every datetime here is timezone-aware UTC. Local time appears only inside
+  ``policy`` (send windows) and ``render``/``summary`` (display).
+- Addresses are stored lower-cased (``normalise_address``); display names as given.
+- Nothing in this module does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    """Which way a message went, seen from the account."""
+
+    INBOUND = "inbound"  # from a client to the account
+    OUTBOUND = "outbound"  # from the account to a client
+    UNRELATED = "unrelated"  # neither side is a known client
+
+
+class Kind(StrEnum):
+    """What sort of sender wrote a message. Only HUMAN mail counts as contact."""
+
+    HUMAN = "human"
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    BULK = "bulk"
+
+
+class FolderRole(StrEnum):
+    INBOX = "inbox"
+    SENT = "sent"
+    DRAFTS = "drafts"
+    ALL = "all"  # Gmail's All Mail: direction decided by the From address
+
+
+class WaitingOn(StrEnum):
+    CLIENT = "client"
+    YOU = "you"
+
+
+class ClientStatus(StrEnum):
+    """SPEC section 4 ``state`` values."""
+
+    OK = "ok"
+    WAITING = "waiting"
+    NUDGED = "nudged"
+    GHOSTED = "ghosted"
+    SNOOZED = "snoozed"
+    AWAY = "away"
+    BOUNCING = "bouncing"
+
+
+class LadderKind(StrEnum):
+    SILENCE = "silence"
+    INVOICE = "invoice"
+    DEADLINE = "deadline"
+
+
+class OutboxStatus(StrEnum):
+    """Lifecycle of one planned nudge: planned -> sending -> sent | failed | unknown.
+
+    ``unknown`` is resolved to ``sent`` (found in Sent) or ``failed``, never by resending.
+    ``drafted``: mode = "draft", the nudge was put in Drafts. ``cancelled``: a re-decision
+    just before sending found it no longer due (a reply arrived).
+    """
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    DRAFTED = "drafted"
+    CANCELLED = "cancelled"
+
+
+# A nudge in one of these states occupies its (ladder, anchor, step) slot for good:
+# it went out, may have gone out, or was refused permanently. Only CANCELLED frees it.
+OCCUPYING_STATUSES = frozenset(
+    {
+        OutboxStatus.PLANNED,
+        OutboxStatus.SENDING,
+        OutboxStatus.SENT,
+        OutboxStatus.FAILED,
+        OutboxStatus.UNKNOWN,
+        OutboxStatus.DRAFTED,
+    }
+)
+
+
+def normalise_address(address: str) -> str:
+    """Return ``address`` stripped and lower-cased (the whole address, as mailbox
+    providers treat local parts case-insensitively in practice)."""
+    return address.strip().strip("<>").strip().lower()
+
+
+# --- messages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Header facts of one message, decoded to str. Produced by ``classify.parse_headers``."""
+
+    message_id: str | None  # with angle brackets, as in the header
+    date: datetime | None  # aware UTC; None when missing or unparseable
+    from_addr: str  # normalised; "" when missing
+    from_name: str
+    to: tuple[str, ...] = ()  # normalised addresses
+    cc: tuple[str, ...] = ()
+    subject: str = ""
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    # lower-cased header name -> decoded value, for the classification headers only
+    headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What ``classify.classify`` concluded about one message."""
+
+    kind: Kind
+    direction: Direction
+    client: str | None  # client name, or None when the counterpart is unknown
+    counterpart: (
+        str | None
+    )  # the client-side address (sender if inbound, first client rcpt if outbound)
+    reason: str  # short, for logs: "header Auto-Submitted: auto-replied"
+    away_until: date | None = None  # out-of-office return date, when unambiguous
+    bounced: tuple[str, ...] = ()  # hard-bounced recipient addresses
+    needs_body: bool = False  # the shell should fetch the body and call classify_body
+
+
+# --- configuration as the core sees it ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    after: timedelta
+    template: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendWindow:
+    start: time
+    end: time  # exclusive; end > start (no windows across midnight)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Rules resolved for one client: client -> [rules] -> built-in defaults."""
+
+    timezone: str  # IANA name, validated by config
+    ladder: tuple[LadderStep, ...]
+    give_up_after: timedelta
+    send_window: SendWindow
+    business_days: bool
+    holidays_country: str  # "" = no public holidays
+    invoice_ladder: tuple[LadderStep, ...]
+    deadline_ladder: tuple[LadderStep, ...]
+    reply_defers_invoice: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMatcher:
+    """How to recognise a client's mail: exact addresses and whole domains (lower-case)."""
+
+    name: str
+    emails: frozenset[str]
+    domains: frozenset[str]
+
+
+# --- state the policy decides on ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRef:
+    """The message a nudge answers: our last human message to the client."""
+
+    message_id: str
+    references: tuple[str, ...]
+    subject: str
+    to_addr: str  # the client address we last wrote to
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRecord:
+    """One outbox row as the policy sees it."""
+
+    ladder: str  # ladder key: "silence", "invoice:INV-1", "deadline:logo feedback"
+    anchor: str  # what this ladder instance counts from (Message-ID or due date)
+    step: int  # 1-based
+    status: OutboxStatus
+    at: datetime  # when it was sent (or planned/attempted)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    key: str  # ladder key, "invoice:<number>"
+    number: str
+    amount: str
+    due: date
+    paid: bool = False
+    # latest human reply from the client after the due date (pauses chasing)
+    replied_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    key: str  # "deadline:<what>"
+    what: str
+    due: date
+    met: bool = False  # a human reply from the client after the due date ends it
+
+
+@dataclass(frozen=True, slots=True)
+class ClientState:
+    name: str
+    account: str
+    rules: Rules
+    first_name: str = ""
+    language: str = "en"
+    emails: tuple[str, ...] = ()  # configured addresses, first = default recipient
+    last_inbound: datetime | None = None  # latest human message from the client
+    last_outbound: datetime | None = None  # latest human (non-nudge) message to the client
+    thread: ThreadRef | None = None
+    away_until: datetime | None = None  # start of the day after the return date, UTC
+    bouncing: frozenset[str] = frozenset()
+    snoozed_until: datetime | None = None
+    nudges: tuple[NudgeRecord, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    ghosted_anchor: str | None = None  # anchor of the silence ladder that ended in ghosting
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    name: str
+    address: str
+    display_name: str
+    timezone: str
+    paused: bool
+    last_sync_at: datetime | None  # last fully successful sync of INBOX and Sent
+    max_sync_age: timedelta
+    max_nudges_per_day: int
+    mode: str = "send"  # send | draft
+    sent_today: int = 0  # nudges sent or drafted since local midnight in the account's zone
+
+
+# --- what the policy decides -------------------------------------------------------------
+
+
+class Action(StrEnum):
+    SEND = "send"  # due now and allowed: send (or draft) it
+    WAIT = "wait"  # due later: ``at`` is when
+    HOLD = "hold"  # due but blocked by a safety rule; ``reason`` says which
+    GHOST = "ghost"  # the silence ladder ran out: mark the client ghosted
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    client: str
+    account: str
+    action: Action
+    ladder: str  # ladder key
+    kind: LadderKind
+    anchor: str
+    step: int  # the step this decision is about (0 for GHOST)
+    template: str | None
+    at: datetime  # when it is (or was) due to go, aware UTC
+    reason: str  # plain language: "Acme: 8 days since your message of 14 Nov; check-in due"
+    to_addr: str | None = None
+    thread: ThreadRef | None = None
+    invoice: Invoice | None = None
+    deadline: Deadline | None = None

@@ -1,0 +1,1 @@
+"""Fixtures: a real Dovecot IMAP server on loopback (being written)."""

@@ -1,0 +1,1 @@
+"""Fixtures: a real aiosmtpd SMTP server on loopback (being written)."""
