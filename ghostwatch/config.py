@@ -1,0 +1,400 @@
+"""The configuration file: TOML -> frozen, validated pydantic models (SPEC section 5).
+
+Invariants:
+- Rule 1: every problem is reported at once, one line each, as ``FILE: key.path: message``
+  (``ConfigError.problems``); pydantic's own wording and URLs never reach the user.
+- Rule 2: unknown keys are errors, with a did-you-mean when a known key is close.
+- Rule 3: secrets stay out of ``repr``, ``str``, ``model_dump`` and every error message;
+  they are read only when ``Secret.reveal()`` is called (``ghostwatch.secrets``).
+- Rule 4: loading reads the one file and nothing else; the helpers are pure.
+
+Value types live in ``config_types``, section models in ``config_models``; both are
+re-exported here, so the rest of ghostwatch imports from ``ghostwatch.config`` only.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from ghostwatch import domain
+from ghostwatch.config_models import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_RULES,
+    AccountConfig,
+    ClientConfig,
+    DatabaseConfig,
+    DeadlineConfig,
+    ImapConfig,
+    ImapFolders,
+    InvoiceConfig,
+    LadderStepConfig,
+    PaymentMatcher,
+    RecurringConfig,
+    RulesConfig,
+    ServerConfig,
+    SmtpConfig,
+    SummaryConfig,
+    TemplatesConfig,
+    is_loopback,
+)
+from ghostwatch.config_types import FrozenModel, describe, format_loc, toml_position
+from ghostwatch.domain import normalise_address
+from ghostwatch.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_RULES",
+    "AccountConfig",
+    "ClientConfig",
+    "Config",
+    "DatabaseConfig",
+    "DeadlineConfig",
+    "ImapConfig",
+    "ImapFolders",
+    "InvoiceConfig",
+    "LadderStepConfig",
+    "PaymentMatcher",
+    "RecurringConfig",
+    "RulesConfig",
+    "ServerConfig",
+    "SmtpConfig",
+    "SummaryConfig",
+    "TemplatesConfig",
+    "find_config_path",
+    "is_loopback",
+    "load_config",
+    "parse_config",
+    "template_names",
+]
+
+Loc = tuple[str | int, ...]
+_CROSS = "ghostwatch_cross"  # error type carrying a list of (loc, message) in its context
+
+
+class Config(FrozenModel):
+    """The whole configuration file. Build with ``load_config`` (or ``parse_config``)."""
+
+    database: DatabaseConfig = DatabaseConfig()
+    accounts: Annotated[tuple[AccountConfig, ...], Field(min_length=1)]
+    rules: RulesConfig = RulesConfig()
+    templates: TemplatesConfig = TemplatesConfig()
+    summary: SummaryConfig = SummaryConfig()
+    clients: tuple[ClientConfig, ...] = ()
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = cross_problems(self.model_dump(by_alias=True))
+        if problems:
+            raise PydanticCustomError(
+                _CROSS, "{count} problems", {"count": len(problems), "problems": problems}
+            )
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The file this was loaded from (None when built from a mapping)."""
+        return self._path
+
+    def account(self, name: str) -> AccountConfig:
+        """Return the account called ``name``; raise ``KeyError`` if there is none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    def account_for(self, client: ClientConfig) -> AccountConfig:
+        """Return the account ``client`` belongs to: its ``account``, else the first one."""
+        return self.account(client.account) if client.account else self.accounts[0]
+
+    def clients_of(self, account_name: str) -> list[ClientConfig]:
+        """Return the clients of account ``account_name``, in file order."""
+        return [c for c in self.clients if self.account_for(c).name == account_name]
+
+    def client(self, name: str) -> ClientConfig:
+        """Return the client called ``name`` (exact, then case-insensitive); raise ``KeyError``."""
+        for client in self.clients:
+            if client.name == name:
+                return client
+        for client in self.clients:
+            if client.name.casefold() == name.casefold():
+                return client
+        raise KeyError(name)
+
+    def matchers(self, account_name: str) -> list[domain.ClientMatcher]:
+        """Return how to recognise each client of ``account_name`` (lower-cased)."""
+        return [
+            domain.ClientMatcher(
+                name=c.name,
+                emails=frozenset(normalise_address(e) for e in c.emails),
+                domains=frozenset(d.lower() for d in c.domains),
+            )
+            for c in self.clients_of(account_name)
+        ]
+
+    def rules_for(self, client: ClientConfig) -> domain.Rules:
+        """Resolve ``client``'s rules key by key: its ``rules`` -> ``[rules]`` -> built-ins.
+
+        The time zone is the client's ``timezone``, else its account's.
+        """
+        layers = (client.rules, self.rules, DEFAULT_RULES)
+        tz = client.timezone or self.account_for(client).timezone
+        return _resolve(layers, tz)
+
+    def default_rules(self, account: AccountConfig) -> domain.Rules:
+        """``[rules]`` over the built-ins, in ``account``'s time zone (no client)."""
+        return _resolve((self.rules, DEFAULT_RULES), account.timezone)
+
+    def invoices_of(self, client: ClientConfig, today: date) -> list[domain.Invoice]:
+        """Return ``client``'s invoices: the configured ones, then each recurring payment's
+        occurrences due from its ``start`` (without one: from ``today``) to 31 days after
+        ``today``. Callers store them as they appear, so an occurrence stays known once seen;
+        without ``start``, past occurrences are never invented (no reminder for a month
+        that may already be paid)."""
+        found = [invoice.to_domain() for invoice in client.invoices]
+        until = today + timedelta(days=31)
+        for recurring in client.recurring:
+            found += recurring.invoices_between(recurring.start or today, until)
+        return found
+
+    def summary_account(self) -> AccountConfig:
+        """The account that sends the daily summary: ``[summary].account``, else the first."""
+        return self.account(self.summary.account) if self.summary.account else self.accounts[0]
+
+    def summary_to(self) -> str:
+        """Where the daily summary goes: ``[summary].to``, else the summary account's address."""
+        return self.summary.to or self.summary_account().address
+
+
+def _resolve(layers: Sequence[RulesConfig], timezone: str) -> domain.Rules:
+    def pick(key: str) -> Any:
+        return next(v for v in (getattr(layer, key) for layer in layers) if v is not None)
+
+    def ladder(key: str) -> tuple[domain.LadderStep, ...]:
+        return tuple(step.to_domain() for step in pick(key))
+
+    return domain.Rules(
+        timezone=timezone,
+        ladder=ladder("ladder"),
+        give_up_after=pick("give_up_after"),
+        send_window=pick("send_window"),
+        business_days=pick("business_days"),
+        holidays_country=pick("holidays_country"),
+        invoice_ladder=ladder("invoice_ladder"),
+        deadline_ladder=ladder("deadline_ladder"),
+        reply_defers_invoice=pick("reply_defers_invoice"),
+    )
+
+
+def template_names(config: Config) -> set[tuple[str, str]]:
+    """Return every ``(template, language)`` the resolved ladders of ``config`` name:
+    each client's three ladders in the client's language, and the ``[rules]`` ladders in
+    English (so a config without clients still checks its templates)."""
+    names: set[tuple[str, str]] = set()
+    resolved = [(config.rules_for(c), c.language) for c in config.clients]
+    resolved.append((config.default_rules(config.accounts[0]), "en"))
+    for rules, language in resolved:
+        for step in (*rules.ladder, *rules.invoice_ladder, *rules.deadline_ladder):
+            names.add((step.template, language))
+    return names
+
+
+# --- cross-section checks ------------------------------------------------------------------
+
+
+def _tables(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
+    items = data.get(key)
+    if not isinstance(items, list | tuple):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+
+
+def _duplicates(
+    items: Sequence[tuple[int, Mapping[str, Any]]], key: str, loc: Loc, what: str
+) -> Iterator[tuple[Loc, str]]:
+    seen: dict[str, int] = {}
+    for i, item in items:
+        value = item.get(key)
+        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, str):
+            if value in seen:
+                yield (
+                    (*loc, i, key),
+                    f"duplicate {what} {value!r} (also {format_loc((*loc, seen[value]))})",
+                )
+            seen.setdefault(value, i)
+
+
+def cross_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """Given the raw (or dumped) configuration mapping, return problems that span tables:
+    duplicate names, references to unknown accounts, an address claimed by two clients.
+
+    Tolerates malformed input (skips what it cannot read), so it can run alongside
+    field validation and report everything at once.
+    """
+    accounts = _tables(data, "accounts")
+    clients = _tables(data, "clients")
+    names = [a.get("name") for _, a in accounts]
+    found = list(_duplicates(accounts, "name", ("accounts",), "account name"))
+    found += _duplicates(clients, "name", ("clients",), "client name")
+    for i, client in clients:
+        for key, what, field in (
+            ("invoices", "invoice number", "number"),
+            ("recurring", "recurring name", "name"),
+            ("deadlines", "deadline", "what"),
+        ):
+            found += _duplicates(_tables(client, key), field, ("clients", i, key), what)
+        found += _unknown_account(client.get("account"), names, ("clients", i, "account"))
+    summary = data.get("summary", {})
+    if isinstance(summary, Mapping):
+        found += _unknown_account(summary.get("account"), names, ("summary", "account"))
+        found += _summary_sender(summary, accounts)
+    found += _claimed_twice(clients)
+    return found
+
+
+def _unknown_account(name: object, known: list[object], loc: Loc) -> list[tuple[Loc, str]]:
+    if not isinstance(name, str) or name in known:
+        return []
+    listed = ", ".join(repr(n) for n in known if isinstance(n, str)) or "none"
+    return [(loc, f"no account named {name!r} (accounts: {listed})")]
+
+
+def _summary_sender(
+    summary: Mapping[str, Any], accounts: list[tuple[int, Mapping[str, Any]]]
+) -> list[tuple[Loc, str]]:
+    name = summary.get("account")
+    sender = next((a for _, a in accounts if a.get("name") == name), None) if name else None
+    sender = sender or (accounts[0][1] if accounts else None)
+    if summary.get("enabled", True) is not True or sender is None:
+        return []
+    if isinstance(sender.get("smtp"), Mapping):
+        return []
+    return [
+        (
+            ("summary",),
+            f"the summary is sent from account {sender.get('name')!r}, which has no"
+            " [accounts.smtp]: add one or set enabled = false",
+        )
+    ]
+
+
+def _claimed_twice(clients: list[tuple[int, Mapping[str, Any]]]) -> list[tuple[Loc, str]]:
+    found: list[tuple[Loc, str]] = []
+    for key, norm in (("emails", normalise_address), ("domains", str.lower)):
+        owner: dict[str, int] = {}
+        for i, client in clients:
+            values = client.get(key)
+            for k, value in enumerate(values if isinstance(values, list | tuple) else []):
+                if not isinstance(value, str):
+                    continue
+                other = owner.setdefault(norm(value), i)
+                if other != i:
+                    found.append(
+                        (
+                            ("clients", i, key, k),
+                            f"{value!r} is already listed for clients[{other}]",
+                        )
+                    )
+    return found
+
+
+# --- loading and error messages ----------------------------------------------------------
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the TOML file at ``path``.
+
+    Raise ``ConfigError`` listing every problem, each ``FILE: key.path: message``
+    (``FILE: line L, column C: message`` for TOML syntax; one problem if unreadable).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: {toml_position(str(exc))}"]) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path = Path("config.toml")) -> Config:
+    """Validate already-parsed TOML ``data``; ``path`` names the file in problems and
+    anchors relative paths (``templates.dir``, ``password_file``, ``ca_file``).
+
+    Raise ``ConfigError`` with every problem found.
+    """
+    try:
+        config = Config.model_validate(dict(data), context={"base_dir": path.parent})
+    except ValidationError as exc:
+        problems = [
+            f"{path}: {format_loc(loc)}: {message}" for loc, message in _problems(exc, data)
+        ]
+        raise ConfigError(list(dict.fromkeys(problems))) from None
+    config._path = path
+    return config
+
+
+def _problems(exc: ValidationError, data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    found: list[tuple[Loc, str]] = []
+    errors = exc.errors(include_url=False)
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == _CROSS:
+            found += error.get("ctx", {})["problems"]
+        elif error["type"] != "too_short" or not any(
+            len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors
+        ):  # pydantic adds "too short" to a list whose items failed: noise
+            found.append((loc, describe(error, Config)))
+    if not any(e["type"] == _CROSS for e in exc.errors()):
+        found += cross_problems(data)
+    return found
+
+
+# --- where the file is -----------------------------------------------------------------------
+
+
+def find_config_path(cli_value: str | None, env: Mapping[str, str]) -> Path:
+    """Return the config file to use: ``--config`` (``cli_value``), else
+    ``$GHOSTWATCH_CONFIG``, else ``$XDG_CONFIG_HOME/ghostwatch/config.toml`` (default
+    ``~/.config``). An explicitly named file must exist.
+
+    Raise ``ConfigError`` naming what was tried if no file is found.
+    """
+    home = env.get("HOME") or str(Path.home())
+
+    def expand(text: str) -> Path:
+        return Path(home + text[1:]) if text == "~" or text.startswith("~/") else Path(text)
+
+    for origin, value in (
+        ("--config", cli_value),
+        ("$GHOSTWATCH_CONFIG", env.get("GHOSTWATCH_CONFIG")),
+    ):
+        if value:
+            path = expand(value)
+            if not path.is_file():
+                raise ConfigError([f"{path}: file not found (named by {origin})"])
+            return path
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    base = expand(xdg) if xdg and Path(xdg).is_absolute() else Path(home) / ".config"
+    path = base / "ghostwatch" / "config.toml"
+    if path.is_file():
+        return path
+    raise ConfigError(
+        [
+            "no configuration file found; tried --config (not given), $GHOSTWATCH_CONFIG "
+            f"(not set), {path} (not found). Start from config.example.toml."
+        ]
+    )

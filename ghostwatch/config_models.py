@@ -1,0 +1,364 @@
+"""The sections of the configuration file, one frozen model each (SPEC section 5).
+
+``ghostwatch.config`` assembles them into ``Config`` and re-exports them; import them
+from there. Every model refuses unknown keys; cross-section checks (unique names,
+existing accounts) live in ``ghostwatch.config``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ghostwatch import domain
+from ghostwatch.config_types import (
+    AccountName,
+    Clock,
+    Command,
+    ConfigPath,
+    Country,
+    Domain,
+    Duration,
+    Email,
+    FrozenModel,
+    IsoDate,
+    Label,
+    Language,
+    OptionalEmail,
+    OptionalPath,
+    PositiveDuration,
+    Regex,
+    TemplateName,
+    Text,
+    TextOrNumber,
+    TimeZone,
+    Window,
+    problem,
+)
+from ghostwatch.secrets import Secret
+
+
+class LadderStepConfig(FrozenModel):
+    """One step: due ``after`` the previous one (step 1: after the anchor), sends ``template``."""
+
+    after: Duration
+    template: TemplateName
+
+    def to_domain(self) -> domain.LadderStep:
+        return domain.LadderStep(after=self.after, template=self.template)
+
+
+Ladder = Annotated[tuple[LadderStepConfig, ...], Field(min_length=1)]
+
+
+class RulesConfig(FrozenModel):
+    """``[rules]``, and a client's partial ``rules = {...}``. ``None`` = not set at this level."""
+
+    ladder: Ladder | None = None
+    give_up_after: Duration | None = None
+    send_window: Window | None = None
+    business_days: bool | None = None
+    holidays_country: Country | None = None
+    invoice_ladder: Ladder | None = None
+    deadline_ladder: Ladder | None = None
+    reply_defers_invoice: Duration | None = None
+
+
+def _step(after_days: int, template: str) -> LadderStepConfig:
+    return LadderStepConfig(after=timedelta(days=after_days), template=template)
+
+
+DEFAULT_RULES = RulesConfig(
+    ladder=(_step(7, "check_in"), _step(7, "closing_notice")),
+    give_up_after=timedelta(days=7),
+    send_window=domain.SendWindow(time(9, 0), time(17, 0)),
+    business_days=True,
+    holidays_country="",
+    invoice_ladder=(_step(3, "payment_reminder"), _step(7, "work_paused")),
+    deadline_ladder=(_step(2, "deadline_reminder"),),
+    reply_defers_invoice=timedelta(days=3),
+)
+
+_PASSWORD_KEYS = ("password", "password_env", "password_file", "password_command")
+_SECURITY_PORTS: dict[str, dict[str, int]] = {
+    "imap": {"tls": 993, "starttls": 143, "none": 143},
+    "smtp": {"tls": 465, "starttls": 587, "none": 25},
+}
+
+
+def is_loopback(host: str) -> bool:
+    """Return True if ``host`` is ``localhost`` or a loopback IP (127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ServerConfig(FrozenModel):
+    """Connection settings shared by ``[accounts.imap]`` and ``[accounts.smtp]``.
+
+    ``port`` defaults by ``security``; ``username`` defaults to the account address, and
+    ``""`` means "do not log in". ``secret`` tells where the password lives.
+    """
+
+    protocol: ClassVar[str] = "imap"
+    host: Text
+    port: int = Field(ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"]
+    username: str
+    password: SecretStr | None = None
+    password_env: Text | None = None
+    password_file: ConfigPath | None = None
+    password_command: Command | None = None
+    ca_file: ConfigPath | None = None
+    timeout: PositiveDuration = timedelta(seconds=30)
+    _credential: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_port(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "port" not in data:
+            security = data.get("security", cls.model_fields["security"].default)
+            port = _SECURITY_PORTS[cls.protocol].get(str(security))
+            return data if port is None else {**data, "port": port}
+        return data
+
+    @field_validator("security")
+    @classmethod
+    def _loopback_only(cls, value: str, info: ValidationInfo) -> str:
+        host = info.data.get("host")
+        if value == "none" and isinstance(host, str) and not is_loopback(host):
+            raise problem(f'"none" is only allowed for a loopback host, not {host!r}')
+        return value
+
+    @field_validator("password_env", "password_file", "password_command")
+    @classmethod
+    def _one_source(cls, value: object, info: ValidationInfo) -> object:
+        earlier = [k for k in _PASSWORD_KEYS if info.data.get(k) is not None]
+        if earlier and info.field_name is not None:
+            names = ", ".join(earlier) + f" and {info.field_name}"
+            raise problem(f"{names} are not compatible: give only one password source")
+        return value
+
+    @model_validator(mode="after")
+    def _login_needs_username(self) -> Self:
+        given = [key for key in _PASSWORD_KEYS if getattr(self, key) is not None]
+        if given and not self.username:
+            raise problem(f'{given[0]} is set but username is "" (which means: do not log in)')
+        return self
+
+    def secret(self) -> Secret:
+        """Where the password lives (nothing is read until ``reveal()``).
+
+        With no ``password*`` key: the systemd credential ``<account>-<imap|smtp>``.
+        Callers log in only when ``username`` is not empty.
+        """
+        where = self._credential or self.protocol
+        if self.password is not None:
+            return Secret.from_password(self.password, where)
+        if self.password_env is not None:
+            return Secret.from_env(self.password_env, where)
+        if self.password_file is not None:
+            return Secret.from_file(self.password_file, where)
+        if self.password_command is not None:
+            return Secret.from_command(self.password_command, where)
+        return Secret.from_credential(self._credential or f"ghostwatch-{self.protocol}", where)
+
+
+class ImapFolders(FrozenModel):
+    """Folder names; ``"auto"`` = found by SPECIAL-USE; ``all = ""`` = not watched."""
+
+    inbox: Text = "INBOX"
+    sent: Text = "auto"
+    drafts: Text = "auto"
+    all: str = ""
+
+
+class ImapConfig(ServerConfig):
+    protocol: ClassVar[str] = "imap"
+    security: Literal["tls", "starttls", "none"] = "tls"
+    folders: ImapFolders = ImapFolders()
+
+
+class SmtpConfig(ServerConfig):
+    protocol: ClassVar[str] = "smtp"
+    security: Literal["tls", "starttls", "none"] = "starttls"
+
+
+class PaymentMatcher(FrozenModel):
+    """A message matching all given regexes (``re.search``) is a payment notice."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+    from_: Regex = Field(alias="from")
+    subject: Regex
+    body: Regex | None = None
+
+
+class AccountConfig(FrozenModel):
+    name: AccountName
+    address: Email
+    display_name: str = ""
+    timezone: TimeZone
+    mode: Literal["send", "draft"] = "send"
+    max_nudges_per_day: int = Field(default=20, ge=0)
+    payment_matchers: tuple[PaymentMatcher, ...] = ()
+    dry_run: bool = False
+    max_sync_age: PositiveDuration = timedelta(minutes=15)
+    poll_interval: PositiveDuration = timedelta(seconds=60)
+    initial_scan: PositiveDuration = timedelta(days=90)
+    aliases: tuple[Email, ...] = ()
+    imap: ImapConfig
+    smtp: SmtpConfig | None = Field(default=None, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_usernames(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        address = data.get("address")
+        data = dict(data)
+        for key in ("imap", "smtp"):
+            if isinstance(data.get(key), dict) and "username" not in data[key]:
+                data[key] = {**data[key], "username": address if isinstance(address, str) else ""}
+        return data
+
+    @field_validator("smtp")
+    @classmethod
+    def _smtp_needed(cls, value: SmtpConfig | None, info: ValidationInfo) -> SmtpConfig | None:
+        if value is None and info.data.get("mode") == "send":
+            raise problem('[accounts.smtp] is required when mode = "send"')
+        return value
+
+    @model_validator(mode="after")
+    def _name_credentials(self) -> Self:
+        for server in (self.imap, self.smtp):
+            if server is not None:
+                server._credential = f"{self.name}-{server.protocol}"
+        return self
+
+
+class InvoiceConfig(FrozenModel):
+    number: Label
+    amount: TextOrNumber = ""
+    due: IsoDate
+
+    def to_domain(self) -> domain.Invoice:
+        return domain.Invoice(
+            key=f"invoice:{self.number}", number=self.number, amount=self.amount, due=self.due
+        )
+
+
+class RecurringConfig(FrozenModel):
+    """An expected payment every month on ``day`` (29-31 mean that day or the month's last)."""
+
+    name: Text
+    amount: TextOrNumber = ""
+    every: Literal["month"] = "month"
+    day: int = Field(default=1, ge=1, le=31)
+    start: IsoDate | None = None
+
+    def due_in(self, year: int, month: int) -> date:
+        """Return the due date in ``year``-``month``, clamped to the month's last day."""
+        return date(year, month, min(self.day, calendar.monthrange(year, month)[1]))
+
+    def invoices_between(self, first: date, last: date) -> list[domain.Invoice]:
+        """Return the occurrences due in ``[max(first, start), last]`` as invoices numbered
+        ``"<name> YYYY-MM"`` (ladder key ``invoice:<name> YYYY-MM``), oldest first."""
+        first = max(first, self.start) if self.start else first
+        year, month, found = first.year, first.month, []
+        while (year, month) <= (last.year, last.month):
+            due = self.due_in(year, month)
+            if first <= due <= last:
+                number = f"{self.name} {year:04d}-{month:02d}"
+                found.append(domain.Invoice(f"invoice:{number}", number, self.amount, due))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return found
+
+
+class DeadlineConfig(FrozenModel):
+    what: Text
+    due: IsoDate
+
+    def to_domain(self) -> domain.Deadline:
+        return domain.Deadline(key=f"deadline:{self.what}", what=self.what, due=self.due)
+
+
+class ClientConfig(FrozenModel):
+    name: Text
+    emails: tuple[Email, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    timezone: TimeZone | None = None
+    language: Language = "en"
+    first_name: str = ""
+    account: str | None = None
+    rules: RulesConfig = RulesConfig()
+    invoices: tuple[InvoiceConfig, ...] = ()
+    recurring: tuple[RecurringConfig, ...] = ()
+    deadlines: tuple[DeadlineConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _recognisable(self) -> Self:
+        if not self.emails and not self.domains:
+            raise problem("a client needs at least one address in emails or domains")
+        return self
+
+
+DEFAULT_DATABASE_URL = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"
+
+
+class DatabaseConfig(FrozenModel):
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _looks_like_url(cls, value: str) -> str:
+        if value and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise problem(f"{value!r} is not a database URL (like sqlite:///path/to/file.db)")
+        return value
+
+    def resolved_url(self, env: Mapping[str, str] | None = None) -> str:
+        """Return the SQLAlchemy URL: ``url``, else ``sqlite:///$STATE_DIRECTORY/ghostwatch.db``
+        (systemd ``StateDirectory=``), else ``DEFAULT_DATABASE_URL``; a leading ``~`` in a
+        SQLite path becomes ``$HOME``. ``env`` defaults to ``os.environ``."""
+        env = os.environ if env is None else env
+        url = self.url
+        if not url and env.get("STATE_DIRECTORY"):
+            url = f"sqlite:///{env['STATE_DIRECTORY'].split(':')[0]}/ghostwatch.db"
+        url = url or DEFAULT_DATABASE_URL
+        prefix, _, path = url.partition(":///")
+        if prefix.startswith("sqlite") and path.startswith("~"):
+            home = env.get("HOME") or str(Path.home())
+            url = f"{prefix}:///{home}{path[1:]}"
+        return url
+
+
+class TemplatesConfig(FrozenModel):
+    """``dir``: your templates (relative to the config file's folder); None = built-ins."""
+
+    dir: OptionalPath = None
+
+
+class SummaryConfig(FrozenModel):
+    enabled: bool = True
+    to: OptionalEmail = None
+    at: Clock = time(8, 0)
+    language: Language = "en"
+    account: str | None = None
