@@ -1,0 +1,1 @@
+"""Alembic environment for the ghostwatch database, run in-process by ``store``."""

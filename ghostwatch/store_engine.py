@@ -1,0 +1,232 @@
+"""Opening the database: URL handling, file permissions, SQLite pragmas, migrations,
+and the transaction helpers every part of the store uses.
+
+Only the ``store*`` modules import this module.
+
+Invariants:
+- A SQLite database file is created by us with mode 0600 (its directory 0700)
+  before SQLAlchemy touches it; SQLite gives the -wal and -shm files the same mode.
+- Every SQLite connection runs with journal_mode=WAL, synchronous=NORMAL,
+  busy_timeout=5000 and foreign_keys=ON, and with the driver's own transaction
+  handling off: ghostwatch emits BEGIN itself (``BEGIN IMMEDIATE`` for writes, so
+  two writers queue on busy_timeout instead of failing on a lock upgrade).
+- The schema is brought to Alembic ``head`` at every open, inside one
+  transaction: an upgrade completes or leaves the database as it was.
+- Error messages never contain a password: URLs are shown masked.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Self
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from ghostwatch.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BEGIN_OPTION = "ghostwatch_begin"  # execution option: "IMMEDIATE" for write transactions
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def parse_url(url: str) -> tuple[URL, str]:
+    """Return the parsed URL and its masked form; raise StoreError if unparseable.
+
+    The message never repeats the URL: an unparseable one may hold a password.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except (ArgumentError, ValueError):
+        raise StoreError("database url is not a valid SQLAlchemy URL") from None
+    return parsed, parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: URL) -> str | None:
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # URI filename: the user chose every detail
+        return None
+    return os.path.expanduser(database)
+
+
+def prepare_sqlite_file(path: str) -> None:
+    """Create ``path``'s directory (0700) and the file itself (0600) if missing.
+
+    An existing file readable by others is tightened to 0600. Raise StoreError if
+    the directory or file cannot be created.
+    """
+    target = Path(path)
+    try:
+        if not target.parent.exists():
+            target.parent.mkdir(mode=0o700, parents=True)
+            target.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"cannot create database file {path}: {exc.strerror}") from None
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _on_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(url: str) -> tuple[Engine, str]:
+    """Build an engine for ``url`` (``~`` expanded, SQLite file prepared and tuned).
+
+    Return the engine and the masked URL for messages. Raise StoreError if the URL
+    is invalid, its driver is missing or the file cannot be created.
+    """
+    parsed, masked = parse_url(url)
+    path = _sqlite_file(parsed)
+    if path is not None:
+        prepare_sqlite_file(path)
+        parsed = parsed.set(database=path)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite" and path is None:
+        # one shared in-memory database: one connection, used by one thread at a time
+        kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False}
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot open database {masked}: {type(exc).__name__}") from None
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _on_connect)
+        sa.event.listen(engine, "begin", _on_begin)
+    return engine, masked
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` in one write transaction.
+
+    Raise StoreError naming the masked URL if it cannot be reached or migrated
+    (for example, it was written by a newer ghostwatch).
+    """
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                command.upgrade(alembic_config(connection), revision)
+    except CommandError as exc:
+        raise StoreError(f"cannot migrate database {masked}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {masked}: {describe(exc)}") from None
+
+
+def describe(exc: SQLAlchemyError) -> str:
+    """A one-line description of a database error, without SQL parameters."""
+    orig = getattr(exc, "orig", None)
+    detail = str(orig) if orig is not None else str(exc).split("\n", 1)[0]
+    return f"{type(exc).__name__}: {detail}"
+
+
+class StoreBase:
+    """Engine ownership and the transaction helpers the store's parts share."""
+
+    def __init__(self, engine: Engine, masked_url: str) -> None:
+        self._engine = engine
+        self.url = masked_url  # masked: safe to log
+        # An in-memory SQLite database is one shared connection: transactions from
+        # several threads must not interleave on it. Files use a pool instead.
+        shared = isinstance(engine.pool, StaticPool)
+        self._serial: AbstractContextManager[object] = threading.Lock() if shared else nullcontext()
+
+    def close(self) -> None:
+        """Close every pooled connection. The store is unusable afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def sqlite_pragmas(self) -> dict[str, str]:
+        """Return the connection settings ghostwatch relies on, as SQLite reports them
+        (empty for other backends). For diagnostics and tests."""
+        if self._engine.dialect.name != "sqlite":
+            return {}
+        names = ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        with self._tx() as connection:
+            return {
+                name: str(connection.exec_driver_sql(f"PRAGMA {name}").scalar_one())
+                for name in names
+            }
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
+        """One short transaction; commit on success. Database errors -> StoreError."""
+        try:
+            with self._serial, self._engine.connect() as connection:
+                if write:
+                    connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                with connection.begin():
+                    yield connection
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database {self.url}: {describe(exc)}") from exc
+
+    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
+        """INSERT that skips rows violating a unique constraint or index (any of them)."""
+        name = self._engine.dialect.name
+        if name == "sqlite":
+            return sqlite_insert(table).on_conflict_do_nothing()
+        if name == "postgresql":
+            return postgresql_insert(table).on_conflict_do_nothing()
+        raise StoreError(f"database {self.url}: backend {name!r} is not supported")
+
+    @staticmethod
+    def _upsert(
+        connection: Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+    ) -> None:
+        """Update the row with primary key ``key`` to ``values``, inserting it if missing.
+
+        Portable (UPDATE, then INSERT when nothing matched); callers hold a write
+        transaction, so no other writer slips in between on SQLite.
+        """
+        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+        updated = connection.execute(sa.update(table).where(where).values(**values))
+        if updated.rowcount == 0:
+            connection.execute(sa.insert(table).values(**key, **values))

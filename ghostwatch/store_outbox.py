@@ -1,0 +1,290 @@
+"""The outbox: every nudge is planned here, with its Message-ID, before it is sent.
+
+Only ``store`` imports this module; use ``ghostwatch.store.Store``.
+
+Invariants (SPEC section 3, rule 1):
+- A slot (account, client, ladder, anchor, step) holds at most one row whose status
+  is in ``OCCUPYING_STATUSES``; the unique index ``uq_outbox_slot`` enforces it, so
+  a double plan is impossible even with two daemons. Only ``cancelled`` frees a slot.
+- ``message_id`` and ``raw`` are fixed at plan time and never change: a retry
+  resends the same bytes, and an unknown outcome is resolved by looking for that
+  Message-ID in the Sent folder, never by sending again.
+- Status moves only along ``TRANSITIONS``, checked and applied in one UPDATE
+  (compare-and-set), so two processes cannot both move planned -> sending.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ghostwatch.domain import OCCUPYING_STATUSES, NudgeRecord, OutboxStatus
+from ghostwatch.errors import StoreError
+from ghostwatch.store_engine import StoreBase
+from ghostwatch.store_tables import OUTBOX
+
+S = OutboxStatus
+TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
+    S.PLANNED: frozenset({S.SENDING, S.CANCELLED}),
+    # back to PLANNED only for a retryable error: the server certainly did not accept it
+    S.SENDING: frozenset({S.SENT, S.FAILED, S.UNKNOWN, S.DRAFTED, S.PLANNED}),
+    S.UNKNOWN: frozenset({S.SENT, S.FAILED, S.DRAFTED}),
+}
+# statuses whose nudge went out or may have: they count against max_nudges_per_day
+MAYBE_SENT = frozenset({S.SENDING, S.SENT, S.UNKNOWN, S.DRAFTED})
+
+
+class IllegalTransition(StoreError):
+    """An outbox status change that ``TRANSITIONS`` does not allow."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    account: str
+    client: str
+    ladder: str
+    anchor: str
+    step: int
+    template: str
+    message_id: str
+    status: OutboxStatus
+    to_addr: str
+    subject: str
+    raw: bytes = field(repr=False)  # the exact message, as it will be sent
+    reason: str
+    due_at: datetime
+    planned_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+def _predecessors(status: OutboxStatus) -> list[OutboxStatus]:
+    return [old for old, new in TRANSITIONS.items() if status in new]
+
+
+def _row(connection: Connection, outbox_id: int) -> OutboxRow | None:
+    found = connection.execute(sa.select(OUTBOX).where(OUTBOX.c.id == outbox_id)).first()
+    return None if found is None else OutboxRow(**found._mapping)
+
+
+def _insert_plan(connection: Connection, values: dict[str, Any]) -> OutboxRow | None:
+    """Insert a plan in a savepoint; None if the unique slot index refused it."""
+    try:
+        with connection.begin_nested():
+            result = connection.execute(sa.insert(OUTBOX).values(**values))
+    except IntegrityError:
+        c = OUTBOX.c
+        slot = [c[name] == values[name] for name in ("account", "client", "ladder", "anchor")]
+        taken = sa.select(c.id).where(*slot, c.step == values["step"])
+        taken = taken.where(c.status.in_(OCCUPYING_STATUSES))
+        if connection.execute(taken).first() is not None:
+            return None
+        raise  # not the slot: a reused Message-ID (a bug in the caller)
+    new_id = result.inserted_primary_key
+    assert new_id is not None  # an INSERT always reports its key
+    return _row(connection, int(new_id[0]))
+
+
+class OutboxStore(StoreBase):
+    """Outbox methods of ``Store``."""
+
+    def plan_nudge(
+        self,
+        *,
+        account: str,
+        client: str,
+        ladder: str,
+        anchor: str,
+        step: int,
+        template: str,
+        message_id: str,
+        to_addr: str,
+        subject: str,
+        raw: bytes,
+        due_at: datetime,
+        planned_at: datetime,
+        reason: str = "",
+    ) -> OutboxRow | None:
+        """Plan the nudge for slot (account, client, ladder, anchor, step) at ``planned_at``.
+
+        Return the new ``planned`` row, or None if the slot is already occupied.
+        Raise StoreError if ``message_id`` is already used by another nudge.
+        """
+        values: dict[str, Any] = {
+            "account": account,
+            "client": client,
+            "ladder": ladder,
+            "anchor": anchor,
+            "step": step,
+            "template": template,
+            "message_id": message_id,
+            "status": S.PLANNED,
+            "to_addr": to_addr,
+            "subject": subject,
+            "raw": raw,
+            "reason": reason,
+            "due_at": due_at,
+            "planned_at": planned_at,
+            "attempts": 0,
+            "updated_at": planned_at,
+        }
+        with self._tx(write=True) as connection:
+            return _insert_plan(connection, values)
+
+    def set_outbox_status(
+        self,
+        outbox_id: int,
+        status: OutboxStatus,
+        *,
+        at: datetime | None = None,
+        error: str | None = None,
+        sent_at: datetime | None = None,
+        attempts_inc: bool = False,
+        next_attempt_at: datetime | None = None,
+    ) -> OutboxRow:
+        """Move nudge ``outbox_id`` to ``status``; return the updated row.
+
+        ``at`` (when the change happened) becomes ``updated_at``; pass it -- the daily
+        cap counts sending/unknown rows by it. ``sent`` and ``drafted`` record
+        ``sent_at`` (default ``at``); ``error`` is kept in ``last_error``;
+        ``next_attempt_at`` is stored as given (None clears it). Raise
+        IllegalTransition if the current status does not allow the move, and
+        StoreError if there is no such row.
+        """
+        values: dict[str, Any] = {"status": status, "next_attempt_at": next_attempt_at}
+        if at is not None:
+            values["updated_at"] = at
+        if error is not None:
+            values["last_error"] = error
+        if status in (S.SENT, S.DRAFTED) and (sent_at or at) is not None:
+            values["sent_at"] = sent_at or at
+        if attempts_inc:
+            values["attempts"] = OUTBOX.c.attempts + 1
+        where = (OUTBOX.c.id == outbox_id, OUTBOX.c.status.in_(_predecessors(status)))
+        with self._tx(write=True) as connection:
+            done = connection.execute(sa.update(OUTBOX).where(*where).values(**values))
+            row = _row(connection, outbox_id)
+        if row is None:
+            raise StoreError(f"outbox row {outbox_id} does not exist")
+        if done.rowcount != 1:
+            raise IllegalTransition(f"outbox {outbox_id}: {row.status} -> {status} not allowed")
+        return row
+
+    def claim_outbox(self, outbox_id: int, *, at: datetime | None = None) -> bool:
+        """Move nudge ``outbox_id`` from ``planned`` to ``sending`` and count one
+        attempt; return False if it is no longer planned (another process claimed
+        it, or it was cancelled). The caller sends only after True."""
+        c = OUTBOX.c
+        values: dict[str, Any] = {"status": S.SENDING, "attempts": c.attempts + 1}
+        if at is not None:
+            values["updated_at"] = at
+        update = sa.update(OUTBOX).where(c.id == outbox_id, c.status == S.PLANNED)
+        with self._tx(write=True) as connection:
+            return connection.execute(update.values(**values)).rowcount == 1
+
+    def _outbox(self, *where: sa.ColumnElement[bool]) -> list[OutboxRow]:
+        query = sa.select(OUTBOX).where(*where).order_by(OUTBOX.c.due_at, OUTBOX.c.id)
+        with self._tx() as connection:
+            return [OutboxRow(**found._mapping) for found in connection.execute(query)]
+
+    def outbox_pending(self, account: str, now: datetime | None = None) -> list[OutboxRow]:
+        """Return the account's ``planned`` nudges, oldest due first; with ``now``,
+        only those due by then whose retry time (``next_attempt_at``) has come."""
+        c = OUTBOX.c
+        where = [c.account == account, c.status == S.PLANNED]
+        if now is not None:
+            where += [
+                c.due_at <= now,
+                sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+            ]
+        return self._outbox(*where)
+
+    def outbox_unknown(self, account: str) -> list[OutboxRow]:
+        """Return the account's nudges whose outcome is ``unknown``, oldest due first."""
+        return self._outbox(OUTBOX.c.account == account, OUTBOX.c.status == S.UNKNOWN)
+
+    def outbox_unresolved(self, account: str) -> list[OutboxRow]:
+        """Return the account's ``sending`` and ``unknown`` nudges: at start-up, both
+        may have gone out and must be looked up in Sent, never resent."""
+        statuses = (S.SENDING, S.UNKNOWN)
+        return self._outbox(OUTBOX.c.account == account, OUTBOX.c.status.in_(statuses))
+
+    def outbox_all(self, account: str) -> list[OutboxRow]:
+        """Return every outbox row of the account, oldest due first."""
+        return self._outbox(OUTBOX.c.account == account)
+
+    def outbox_message_ids(self, account: str) -> set[str]:
+        """Return the Message-ID of every nudge ever planned for the account (to
+        recognise our own nudges when they show up in Sent)."""
+        query = sa.select(OUTBOX.c.message_id).where(OUTBOX.c.account == account)
+        with self._tx() as connection:
+            return set(connection.execute(query).scalars())
+
+    def outbox_for_client(self, account: str, client: str) -> list[OutboxRow]:
+        """Return every outbox row of one client, cancelled ones included."""
+        return self._outbox(OUTBOX.c.account == account, OUTBOX.c.client == client)
+
+    def recover_interrupted(
+        self, account: str, *, at: datetime, stale_before: datetime | None = None
+    ) -> list[OutboxRow]:
+        """Move the account's ``sending`` rows to ``unknown`` and return them.
+
+        A row still ``sending`` was cut off by a crash and may or may not have reached
+        the server. With ``stale_before``, only rows last changed before it are taken:
+        a younger one may belong to another process that is sending it right now.
+        """
+        where: tuple[sa.ColumnElement[bool], ...] = (
+            OUTBOX.c.account == account,
+            OUTBOX.c.status == S.SENDING,
+        )
+        if stale_before is not None:
+            where += (OUTBOX.c.updated_at < stale_before,)
+        with self._tx(write=True) as connection:
+            ids = list(connection.execute(sa.select(OUTBOX.c.id).where(*where)).scalars())
+            connection.execute(
+                sa.update(OUTBOX).where(*where).values(status=S.UNKNOWN, updated_at=at)
+            )
+        return self._outbox(OUTBOX.c.id.in_(ids)) if ids else []
+
+    def nudge_records(
+        self, account: str, *, exclude_message_id: str | None = None
+    ) -> dict[str, tuple[NudgeRecord, ...]]:
+        """Return, per client, the nudges that occupy their slot (cancelled ones left
+        out), in plan order; ``exclude_message_id`` leaves one nudge out (to re-decide
+        as if it had not been planned). ``at`` is ``sent_at``, else the last change."""
+        c = OUTBOX.c
+        query = (
+            sa.select(c.client, c.ladder, c.anchor, c.step, c.status, c.sent_at, c.updated_at)
+            .where(c.account == account, c.status.in_(OCCUPYING_STATUSES))
+            .order_by(c.planned_at, c.id)
+        )
+        if exclude_message_id is not None:
+            query = query.where(c.message_id != exclude_message_id)
+        records: dict[str, list[NudgeRecord]] = defaultdict(list)
+        with self._tx() as connection:
+            for r in connection.execute(query):
+                at = r.sent_at or r.updated_at
+                records[r.client].append(NudgeRecord(r.ladder, r.anchor, r.step, r.status, at))
+        return {client: tuple(items) for client, items in records.items()}
+
+    def nudges_sent_since(self, account: str, since: datetime) -> int:
+        """Count the account's nudges that went out, or may have, at or after ``since``
+        (sending, sent, unknown, drafted): the conservative count for the daily cap."""
+        c = OUTBOX.c
+        query = sa.select(sa.func.count()).where(
+            c.account == account,
+            c.status.in_(MAYBE_SENT),
+            sa.func.coalesce(c.sent_at, c.updated_at) >= since,
+        )
+        with self._tx() as connection:
+            return int(connection.execute(query).scalar_one())
