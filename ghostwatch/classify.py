@@ -1,0 +1,322 @@
+"""Header bytes -> Envelope -> Classification: who wrote a message, and was it a human.
+
+PURE: no asyncio, imapclient, aiosmtplib, sqlmodel or structlog; never reads the clock.
+
+Invariants:
+- Rule 1: no public function raises. Bad input gives the emptiest honest answer
+  (an Envelope with blanks, HUMAN/UNRELATED, or ``first`` unchanged).
+- Rule 2: bounces are checked first (many DSNs carry ``Auto-Submitted``), then ARF
+  complaint reports, then auto-replies, then list/bulk mail; everything else is HUMAN.
+- Rule 3: only the account's own mail is OUTBOUND; only a client's mail is INBOUND.
+  In the Sent folder a message not from the account is UNRELATED; Drafts are never
+  contact (they were not sent).
+- Rule 4: addresses compare case-insensitively, ignoring a "+tag" in the local part,
+  with IDNA domains compared in their ASCII form.
+- Rule 5: a client's ``domains`` include their subdomains (``uk.acme.example`` is Acme),
+  the most specific configured domain winning; exact ``emails`` win over domains.
+
+Decisions (see also ``ghostwatch.ooo`` and ``ghostwatch.dsn``):
+- ``X-Auto-Response-Suppress`` alone is not an auto-reply sign: Exchange stamps it on
+  ordinary human mail and list traffic. It counts only together with
+  ``X-MS-Exchange-Inbox-Rules-Loop``. A null ``Return-Path: <>`` alone is decisive:
+  RFC 5321 reserves it for DSNs and RFC 3834 responders; people never send with it.
+- ARF abuse/complaint reports (``report-type=feedback-report``) are BULK: automated,
+  never contact, and never mark an address bouncing.
+- Senders like ``noreply@`` are BULK: nobody can answer them, so they are not a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from ghostwatch.autoreply_subjects import (
+    AUTO_REPLY_PREFIXES,
+    AUTO_REPLY_WEAK_WORDS,
+    BOUNCE_PREFIXES,
+    REPLY_MARKERS,
+)
+from ghostwatch.domain import (
+    Classification,
+    ClientMatcher,
+    Direction,
+    Envelope,
+    FolderRole,
+    Kind,
+    normalise_address,
+)
+from ghostwatch.dsn import refine
+from ghostwatch.headers import HEADER_FIELDS, PARSE_ERRORS, address_list, parse_headers
+from ghostwatch.ooo import parse_return_date
+
+__all__ = [
+    "HEADER_FIELDS",
+    "classify",
+    "classify_body",
+    "match_client",
+    "parse_headers",
+    "parse_return_date",
+]
+
+# --- matching -------------------------------------------------------------------------
+
+
+def match_client(address: str, clients: Sequence[ClientMatcher]) -> str | None:
+    """Return the name of the client ``address`` belongs to, or None. Exact addresses
+    (ignoring case and "+tags") win; then the longest configured domain that equals
+    the address's domain or is a parent of it. Never raises."""
+    try:
+        base = _base(address)
+        domain = base.rpartition("@")[2]
+        if "@" not in base or not domain:
+            return None
+        for client in clients:
+            if base in _client_bases(client):
+                return client.name
+        best: tuple[int, str] | None = None
+        for client in clients:
+            for d in _client_domains(client):
+                if (domain == d or domain.endswith("." + d)) and (best is None or len(d) > best[0]):
+                    best = (len(d), client.name)
+        return best[1] if best else None
+    except PARSE_ERRORS:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _base(address: str) -> str:
+    """Normalised address without "+tag", domain in IDNA ASCII form."""
+    local, _, domain = normalise_address(address).rpartition("@")
+    stem = local.split("+", 1)[0] or local
+    return f"{stem}@{_ascii_domain(domain)}" if local else _ascii_domain(domain)
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domain(domain: str) -> str:
+    domain = domain.strip().strip("@.").lower()
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+@lru_cache(maxsize=256)
+def _client_bases(client: ClientMatcher) -> frozenset[str]:
+    return frozenset(_base(e) for e in client.emails)
+
+
+@lru_cache(maxsize=256)
+def _client_domains(client: ClientMatcher) -> frozenset[str]:
+    return frozenset(filter(None, (_ascii_domain(d) for d in client.domains)))
+
+
+@lru_cache(maxsize=64)
+def _account_bases(accounts: frozenset[str]) -> frozenset[str]:
+    return frozenset(_base(a) for a in accounts)
+
+
+# --- classification ---------------------------------------------------------------------
+
+
+def classify(
+    env: Envelope,
+    *,
+    role: FolderRole,
+    account_addresses: frozenset[str],
+    clients: Sequence[ClientMatcher],
+) -> Classification:
+    """Given a message's Envelope and the folder it was found in, say who it is between
+    and whether a human wrote it. Header-only and pure; never raises. ``needs_body`` asks
+    the shell to call ``classify_body``: always for bounces (to learn the hard-bounced
+    recipients), for a client's auto-reply whose subject gave no return date."""
+    direction, client, counterpart = _direction(env, role, account_addresses, clients)
+    kind, reason = _kind(env)
+    away = None
+    needs_body = kind is Kind.BOUNCE
+    bounced: tuple[str, ...] = ()
+    if kind is Kind.AUTO_REPLY and env.date is not None:
+        away = parse_return_date(env.subject, sent=env.date)
+        needs_body = away is None and direction is Direction.INBOUND
+    if kind is Kind.BOUNCE:
+        bounced = address_list(env.headers.get("x-failed-recipients", ""))
+        if client is None:
+            client, counterpart = _first_client(bounced, clients)
+    if role is FolderRole.DRAFTS:
+        reason += "; draft (never sent)"
+    return Classification(kind, direction, client, counterpart, reason, away, bounced, needs_body)
+
+
+def _direction(
+    env: Envelope,
+    role: FolderRole,
+    accounts: frozenset[str],
+    clients: Sequence[ClientMatcher],
+) -> tuple[Direction, str | None, str | None]:
+    unrelated = (Direction.UNRELATED, None, None)
+    if role is FolderRole.DRAFTS or not env.from_addr:
+        return unrelated
+    if _base(env.from_addr) in _account_bases(accounts):
+        client, rcpt = _first_client((*env.to, *env.cc), clients)
+        return (Direction.OUTBOUND, client, rcpt) if client else unrelated
+    if role is FolderRole.SENT:
+        return unrelated  # someone else's copy in Sent is never the client writing to us
+    client = match_client(env.from_addr, clients)
+    return (Direction.INBOUND, client, env.from_addr) if client else unrelated
+
+
+def _first_client(
+    addresses: Sequence[str], clients: Sequence[ClientMatcher]
+) -> tuple[str | None, str | None]:
+    for addr in addresses:
+        name = match_client(addr, clients)
+        if name:
+            return name, addr
+    return None, None
+
+
+def _kind(env: Envelope) -> tuple[Kind, str]:
+    """Rule 2's order: bounce, complaint report, auto-reply, bulk, human."""
+    h = env.headers
+    report = _report_type(h.get("content-type", ""))
+    if report == "feedback-report" or h.get("feedback-type") or _subject_is_complaint(env):
+        return Kind.BULK, "ARF feedback/complaint report"
+    bounce = _bounce_reason(env, report)
+    if bounce:
+        return Kind.BOUNCE, bounce
+    auto = _auto_reply_reason(env, report)
+    if auto:
+        return Kind.AUTO_REPLY, auto
+    bulk = _bulk_reason(env)
+    if bulk:
+        return Kind.BULK, bulk
+    return Kind.HUMAN, "no automation signs"
+
+
+def _report_type(content_type: str) -> str | None:
+    """For multipart/report: the report-type parameter ("" when absent); else None."""
+    ct = content_type.lower()
+    if not ct.startswith("multipart/report"):
+        return None
+    found = re.search(r"report-type\s*=\s*\"?([\w-]+)", ct)
+    return found.group(1) if found else ""
+
+
+_SYSTEM_LOCALS = re.compile(r"^(?:mailer-daemon|mail-daemon|maildaemon|postmaster|post_master"
+                            r"|poostmaster|mdaemon|mail\.daemon)(?:[+.-]|$)")  # fmt: skip
+_SYSTEM_NAMES = re.compile(r"mail delivery (?:subsystem|system|service)|mailer-daemon"
+                           r"|mail administrator|postmaster")  # fmt: skip
+_COMPLAINT_SUBJECTS = ("complaint about message from", "abuse report", "email feedback report")
+
+
+def _subject_is_complaint(env: Envelope) -> bool:
+    return env.subject.casefold().startswith(_COMPLAINT_SUBJECTS)
+
+
+def _bounce_reason(env: Envelope, report: str | None) -> str | None:
+    h = env.headers
+    if report is not None and report != "disposition-notification":
+        return f"multipart/report {report or '(no report-type)'}"
+    if h.get("x-failed-recipients"):
+        return "header X-Failed-Recipients"
+    local = env.from_addr.partition("@")[0]
+    if _SYSTEM_LOCALS.match(local) or (not local and _SYSTEM_NAMES.search(env.from_name.lower())):
+        return f"From {env.from_addr or env.from_name}"
+    if _SYSTEM_NAMES.search(env.from_name.lower()):
+        return f"From {env.from_name}"
+    subject = env.subject.casefold().lstrip("* ")
+    if subject.startswith(BOUNCE_PREFIXES) and _looks_automated(env):
+        return "bounce subject from an automated sender"
+    return None
+
+
+def _looks_automated(env: Envelope) -> bool:
+    h = env.headers
+    return_path = h.get("return-path", "").strip().lower()
+    return bool(
+        (return_path in ("<>", "") and "return-path" in h)
+        or "mailer-daemon" in return_path
+        or h.get("auto-submitted", "no").lower() != "no"
+        or not env.from_addr
+        or _NOREPLY.match(env.from_addr.partition("@")[0]) is not None
+    )
+
+
+def _auto_reply_reason(env: Envelope, report: str | None) -> str | None:
+    h = env.headers
+    submitted = h.get("auto-submitted", "").split(";", 1)[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"header Auto-Submitted: {submitted}"
+    for name in ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply"):
+        if h.get(name, "").strip().lower() not in ("", "no", "false", "0"):
+            return f"header {name}"
+    if h.get("x-autogenerated", "").lower() == "reply":
+        return "header X-Autogenerated: reply"
+    if h.get("x-fc-machinegenerated", "").lower() == "true":
+        return "header X-FC-MachineGenerated"
+    if _precedence(env) == "auto_reply":
+        return "header Precedence: auto_reply"
+    if report == "disposition-notification":
+        return "read receipt (MDN)"
+    if "return-path" in h and h["return-path"].strip() in ("<>", ""):
+        return "null Return-Path"
+    if h.get("x-ms-exchange-inbox-rules-loop") and h.get("x-auto-response-suppress"):
+        return "Exchange inbox rule reply"
+    return _auto_reply_subject(env.subject)
+
+
+def _precedence(env: Envelope) -> str:
+    h = env.headers
+    return (h.get("precedence") or h.get("x-precedence") or "").strip().lower()
+
+
+def _build_subject_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    def alt(words: tuple[str, ...]) -> str:
+        return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+    sep = r"\s*[:：]"
+    markers = alt(REPLY_MARKERS)
+    strong = re.compile(rf"^[\[【(（]?\s*(?:{alt(AUTO_REPLY_PREFIXES)})\s*(?:[\]】)）]|{sep}|$)")
+    weak = re.compile(
+        rf"^[\[【(（]?\s*(?:{alt(AUTO_REPLY_WEAK_WORDS)})\s*"
+        rf"(?:[\]】)）]|$|{sep}\s*(?:{markers}){sep}|\s+(?:until|till|back|returning)\b)"
+    )
+    return strong, weak
+
+
+_STRONG_SUBJECT, _WEAK_SUBJECT = _build_subject_res()
+
+
+def _auto_reply_subject(subject: str) -> str | None:
+    folded = subject.casefold().strip()
+    found = _STRONG_SUBJECT.match(folded) or _WEAK_SUBJECT.match(folded)
+    if found is None:
+        return None
+    if folded == "auto":  # alone it is a car in German, not a responder
+        return None
+    return f"subject {subject[: found.end()].strip()!r}"
+
+
+_NOREPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|do_not_reply|noreply-[\w-]+)$")
+
+
+def _bulk_reason(env: Envelope) -> str | None:
+    h = env.headers
+    if h.get("list-id"):
+        return "header List-Id"
+    precedence = _precedence(env)
+    if precedence in ("bulk", "list", "junk"):
+        return f"header Precedence: {precedence}"
+    if _NOREPLY.match(env.from_addr.partition("@")[0]):
+        return "no-reply sender"
+    return None
+
+
+def classify_body(raw: bytes, first: Classification, env: Envelope) -> Classification:
+    """Given the full message behind ``first``, refine it: for a bounce, the recipients
+    that failed permanently (temporary failures are not ``bounced``) or, if the body is
+    an ARF report, BULK; for an auto-reply, the return date. Always returns
+    ``needs_body=False``; bad input returns ``first`` otherwise unchanged. Never raises."""
+    return refine(raw, first, env)
