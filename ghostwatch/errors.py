@@ -61,6 +61,13 @@ class SendRejected(SendError, PermanentError):
     """The server refused the message with a 5xx reply: do not retry."""
 
 
+class SendAuthError(SendError, PermanentError):
+    """The SMTP server refused the credentials: an account problem, not a nudge problem.
+
+    The nudge was not sent and stays planned; the account's error is reported.
+    """
+
+
 class SendOutcomeUnknown(SendError):
     """The connection failed after DATA was sent: the message may have been accepted.
 

@@ -1,0 +1,280 @@
+"""Turn a Decision into the email that carries it. PURE: no I/O but template files, no clock.
+
+Invariants:
+- Rule 1: no header value we set can contain a control character (CR, LF, NUL, tab,
+  U+2028...). Each is replaced by a space before the value reaches ``email``, so a
+  hostile display name or subject can never inject a header (the stdlib itself only
+  refuses such values from Python 3.11.10/3.12.5 on).
+- Rule 2: a nudge answering a thread replies in it: ``In-Reply-To`` is the thread's
+  Message-ID, ``References`` its references plus that id (deduplicated, bounded),
+  ``Subject`` is ``reply_subject(thread.subject)``.
+- Rule 3: a nudge with no thread (an invoice or deadline ladder that was never
+  discussed by mail) takes its subject from the template: a first line
+  ``Subject: ...`` (removed from the body, with the blank line after it). A template
+  may always have that line; it is ignored when there is a thread to reply in.
+- Rule 4: the Message-ID is the caller's, verbatim (it is stored before sending).
+- Rule 5: nudges look like a person's follow-up: no ``Auto-Submitted`` (RFC 3834 would
+  make the client's auto-responders stay silent, fine, but also marks the mail as
+  machine-made to filters); instead ``X-Ghostwatch-Nudge`` lets our own sync tell a
+  nudge from a hand-written message in Sent.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+from datetime import date, datetime
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.policy import Policy
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ghostwatch.domain import AccountState, ClientState, Decision
+from ghostwatch.templates import TemplateSet, format_date
+
+__all__ = [
+    "NUDGE_HEADER",
+    "POLICY",
+    "make_message_id",
+    "render_nudge",
+    "reply_subject",
+    "sanitize_header",
+    "template_context",
+]
+
+NUDGE_HEADER = "X-Ghostwatch-Nudge"
+MAX_REFERENCES = 20  # keep the first id (thread root) and the most recent ones
+
+# Reply prefixes mail clients add, in several languages: Re, RE, Re[2], Re(2), "RE :",
+# German AW, Scandinavian SV/VS, Dutch Antw, Polish Odp.
+_REPLY_PREFIX = re.compile(
+    r"^(?:\s*(?:re|aw|sv|vs|antw|odp)\s*(?:\[\d+\]|\(\d+\))?\s*:)+\s*", re.IGNORECASE
+)
+# Cc + Zl + Zp: C0/C1 controls, DEL, U+2028, U+2029 (some MUAs treat these as line breaks)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES = re.compile(r"\s+")
+_MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # visible ASCII but < and >, one @
+_ADDR = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
+_SUBJECT_LINE = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n(?:[ \t]*\r?\n)?")
+_DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+class _MessageIdListHeader(UnstructuredHeader, BaseHeader):
+    """``References``/``In-Reply-To``: folded only between ids, never RFC 2047 encoded.
+
+    The stdlib treats these as unstructured text and encodes a long id as
+    ``=?utf-8?q?...?=``, which breaks threading in every mail client.
+    """
+
+    max_count = 1
+
+    def fold(self, *, policy: Policy) -> str:
+        limit = policy.max_line_length or 998
+        lines = [f"{self.name}:"]
+        for index, token in enumerate(str(self).split()):
+            # the first id stays on the header line, however long (RFC 5322 allows 998)
+            if index and len(lines[-1]) + 1 + len(token) > limit:
+                lines.append("")
+            lines[-1] += f" {token}"
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _policy() -> email.policy.EmailPolicy[EmailMessage]:
+    registry = HeaderRegistry()
+    registry.map_to_type("references", _MessageIdListHeader)
+    registry.map_to_type("in-reply-to", _MessageIdListHeader)
+    # SMTP policy: CRLF line ends, as both SMTP DATA and IMAP APPEND want them.
+    return email.policy.SMTP.clone(header_factory=registry)
+
+
+POLICY = _policy()
+
+
+def sanitize_header(value: str) -> str:
+    """Return ``value`` with every control character replaced by a space and runs of
+    whitespace collapsed: safe to put in any header."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
+
+
+def reply_subject(subject: str) -> str:
+    """Return ``subject`` with exactly one leading ``Re: ``.
+
+    Any stack of reply prefixes (``Re:``, ``RE :``, ``Re[3]:``, ``AW:``, ``SV:``...) is
+    replaced by a single ``Re: ``; forward prefixes are kept (a reply to "Fwd: x" is
+    "Re: Fwd: x"). An empty subject gives ``"Re:"``, as mail clients do.
+    """
+    topic = _REPLY_PREFIX.sub("", sanitize_header(subject))
+    return f"Re: {topic}" if topic else "Re:"
+
+
+def make_message_id(domain: str, token: str) -> str:
+    """Return ``<gw.{token}@{domain}>``.
+
+    ``token`` is random (uuid4 hex) and stored by the caller *before* sending, so an
+    unknown outcome can be resolved by finding this id in Sent. Raise ``ValueError``
+    unless ``token`` is alphanumeric and ``domain`` a plain host name.
+    """
+    if not _TOKEN.fullmatch(token):
+        raise ValueError(f"Message-ID token must be alphanumeric: {token!r}")
+    if not _DOMAIN.fullmatch(domain):
+        raise ValueError(f"Message-ID domain must be a host name: {domain!r}")
+    return f"<gw.{token}@{domain.lower()}>"
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def template_context(
+    decision: Decision, client: ClientState, account: AccountState, now: datetime
+) -> dict[str, Any]:
+    """Return the variables of SPEC section 6 for rendering ``decision``'s template.
+
+    ``client`` (``name``, ``first_name``: the configured first name, else the name),
+    ``account`` (``display_name``, ``address``), ``thread`` (``subject`` without reply
+    prefixes, ``last_sent_at`` as a date for humans, ``sent_at`` aware datetime; or
+    ``None``), ``days_silent`` (whole days since our last message, 0 if unknown),
+    ``step``, ``language``, and ``invoice`` / ``deadline`` (``None`` when the
+    decision is about neither). Names and subjects are single-line (control characters
+    replaced by spaces). Dates are written in the client's language, in the
+    client's time zone.
+    """
+    lang = client.language
+    zone = _zone(client.rules.timezone)
+    thread = decision.thread
+    last_out = thread.sent_at if thread is not None else client.last_outbound
+    name = sanitize_header(client.name)
+    context: dict[str, Any] = {
+        "client": {"name": name, "first_name": sanitize_header(client.first_name) or name},
+        "account": {
+            "display_name": sanitize_header(account.display_name),
+            "address": sanitize_header(account.address),
+        },
+        "thread": None,
+        "days_silent": max((now - last_out).days, 0) if last_out is not None else 0,
+        "step": decision.step,
+        "language": lang,
+        "invoice": None,
+        "deadline": None,
+    }
+    if thread is not None:
+        context["thread"] = {
+            "subject": _REPLY_PREFIX.sub("", sanitize_header(thread.subject)),
+            "last_sent_at": format_date(thread.sent_at.astimezone(zone).date(), lang),
+            "sent_at": thread.sent_at,
+        }
+    today = now.astimezone(zone).date()
+    if (inv := decision.invoice) is not None:
+        context["invoice"] = {
+            "number": inv.number,
+            "amount": inv.amount,
+            **_due_vars(inv.due, today, lang),
+        }
+    if (dl := decision.deadline) is not None:
+        context["deadline"] = {"what": dl.what, **_due_vars(dl.due, today, lang)}
+    return context
+
+
+def _due_vars(due: date, today: date, language: str) -> dict[str, Any]:
+    return {
+        "due": format_date(due, language),
+        "due_date": due,
+        "days_overdue": max((today - due).days, 0),
+    }
+
+
+def _split_subject(text: str) -> tuple[str | None, str]:
+    """Return ``(subject or None, body)`` per Rule 3."""
+    match = _SUBJECT_LINE.match(text)
+    if match is None:
+        return None, text
+    return match["subject"], text[match.end() :]
+
+
+def _fallback_subject(decision: Decision) -> str:
+    if decision.invoice is not None:
+        return f"Invoice {decision.invoice.number}"
+    if decision.deadline is not None:
+        return decision.deadline.what
+    return "Following up"
+
+
+def _address(display_name: str, addr: str, what: str) -> Address:
+    clean = sanitize_header(addr).strip("<>")
+    if not _ADDR.fullmatch(clean):
+        raise ValueError(f"{what} is not a plain email address: {addr!r}")
+    username, domain = clean.rsplit("@", 1)
+    return Address(display_name=sanitize_header(display_name), username=username, domain=domain)
+
+
+def _references(references: tuple[str, ...], parent: str) -> list[str]:
+    """Return valid, deduplicated ids ending with ``parent``, at most MAX_REFERENCES."""
+    ids = [sanitize_header(r) for r in (*references, parent)]
+    unique = list(dict.fromkeys(i for i in ids if _MSG_ID.fullmatch(i)))
+    if len(unique) > MAX_REFERENCES:
+        unique = [unique[0], *unique[-(MAX_REFERENCES - 1) :]]
+    return unique
+
+
+def render_nudge(
+    decision: Decision,
+    client: ClientState,
+    account: AccountState,
+    templates: TemplateSet,
+    *,
+    message_id: str,
+    now: datetime,
+) -> EmailMessage:
+    """Return the nudge for ``decision``, ready for SMTP or IMAP APPEND (policy ``POLICY``).
+
+    From ``account``, To ``decision.to_addr``, threading and subject per Rules 2-3,
+    Message-ID ``message_id`` verbatim, Date ``now`` shown in the account's time zone,
+    text/plain UTF-8 plus a text/html alternative when the template has one.
+    Raise ``TemplateError`` if the template is missing or fails to render;
+    ``ValueError`` if the decision has no template or recipient, an address is not a
+    plain address, or ``message_id`` is not ``<left@right>``.
+    """
+    if decision.template is None or decision.to_addr is None:
+        raise ValueError(f"decision for {decision.client!r} has no template or recipient")
+    if not _MSG_ID.fullmatch(message_id):
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    context = template_context(decision, client, account, now)
+    text, html = templates.render(decision.template, client.language, context)
+    own_subject, body = _split_subject(text)
+    if html is not None:
+        html = _split_subject(html)[1]
+
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = _address(account.display_name, account.address, "account address")
+    msg["To"] = _address("", decision.to_addr, "recipient")
+    if decision.thread is not None:
+        msg["Subject"] = reply_subject(decision.thread.subject)
+        parent = sanitize_header(decision.thread.message_id)
+        if _MSG_ID.fullmatch(parent):
+            msg["In-Reply-To"] = parent
+        if refs := _references(decision.thread.references, parent):
+            msg["References"] = " ".join(refs)
+    else:
+        msg["Subject"] = sanitize_header(own_subject or "") or _fallback_subject(decision)
+    msg["Date"] = email.utils.format_datetime(now.astimezone(_zone(account.timezone)))
+    msg["Message-ID"] = message_id
+    msg[NUDGE_HEADER] = sanitize_header(f"{decision.ladder}; step={decision.step}")
+    msg.set_content(body, subtype="plain", charset="utf-8", cte=_cte(body))
+    if html is not None:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
+    return msg
+
+
+def _cte(text: str) -> str:
+    """7bit for plain ASCII, else quoted-printable or base64, whichever is shorter:
+    never 8bit, so no server needs 8BITMIME."""
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        return "7bit"
+    latin_share = sum(ch.isascii() for ch in text) / max(len(text), 1)
+    return "quoted-printable" if latin_share > 0.8 else "base64"

@@ -1,0 +1,289 @@
+"""The nudge templates: lookup, sandboxed compilation, trial rendering (SPEC section 6).
+
+Invariants:
+- A template named ``X`` is ``X.txt`` (required) plus an optional ``X.html`` from the
+  *same* place. Places are tried in this order: ``<dir>/<language>/``, ``<dir>/``, the
+  built-ins in ``<language>``, the built-ins in English.
+- Names and languages are plain tokens (``[A-Za-z0-9_-]+``): nothing a user writes in
+  the config can walk out of the template directory.
+- Rendering is sandboxed (Jinja2 ``SandboxedEnvironment``), undefined variables are
+  errors (``StrictUndefined``), and only ``.html`` templates are autoescaped.
+- Every Jinja2 failure leaves this module as ``TemplateError``.
+
+Nothing here reads the clock; the only I/O is reading template files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from ghostwatch.errors import TemplateError
+
+__all__ = ["BUILTIN_NAMES", "LANGUAGES", "TemplateSet", "format_date", "sample_context"]
+
+BUILTIN_NAMES = (
+    "check_in",
+    "closing_notice",
+    "payment_reminder",
+    "work_paused",
+    "deadline_reminder",
+)
+LANGUAGES = ("en", "ka", "th")  # languages the built-ins are written in
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_USER = "user"
+_BUILTIN = "builtin"
+# A template may not build a string, list or number bigger than this with * or **.
+_MAX_PRODUCT = 100_000
+_MAX_EXPONENT = 64
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, plus a cap on ``*`` and ``**`` so a template cannot exhaust memory/CPU."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        """Refuse ``*``/``**`` whose result would be huge; otherwise behave as Jinja2 does."""
+        if (
+            operator == "**"
+            and _is_number(left)
+            and _is_number(right)
+            and abs(left) > 1
+            and abs(right) > _MAX_EXPONENT
+        ):
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(count, int)
+                    and len(seq) * count > _MAX_PRODUCT
+                ):
+                    raise SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith(".html")
+
+
+def _check_token(kind: str, value: str) -> None:
+    if not _TOKEN.fullmatch(value):
+        raise TemplateError(
+            f"invalid template {kind} {value!r}: use only letters, digits, '_' and '-'"
+        )
+
+
+class TemplateSet:
+    """The templates available to one configuration.
+
+    ``directory`` is ``[templates].dir`` (``None`` or ``""`` = built-ins only). Constructing a
+    ``TemplateSet`` reads nothing; files are read and compiled on first ``get``.
+    """
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self.directory = Path(directory).expanduser() if directory else None
+        loaders: dict[str, jinja2.BaseLoader] = {
+            _BUILTIN: jinja2.PackageLoader("ghostwatch", "builtin_templates"),
+        }
+        if self.directory is not None:
+            loaders[_USER] = jinja2.FileSystemLoader(self.directory)
+        self._env = _Sandbox(
+            loader=jinja2.PrefixLoader(loaders),
+            autoescape=_autoescape,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+
+    def _places(self, language: str) -> list[tuple[str, str]]:
+        """Return ``(loader key, human-readable place)`` in lookup order."""
+        places: list[tuple[str, str]] = []
+        if self.directory is not None:
+            places.append((f"{_USER}/{language}/", f"{self.directory / language}/"))
+            places.append((f"{_USER}/", f"{self.directory}/"))
+        for lang in dict.fromkeys((language, "en")):
+            places.append((f"{_BUILTIN}/{lang}/", f"<built-in {lang}>/"))
+        return places
+
+    def get(self, name: str, language: str) -> tuple[jinja2.Template, jinja2.Template | None]:
+        """Return ``(text, html or None)`` for template ``name`` in ``language``.
+
+        Raise ``TemplateError`` if the name or language is not a plain token, if no
+        ``name.txt`` exists in any place (the message lists every path tried), or if a
+        file has a syntax error (the message names the file and line).
+        """
+        _check_token("name", name)
+        _check_token("language", language)
+        tried: list[str] = []
+        for key, shown in self._places(language):
+            try:
+                text = self._env.get_template(f"{key}{name}.txt")
+            except jinja2.TemplateNotFound:
+                tried.append(f"{shown}{name}.txt")
+                continue
+            except jinja2.TemplateSyntaxError as exc:
+                raise _syntax_error(exc) from exc
+            return text, self._optional(f"{key}{name}.html")
+        raise TemplateError(f"template {name!r} not found; tried: {', '.join(tried)}")
+
+    def _optional(self, full_name: str) -> jinja2.Template | None:
+        try:
+            return self._env.get_template(full_name)
+        except jinja2.TemplateNotFound:
+            return None
+        except jinja2.TemplateSyntaxError as exc:
+            raise _syntax_error(exc) from exc
+
+    def render(
+        self, name: str, language: str, context: Mapping[str, Any]
+    ) -> tuple[str, str | None]:
+        """Return ``(text, html or None)`` rendered with ``context``.
+
+        Raise ``TemplateError`` for anything ``get`` refuses, an undefined variable, a
+        sandbox violation or any other error raised while rendering.
+        """
+        text, html = self.get(name, language)
+        return _render(text, context), (_render(html, context) if html is not None else None)
+
+    def check(self, names: Iterable[tuple[str, str]]) -> list[str]:
+        """Given ``(name, language)`` pairs, return every problem found, one line each.
+
+        Each template is looked up, compiled and trial-rendered with ``sample_context``
+        (every variable of SPEC section 6 set, ``invoice`` and ``deadline`` included), so
+        a missing file, a syntax error or an undefined variable shows at check-config
+        time rather than at send time. An empty list means all is well.
+        """
+        problems: list[str] = []
+        for name, language in dict.fromkeys(names):
+            try:
+                self.render(name, language, sample_context(language))
+            except TemplateError as exc:
+                problems.append(f"template {name!r} ({language}): {exc}")
+        return problems
+
+
+def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    try:
+        return template.render(context)
+    except SecurityError as exc:
+        raise TemplateError(f"{_where(template)}: not allowed in a template: {exc}") from exc
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{_where(template)}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{_where(template)}: {exc}") from exc
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        # Template code is user code: its runtime errors are template errors.
+        raise TemplateError(f"{_where(template)}: {type(exc).__name__}: {exc}") from exc
+
+
+def _where(template: jinja2.Template) -> str:
+    return template.filename or template.name or "<template>"
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError) -> TemplateError:
+    return TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: syntax error: {exc.message}")
+
+
+# --- dates for humans -----------------------------------------------------------------
+
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "ka": [
+        "იანვარი",
+        "თებერვალი",
+        "მარტი",
+        "აპრილი",
+        "მაისი",
+        "ივნისი",
+        "ივლისი",
+        "აგვისტო",
+        "სექტემბერი",
+        "ოქტომბერი",
+        "ნოემბერი",
+        "დეკემბერი",
+    ],
+    "th": [
+        "มกราคม",
+        "กุมภาพันธ์",
+        "มีนาคม",
+        "เมษายน",
+        "พฤษภาคม",
+        "มิถุนายน",
+        "กรกฎาคม",
+        "สิงหาคม",
+        "กันยายน",
+        "ตุลาคม",
+        "พฤศจิกายน",
+        "ธันวาคม",
+    ],
+}
+_THAI_ERA_OFFSET = 543  # Thai business letters use the Buddhist era: 2026 CE = 2569 BE
+
+
+def format_date(day: date, language: str) -> str:
+    """Return ``day`` as a person writing ``language`` would: "1 December 2026",
+    "1 დეკემბერი 2026", "1 ธันวาคม 2569". Unknown languages get the English form."""
+    months = _MONTHS.get(language, _MONTHS["en"])
+    year = day.year + _THAI_ERA_OFFSET if language == "th" else day.year
+    return f"{day.day} {months[day.month - 1]} {year}"
+
+
+# The values a trial render uses; render.template_context produces the same shape.
+_SAMPLE_SENT_AT = datetime(2026, 11, 14, 10, 30, tzinfo=UTC)
+
+
+def sample_context(language: str = "en") -> dict[str, Any]:
+    """Return a context with every template variable set to a plausible value."""
+    return {
+        "client": {"name": "Acme Ltd", "first_name": "Jane"},
+        "account": {"display_name": "Nino Beridze", "address": "nino@studio.example"},
+        "thread": {
+            "subject": "Logo drafts",
+            "last_sent_at": format_date(_SAMPLE_SENT_AT.date(), language),
+            "sent_at": _SAMPLE_SENT_AT,
+        },
+        "days_silent": 8,
+        "step": 1,
+        "language": language,
+        "invoice": {
+            "number": "INV-2026-014",
+            "amount": "1,200 GEL",
+            "due": format_date(date(2026, 12, 1), language),
+            "due_date": date(2026, 12, 1),
+            "days_overdue": 3,
+        },
+        "deadline": {
+            "what": "feedback on the logo drafts",
+            "due": format_date(date(2026, 12, 3), language),
+            "due_date": date(2026, 12, 3),
+            "days_overdue": 2,
+        },
+    }

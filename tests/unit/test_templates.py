@@ -1,0 +1,161 @@
+"""TemplateSet: lookup order, sandbox, path safety, check(), and the built-ins."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ghostwatch.errors import TemplateError
+from ghostwatch.templates import (
+    BUILTIN_NAMES,
+    LANGUAGES,
+    TemplateSet,
+    format_date,
+    sample_context,
+)
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def tdir(tmp_path: Path) -> Path:
+    write(tmp_path / "ka" / "check_in.txt", "user-ka\n")
+    write(tmp_path / "check_in.txt", "user-root\n")
+    write(tmp_path / "closing_notice.txt", "user-root-closing\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "expected"),
+    [
+        ("check_in", "ka", "user-ka\n"),  # <dir>/<language>/
+        ("check_in", "th", "user-root\n"),  # <dir>/
+        ("closing_notice", "ka", "user-root-closing\n"),  # <dir>/ before built-in ka
+        ("payment_reminder", "ka", "Subject: ანგარიში INV-2026-014\n"),  # built-in, ka
+        ("payment_reminder", "fr", "Subject: Invoice INV-2026-014\n"),  # built-in English
+    ],
+)
+def test_lookup_order(tdir: Path, name: str, language: str, expected: str) -> None:
+    text, html = TemplateSet(tdir).render(name, language, sample_context(language))
+    assert text.startswith(expected)
+    assert html is None
+
+
+def test_html_comes_from_the_same_place_and_is_autoescaped(tmp_path: Path) -> None:
+    write(tmp_path / "check_in.txt", "Hi {{ client.first_name }}\n")
+    write(tmp_path / "check_in.html", "<p>Hi {{ client.first_name }}</p>\n")
+    ctx = sample_context()
+    ctx["client"] = {"name": "x", "first_name": "<b>Jane & co</b>"}
+    text, html = TemplateSet(tmp_path).render("check_in", "en", ctx)
+    assert text == "Hi <b>Jane & co</b>\n"
+    assert html == "<p>Hi &lt;b&gt;Jane &amp; co&lt;/b&gt;</p>\n"
+    # a built-in text never pairs with a user's html of another template
+    assert TemplateSet(tmp_path).get("work_paused", "en")[1] is None
+
+
+def test_missing_template_names_every_path_tried(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError) as caught:
+        TemplateSet(tmp_path).get("nope", "ka")
+    message = str(caught.value)
+    for tried in (f"{tmp_path}/ka/nope.txt", f"{tmp_path}/nope.txt", "<built-in ka>/nope.txt"):
+        assert tried in message
+    assert "<built-in en>/nope.txt" in message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ 'x' * 100000000 }}",
+        "{{ 10 ** 100000000 }}",
+    ],
+)
+def test_sandbox_blocks_escapes(tmp_path: Path, source: str) -> None:
+    write(tmp_path / "evil.txt", source)
+    with pytest.raises(TemplateError):
+        TemplateSet(tmp_path).render("evil", "en", sample_context())
+
+
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [
+        ("../secret", "en"),
+        ("..", "en"),
+        ("a/b", "en"),
+        ("check_in", "../.."),
+        ("check_in.txt", "en"),
+        ("", "en"),
+        ("check_in", "en/../x"),
+        ("/etc/passwd", "en"),
+    ],
+)
+def test_path_traversal_names_rejected(tmp_path: Path, name: str, language: str) -> None:
+    write(tmp_path.parent / "secret.txt", "leak")
+    with pytest.raises(TemplateError, match="invalid template"):
+        TemplateSet(tmp_path / "sub").get(name, language)
+
+
+def test_check_reports_syntax_error_with_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path / "broken.txt", "line one\n{{ foo( }}\nline three\n")
+    write(tmp_path / "ka" / "unclosed.txt", "line one\nline two\n{% if x %}\n")
+    problems = TemplateSet(tmp_path).check([("broken", "en"), ("unclosed", "ka")])
+    assert problems[0].startswith(f"template 'broken' (en): {tmp_path / 'broken.txt'}:2: syntax")
+    assert f"{tmp_path / 'ka' / 'unclosed.txt'}:3: syntax error" in problems[1]
+
+
+def test_check_reports_undefined_variable(tmp_path: Path) -> None:
+    write(tmp_path / "typo.txt", "Hi {{ client.frist_name }}\n")
+    write(tmp_path / "ok.txt", "Hi {{ client.first_name }}, {{ invoice.number }}\n")
+    problems = TemplateSet(tmp_path).check([("typo", "en"), ("ok", "en"), ("missing", "th")])
+    assert len(problems) == 2
+    assert "frist_name" in problems[0]
+    assert "'missing'" in problems[1] and "not found" in problems[1]
+
+
+def test_every_builtin_renders_in_every_language() -> None:
+    templates = TemplateSet(None)
+    pairs = [(name, lang) for name in BUILTIN_NAMES for lang in LANGUAGES]
+    assert templates.check(pairs) == []
+    for name, lang in pairs:
+        text, html = templates.render(name, lang, sample_context(lang))
+        assert text.startswith("Subject: ")
+        assert "Nino Beridze" in text.splitlines()[-1]
+        assert "{{" not in text and "{%" not in text
+        assert html is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_builtins_render_without_a_thread(lang: str) -> None:
+    ctx = sample_context(lang) | {"thread": None, "invoice": None, "deadline": None}
+    for name in ("check_in", "closing_notice"):
+        TemplateSet(None).render(name, lang, ctx)
+
+
+def test_thai_builtins_use_no_gendered_particles() -> None:
+    for name in BUILTIN_NAMES:
+        text, _ = TemplateSet(None).render(name, "th", sample_context("th"))
+        assert "ครับ" not in text and "ค่ะ" not in text
+
+
+@pytest.mark.parametrize(
+    ("day", "language", "expected"),
+    [
+        (date(2026, 12, 1), "en", "1 December 2026"),
+        (date(2026, 12, 1), "ka", "1 დეკემბერი 2026"),
+        (date(2026, 12, 1), "th", "1 ธันวาคม 2569"),
+        (date(2026, 1, 31), "xx", "31 January 2026"),
+    ],
+)
+def test_format_date(day: date, language: str, expected: str) -> None:
+    assert format_date(day, language) == expected
+
+
+def test_empty_dir_means_builtins_only() -> None:
+    assert TemplateSet("").directory is None
