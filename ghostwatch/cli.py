@@ -1,0 +1,409 @@
+"""The ``ghostwatch`` command line: the only module that prints.
+
+Exit status (SPEC section 4): 0 success; 1 ran but something failed (a mailbox could
+not be read, a nudge failed); 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ghostwatch import __version__, logs
+from ghostwatch.errors import ConfigError, GhostwatchError
+
+if TYPE_CHECKING:
+    from ghostwatch.config import ClientConfig, Config
+    from ghostwatch.daemon import App, CycleReport
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _instant(text: str) -> datetime:
+    """Parse ``--now``: ISO-8601; a naive value is taken as UTC."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ghostwatch",
+        description="Watch your mailbox and politely follow up with clients who went silent.",
+        epilog="Config lookup: --config, $GHOSTWATCH_CONFIG, "
+        "$XDG_CONFIG_HOME/ghostwatch/config.toml. Exit status: 0 ok, 1 failed, 2 bad usage.",
+    )
+    p.add_argument("--version", action="version", version=f"ghostwatch {__version__}")
+    p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_)
+
+    def now_opt(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--now",
+            type=_instant,
+            metavar="T",
+            help="act as if it were this instant (ISO-8601; UTC if no offset)",
+        )
+
+    cmd("check-config", "validate the configuration and templates; list every problem")
+    q = cmd("run", "the daemon: watch every account (IDLE/poll), send due nudges, daily summary")
+    q.add_argument(
+        "--now",
+        type=_instant,
+        metavar="T",
+        help="start the clock at this instant, then let it run (for trying rules)",
+    )
+    q = cmd("once", "one full cycle (sync, decide, send, summary if due), then exit")
+    now_opt(q)
+    q.add_argument("--dry-run", action="store_true", help="send nothing; list what would go out")
+    q = cmd("status", "one row per client: who owes whom, state, next action")
+    q.add_argument("--json", action="store_true", help="print a JSON array")
+    now_opt(q)
+    q = cmd("summary", "build the daily summary; send it or write it as HTML")
+    now_opt(q)
+    g = q.add_mutually_exclusive_group(required=True)
+    g.add_argument("--send", action="store_true", help="email it to [summary].to")
+    g.add_argument("--out", metavar="FILE", help="write the HTML to FILE")
+    q = cmd("history", "every contact and nudge with one client (the evidence)")
+    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("--json", action="store_true")
+    q = cmd("export", "the evidence log of all clients")
+    q.add_argument("--format", choices=["csv", "json"], default="csv")
+    q.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    q = cmd("snooze", "pause nudges for one client until a date")
+    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("--until", type=_day, required=True, metavar="DATE")
+    q = cmd("resume", "resume nudges for a snoozed client")
+    q.add_argument("client", metavar="CLIENT")
+    q = cmd("pause", "stop all sending (syncing continues)")
+    q.add_argument("--account", help="only this account (default: all)")
+    q = cmd("unpause", "restart sending after pause")
+    q.add_argument("--account", help="only this account (default: all)")
+    q = cmd("paid", "mark an invoice paid")
+    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("invoice", metavar="INVOICE")
+    q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
+    q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    logs.configure(level=args.log_level)
+    handler = HANDLERS[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except GhostwatchError as exc:
+        print(f"ghostwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace) -> Config:
+    from ghostwatch.config import find_config_path, load_config
+
+    return load_config(find_config_path(args.config, os.environ))
+
+
+def _app(args: argparse.Namespace) -> App:
+    from ghostwatch.daemon import App
+
+    return App.open(_load(args))
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    now: datetime | None = getattr(args, "now", None)
+    return now or datetime.now(UTC)
+
+
+def _client(app: App, name: str) -> ClientConfig:
+    """Find a configured client by name (case-insensitive) or raise ConfigError."""
+    for client in app.config.clients:
+        if client.name.casefold() == name.casefold():
+            return client
+    known = ", ".join(c.name for c in app.config.clients) or "none"
+    raise ConfigError([f"no client named {name!r} (configured: {known})"])
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from ghostwatch.config import find_config_path, load_config, template_names
+    from ghostwatch.templates import TemplateSet
+
+    path = find_config_path(args.config, os.environ)
+    config = load_config(path)
+    problems = TemplateSet(config.templates.dir or None).check(sorted(template_names(config)))
+    if problems:
+        raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
+    print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    app = _app(args)
+    try:
+        report = asyncio.run(app.cycle(_now(args), dry_run=args.dry_run))
+    finally:
+        app.close()
+    print_cycle(report, sys.stdout)
+    return EXIT_OK if report.ok and not _failures(report) else EXIT_FAILED
+
+
+def _failures(report: CycleReport) -> list[Any]:
+    from ghostwatch.domain import OutboxStatus
+
+    return [d for a in report.accounts for d in a.deliveries if d.status is OutboxStatus.FAILED]
+
+
+def print_cycle(report: CycleReport, out: TextIO) -> None:
+    from ghostwatch.domain import Action
+
+    for acc in report.accounts:
+        if acc.error:
+            print(f"{acc.account}: FAILED: {acc.error}", file=out)
+            continue
+        stored = acc.sync.stored if acc.sync else 0
+        print(f"{acc.account}: synced ({stored} new message(s))", file=out)
+        for d in acc.decisions:
+            if d.action is Action.SEND and acc.dry_run:
+                print(f"  would send {d.template} to {d.to_addr}: {d.reason}", file=out)
+            elif d.action is Action.HOLD:
+                print(f"  held: {d.reason}", file=out)
+        for name in acc.ghosted:
+            print(f"  ghosted: {name}", file=out)
+        for dl in acc.deliveries:
+            status = dl.status.value if dl.status else "skipped (already planned)"
+            extra = f" ({dl.error})" if dl.error else ""
+            print(
+                f"  {status}: {dl.decision.template} to {dl.decision.to_addr}: "
+                f"{dl.decision.reason}{extra}",
+                file=out,
+            )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    app = _app(args)
+    try:
+        now = _now(args)
+        rows, health = app.status_rows(now), app.health_rows(now)
+    finally:
+        app.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(rows))
+        print()
+        for h in health:
+            print(format_health(h))
+    return EXIT_OK
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Render status rows as an aligned plain-text table."""
+    head = ["CLIENT", "STATE", "WAITING ON", "LAST IN", "LAST OUT", "STEP", "NEXT"]
+    body = [
+        [
+            r["client"],
+            r["state"],
+            r["waiting_on"] or "-",
+            (r["last_inbound"] or "-")[:16].replace("T", " "),
+            (r["last_outbound"] or "-")[:16].replace("T", " "),
+            str(r["step"]),
+            _next(r),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=False)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in [head, *body]
+    ]
+    return "\n".join(lines) if body else "no clients configured"
+
+
+def _next(row: dict[str, Any]) -> str:
+    nxt = row["next_action"]
+    if nxt is None:
+        return row["held"][0] if row["held"] else "-"
+    return f"{nxt['kind']} at {nxt['at'][:16].replace('T', ' ')} UTC"
+
+
+def format_health(h: dict[str, Any]) -> str:
+    parts = [f"account {h['account']}: last sync {h['last_sync'] or 'never'}"]
+    if h["stale"]:
+        parts.append("STALE: no nudges until the mailbox is read again")
+    if h["paused"]:
+        parts.append("paused")
+    if h["watch_mode"]:
+        parts.append(f"watching by {h['watch_mode']}")
+    if h["last_error"]:
+        parts.append(f"last error {h['last_error_at']}: {h['last_error']}")
+    if h["unresolved_nudges"]:
+        parts.append(f"{h['unresolved_nudges']} nudge(s) of unknown outcome")
+    if h["failed_nudges"]:
+        parts.append(f"{h['failed_nudges']} failed nudge(s)")
+    return "; ".join(parts)
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    from ghostwatch.policy import local_day_start
+
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        account = app.config.account_for(client)
+        zone = app.config.rules_for(client).timezone
+        until = local_day_start(args.until, zone)
+        now = datetime.now(UTC)
+        app.store.set_snooze(account.name, client.name, until, at=now)
+        app.store.append_event(
+            "client.snoozed",
+            at=now,
+            account=account.name,
+            client=client.name,
+            until=args.until.isoformat(),
+        )
+    finally:
+        app.close()
+    print(f"{client.name}: snoozed until {args.until.isoformat()}")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        account = app.config.account_for(client)
+        now = datetime.now(UTC)
+        app.store.set_snooze(account.name, client.name, None, at=now)
+        app.store.append_event("client.resumed", at=now, account=account.name, client=client.name)
+    finally:
+        app.close()
+    print(f"{client.name}: resumed")
+    return EXIT_OK
+
+
+def _set_paused(args: argparse.Namespace, paused: bool) -> int:
+    app = _app(args)
+    try:
+        names = [a.name for a in app.config.accounts]
+        if args.account is not None and args.account not in names:
+            raise ConfigError(
+                [f"no account named {args.account!r} (configured: {', '.join(names)})"]
+            )
+        for name in [args.account] if args.account else names:
+            app.store.set_paused(name, paused)
+            app.store.append_event(
+                "account.paused" if paused else "account.unpaused",
+                at=datetime.now(UTC),
+                account=name,
+            )
+            print(f"{name}: {'paused' if paused else 'sending again'}")
+    finally:
+        app.close()
+    return EXIT_OK
+
+
+def cmd_paid(args: argparse.Namespace) -> int:
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        account = app.config.account_for(client)
+        now = datetime.now(UTC)
+        app.sync_invoices(now)
+        if not app.store.mark_paid(account.name, client.name, args.invoice, now, "command"):
+            raise ConfigError([f"{client.name}: no unpaid invoice {args.invoice!r}"])
+        app.store.append_event(
+            "invoice.paid",
+            at=now,
+            account=account.name,
+            client=client.name,
+            invoice=args.invoice,
+            by="command",
+        )
+    finally:
+        app.close()
+    print(f"{client.name}: invoice {args.invoice} marked paid")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ghostwatch.config import find_config_path
+    from ghostwatch.service import Service, offset_clock
+
+    path = find_config_path(args.config, os.environ)
+    service = Service(path, clock=offset_clock(args.now) if args.now else _utcnow)
+    return asyncio.run(service.run())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _later(feature: str, issue: str) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        print(f"ghostwatch: {feature} is not built yet (planned: {issue}).", file=sys.stderr)
+        return EXIT_FAILED
+
+    return handler
+
+
+HANDLERS: dict[str, Handler] = {
+    "check-config": cmd_check_config,
+    "once": cmd_once,
+    "status": cmd_status,
+    "snooze": cmd_snooze,
+    "resume": cmd_resume,
+    "pause": lambda a: _set_paused(a, True),
+    "unpause": lambda a: _set_paused(a, False),
+    "paid": cmd_paid,
+    "run": cmd_run,
+    "summary": _later("the daily summary", "the summary issue"),
+    "history": _later("`history`", "the evidence-log issue"),
+    "export": _later("`export`", "the evidence-log issue"),
+    "demo": _later("the demo", "the service issue"),
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+__all__ = ["Path", "build_parser", "main"]

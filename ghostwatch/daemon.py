@@ -1,0 +1,362 @@
+"""The composition root: configuration, store and templates wired to the mail servers.
+
+One cycle per account: sync -> record -> decide -> (re-check, send) -> record.
+Only this module and the command line read the clock (through ``App.clock``), so a
+simulated clock drives the real code in tests and in the demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from ghostwatch import policy, state
+from ghostwatch.config import AccountConfig, Config
+from ghostwatch.domain import (
+    AccountState,
+    Action,
+    ClientState,
+    Decision,
+    FolderRole,
+    NudgeRecord,
+    OutboxStatus,
+)
+from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.outbox import Courier, Delivery
+from ghostwatch.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.store import Store
+from ghostwatch.store_records import InvoiceItem
+from ghostwatch.sync import SyncContext, SyncReport, resolve_folders, sync_account
+from ghostwatch.templates import TemplateSet
+
+log = structlog.get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AccountReport:
+    account: str
+    sync: SyncReport | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    ghosted: list[str] = field(default_factory=list)
+    error: str | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class CycleReport:
+    now: datetime
+    accounts: list[AccountReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(a.error is None for a in self.accounts)
+
+
+def imap_endpoint(account: AccountConfig) -> ImapEndpoint:
+    imap = account.imap
+    return ImapEndpoint(
+        host=imap.host,
+        port=imap.port,
+        security=imap.security,
+        username=imap.username,
+        password=imap.secret().reveal,
+        timeout_s=imap.timeout.total_seconds(),
+        ca_file=str(imap.ca_file) if imap.ca_file else None,
+    )
+
+
+def smtp_endpoint(account: AccountConfig) -> SmtpEndpoint:
+    """Return the account's SMTP endpoint; config guarantees one in send mode."""
+    smtp = account.smtp
+    if smtp is None:
+        raise ConfigError([f"accounts.{account.name}.smtp: needed to send"])
+    return SmtpEndpoint(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username or None,
+        password=smtp.secret().reveal if smtp.username else None,
+        timeout_s=smtp.timeout.total_seconds(),
+        ca_file=str(smtp.ca_file) if smtp.ca_file else None,
+    )
+
+
+class App:
+    """Everything a command needs, built once; constructors do no I/O."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        templates: TemplateSet,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.templates = templates
+        self.clock = clock
+        # Test seam: called after a nudge is planned, before the mailbox is re-read
+        # (to inject a reply "between the decision and the send").
+        self.before_recheck: Callable[[], object] | None = None
+        # Set by the service: a stop was requested; finish the send in flight, no more.
+        self.stop_requested: Callable[[], bool] = lambda: False
+
+    @classmethod
+    def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
+        """Open the store (migrating it) and the template set for ``config``."""
+        store = Store.open(config.database.resolved_url())
+        directory = config.templates.dir or None
+        return cls(config, store, TemplateSet(directory), clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- state ----------------------------------------------------------------------
+
+    def nudge_map(
+        self, account: str, exclude: str | None = None
+    ) -> dict[str, tuple[NudgeRecord, ...]]:
+        rows = self.store.nudge_records(account, exclude_message_id=exclude)
+        return {client: tuple(records) for client, records in rows.items()}
+
+    def states(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> tuple[AccountState, list[ClientState]]:
+        """Return the policy's view of one account; ``exclude`` hides one outbox row."""
+        nudges = self.nudge_map(account.name, exclude)
+        acct = self.store.account_state(account.name)
+        facts = self.store.client_facts(account.name)
+        invoices = self.store.invoices(account.name)
+        clients = [
+            state.client_state(
+                self.config,
+                client,
+                facts.get(client.name),
+                nudges.get(client.name, ()),
+                [i for i in invoices if i.client == client.name],
+            )
+            for client in self.config.clients_of(account.name)
+        ]
+        account_state = state.account_state(
+            account,
+            paused=acct.paused if acct else False,
+            last_sync_at=acct.last_sync_at if acct else None,
+            nudges=nudges,
+            now=now,
+        )
+        return account_state, clients
+
+    def decide(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> list[Decision]:
+        acct, clients = self.states(account, now, exclude=exclude)
+        return policy.decide(acct, clients, now)
+
+    def sync_invoices(self, now: datetime) -> None:
+        """Copy configured and recurring invoices into the store (idempotent)."""
+        for account in self.config.accounts:
+            for client in self.config.clients_of(account.name):
+                configured = {i.number for i in client.invoices}
+                items = [
+                    InvoiceItem(
+                        i.number,
+                        i.amount,
+                        i.due,
+                        "config" if i.number in configured else "recurring",
+                    )
+                    for i in self.config.invoices_of(client, today=now.date())
+                ]
+                self.store.upsert_invoices(account.name, client.name, items)
+
+    # --- a cycle ----------------------------------------------------------------------
+
+    async def cycle(self, now: datetime | None = None, *, dry_run: bool = False) -> CycleReport:
+        """Run one full cycle for every account; never raises for a mailbox fault."""
+        now = now or self.clock()
+        report = CycleReport(now)
+        self.sync_invoices(now)
+        for account in self.config.accounts:
+            structlog.contextvars.bind_contextvars(account=account.name)
+            try:
+                report.accounts.append(
+                    await self.cycle_account(account, now, dry_run=dry_run or account.dry_run)
+                )
+            finally:
+                structlog.contextvars.unbind_contextvars("account")
+        log.info(
+            "cycle.done",
+            ok=report.ok,
+            now=now.isoformat(),
+            sent=sum(len(a.deliveries) for a in report.accounts),
+        )
+        return report
+
+    async def cycle_account(
+        self, account: AccountConfig, now: datetime, *, dry_run: bool
+    ) -> AccountReport:
+        report = AccountReport(account.name, dry_run=dry_run)
+        try:
+            async with ImapMailbox(imap_endpoint(account)) as mailbox:
+                folders = await resolve_folders(mailbox, self._wanted_folders(account))
+                report.sync = await self._sync(mailbox, account, folders, now)
+                report.decisions = self.decide(account, now)
+                report.ghosted = self._ghost(account, report.decisions, now)
+                if not dry_run:
+                    report.deliveries = await self._deliver(mailbox, account, folders, now)
+        except GhostwatchError as exc:
+            # One account's fault (network, login, a secret that cannot be read) is
+            # reported and recorded; the other accounts and the daemon go on.
+            report.error = f"{type(exc).__name__}: {exc}"
+            self.store.set_sync_error(account.name, now, report.error)
+            log.error("cycle.account_failed", error=report.error)
+        return report
+
+    def _wanted_folders(self, account: AccountConfig) -> dict[FolderRole, str]:
+        f = account.imap.folders
+        return {
+            FolderRole.INBOX: f.inbox,
+            FolderRole.SENT: f.sent,
+            FolderRole.DRAFTS: f.drafts,
+            FolderRole.ALL: f.all,
+        }
+
+    async def _sync(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> SyncReport:
+        ctx = SyncContext(
+            account=account.name,
+            addresses=frozenset({account.address.lower(), *account.aliases}),
+            matchers=self.config.matchers(account.name),
+            initial_scan=account.initial_scan,
+            now=now,
+            nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
+        )
+        watched: dict[FolderRole, str] = {
+            r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
+        }
+        return await sync_account(mailbox, self.store, ctx, watched)
+
+    def _ghost(
+        self, account: AccountConfig, decisions: Sequence[Decision], now: datetime
+    ) -> list[str]:
+        ghosted = []
+        for d in decisions:
+            if d.action is Action.GHOST:
+                self.store.set_ghosted(account.name, d.client, d.anchor, now)
+                self.store.append_event(
+                    "client.ghosted", at=now, account=account.name, client=d.client, reason=d.reason
+                )
+                log.warning("client.ghosted", client=d.client, reason=d.reason)
+                ghosted.append(d.client)
+        return ghosted
+
+    async def _deliver(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> list[Delivery]:
+        async def recheck(exclude: str) -> list[Decision]:
+            if self.before_recheck is not None:
+                self.before_recheck()
+            await self._sync(mailbox, account, folders, now)
+            return self.decide(account, now, exclude=exclude)
+
+        acct, clients = self.states(account, now)
+        by_name = {c.name: c for c in clients}
+        mailer = SmtpMailer(smtp_endpoint(account)) if account.mode == "send" else None
+        courier = Courier(self.store, acct, mailbox, mailer, folders, self.templates, recheck)
+        out: list[Delivery] = await courier.resolve_unknown(now)
+        for row in self.store.outbox_pending(account.name, now):
+            if self.stop_requested():
+                break
+            out.append(await courier.send_planned(row, now))
+        for decision in self.decide(account, now):
+            if self.stop_requested():
+                break
+            if decision.action is Action.SEND:
+                out.append(await courier.deliver(decision, by_name[decision.client], now))
+        if mailer is not None:
+            await mailer.close()
+        return out
+
+    # --- views ------------------------------------------------------------------------
+
+    def status_rows(self, now: datetime) -> list[dict[str, Any]]:
+        """Return one SPEC section 4 status row per client, in config order."""
+        rows: list[dict[str, Any]] = []
+        for account in self.config.accounts:
+            acct, clients = self.states(account, now)
+            decisions = policy.decide(acct, clients, now)
+            for client in clients:
+                rows.append(status_row(client, decisions, now))
+        return rows
+
+    def health_rows(self, now: datetime) -> list[dict[str, Any]]:
+        rows = []
+        for account in self.config.accounts:
+            st = self.store.account_state(account.name)
+            last = st.last_sync_at if st else None
+            rows.append(
+                {
+                    "account": account.name,
+                    "last_sync": iso(last),
+                    "stale": last is None or now - last > account.max_sync_age,
+                    "last_error": st.last_error if st else None,
+                    "last_error_at": iso(st.last_error_at) if st else None,
+                    "watch_mode": st.watch_mode if st else None,
+                    "paused": bool(st and st.paused),
+                    "unresolved_nudges": len(self.store.outbox_unresolved(account.name)),
+                    "failed_nudges": sum(
+                        1
+                        for r in self.store.outbox_all(account.name)
+                        if r.status is OutboxStatus.FAILED
+                    ),
+                }
+            )
+        return rows
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
+
+
+def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime) -> dict[str, Any]:
+    waiting = policy.waiting_on(client)
+    nxt = policy.next_action(decisions, client.name)
+    held = [d.reason for d in decisions if d.client == client.name and d.action is Action.HOLD]
+    return {
+        "client": client.name,
+        "account": client.account,
+        "last_inbound": iso(client.last_inbound),
+        "last_outbound": iso(client.last_outbound),
+        "waiting_on": waiting.value if waiting else None,
+        "state": policy.client_status(client, now).value,
+        "step": policy.current_step(client),
+        "next_action": None
+        if nxt is None
+        else {"kind": nxt.template or "ghost", "at": iso(nxt.at), "reason": nxt.reason},
+        "held": held,
+        "away_until": iso(client.away_until),
+        "snoozed_until": iso(client.snoozed_until),
+        "bouncing": sorted(client.bouncing),
+    }
+
+
+__all__ = ["App", "CycleReport", "GhostwatchError", "utcnow"]

@@ -1,0 +1,311 @@
+"""Exactly-once delivery of nudges (SPEC 3.1 and 3.2).
+
+The protocol for one due decision:
+1. **Plan**: fix a Message-ID, render the exact message, insert an outbox row
+   (``planned``). The store's UNIQUE (account, client, ladder, anchor, step) makes a
+   second plan of the same slot impossible, whatever runs at the same time.
+2. **Re-check**: sync the mailbox again and decide again, ignoring this row; if the
+   slot is no longer due now (a reply came in), the row is ``cancelled``.
+3. **Claim**: ``planned -> sending`` is a compare-and-set in the store: of two
+   processes holding the same row, only one wins and sends.
+4. **Deliver**: SMTP (mode "send") or APPEND to Drafts (mode "draft").
+5. **Record**: ``sent``; ``planned`` again with a later attempt on a transient error;
+   ``failed`` on a 5xx; ``unknown`` when the connection broke after DATA.
+
+Recovery: a row left in ``sending`` (the process died) or ``unknown`` is resolved by
+looking for its Message-ID in the Sent folder: found -> ``sent``; not found -> it
+stays ``unknown`` and is reported. It is never resent: its slot stays taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import structlog
+
+from ghostwatch import render
+from ghostwatch.domain import (
+    AccountState,
+    Action,
+    ClientState,
+    Decision,
+    FolderRole,
+    OutboxStatus,
+)
+from ghostwatch.errors import (
+    MailboxError,
+    SendAuthError,
+    SendOutcomeUnknown,
+    SendRejected,
+    SendRetryable,
+)
+from ghostwatch.imap import ImapMailbox
+from ghostwatch.smtp import SmtpMailer
+from ghostwatch.store import OutboxRow, Store
+from ghostwatch.store_outbox import IllegalTransition
+from ghostwatch.templates import TemplateSet
+
+log = structlog.get_logger(__name__)
+
+# In-run retries of a transient SMTP failure, then the row waits for a later cycle.
+RETRY_DELAYS_S: tuple[float, ...] = (1.0, 4.0)
+RETRY_LATER = timedelta(minutes=15)  # next cycle's attempt, capped backoff beyond
+RETRY_CAP = timedelta(hours=4)
+# A row ``sending`` for longer than this was abandoned by a dead process (a send,
+# retries included, takes well under a minute).
+SENDING_LEASE = timedelta(minutes=10)
+
+Recheck = Callable[[str], Awaitable[Sequence[Decision]]]
+
+
+@dataclass
+class Delivery:
+    """What happened to one decision, for the cycle report."""
+
+    decision: Decision
+    status: OutboxStatus | None  # None: not planned (the slot was already taken)
+    message_id: str | None = None
+    error: str | None = None
+
+
+def new_message_id(address: str) -> str:
+    """Return a fresh Message-ID on the account's domain (fixed before sending)."""
+    domain = address.rpartition("@")[2] or "ghostwatch.invalid"
+    return render.make_message_id(domain, uuid.uuid4().hex)
+
+
+def same_slot(a: Decision, b: Decision) -> bool:
+    return (a.client, a.ladder, a.anchor, a.step) == (b.client, b.ladder, b.anchor, b.step)
+
+
+@dataclass
+class Courier:
+    """Delivers one account's nudges over an open IMAP connection and a mailer."""
+
+    store: Store
+    account: AccountState
+    mailbox: ImapMailbox
+    mailer: SmtpMailer | None  # None in draft mode
+    folders: dict[FolderRole, str]
+    templates: TemplateSet
+    recheck: Recheck
+
+    async def deliver(self, decision: Decision, client: ClientState, now: datetime) -> Delivery:
+        """Plan, re-check, claim and send one SEND decision, exactly once."""
+        message_id = new_message_id(self.account.address)
+        msg = render.render_nudge(
+            decision, client, self.account, self.templates, message_id=message_id, now=now
+        )
+        row = self.store.plan_nudge(
+            account=self.account.name,
+            client=decision.client,
+            ladder=decision.ladder,
+            anchor=decision.anchor,
+            step=decision.step,
+            template=decision.template or "",
+            message_id=message_id,
+            to_addr=decision.to_addr or "",
+            subject=str(msg["Subject"]),
+            raw=msg.as_bytes(),
+            reason=decision.reason,
+            due_at=decision.at,
+            planned_at=now,
+        )
+        if row is None:
+            log.info("nudge.slot_taken", client=decision.client, step=decision.step)
+            return Delivery(decision, None)
+        self.store.append_event(
+            "nudge.planned",
+            at=now,
+            account=self.account.name,
+            client=decision.client,
+            message_id=message_id,
+            template=decision.template,
+            step=decision.step,
+            reason=decision.reason,
+        )
+        return await self.send_planned(row, now)
+
+    async def send_planned(self, row: OutboxRow, now: datetime) -> Delivery:
+        """Re-check a planned row against fresh mail, claim it and deliver it."""
+        fresh = await self.recheck(row.message_id)
+        decision = next((d for d in fresh if d.action is Action.SEND and _matches(d, row)), None)
+        if decision is None:
+            self.store.set_outbox_status(row.id, OutboxStatus.CANCELLED, error="no longer due")
+            self.store.append_event(
+                "nudge.cancelled",
+                at=now,
+                account=self.account.name,
+                client=row.client,
+                message_id=row.message_id,
+                reason="re-checked before sending: no longer due",
+            )
+            log.info("nudge.cancelled", client=row.client, message_id=row.message_id)
+            return Delivery(_decision_of(row), OutboxStatus.CANCELLED, row.message_id)
+        if not self.store.claim_outbox(row.id, at=now):
+            log.info("nudge.claimed_elsewhere", message_id=row.message_id)
+            return Delivery(decision, None, row.message_id)
+        return await self._transmit(row, decision, now)
+
+    async def _transmit(self, row: OutboxRow, decision: Decision, now: datetime) -> Delivery:
+        if self.mailer is None:
+            await self.mailbox.append(
+                self.folders[FolderRole.DRAFTS], row.raw, flags=(b"\\Draft",), internal_date=now
+            )
+            return self._record(row, decision, OutboxStatus.DRAFTED, now)
+        msg = _parse(row.raw)
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                await self.mailer.send(msg)
+            except SendRetryable as exc:
+                if delay is None:
+                    backoff = min(RETRY_LATER * 2**row.attempts, RETRY_CAP)
+                    self.store.set_outbox_status(
+                        row.id, OutboxStatus.PLANNED, error=str(exc), next_attempt_at=now + backoff
+                    )
+                    return Delivery(decision, OutboxStatus.PLANNED, row.message_id, str(exc))
+                log.warning(
+                    "nudge.retry", message_id=row.message_id, attempt=attempt + 1, error=str(exc)
+                )
+                await asyncio.sleep(delay)
+            except SendAuthError as exc:
+                # The account's login is wrong, not the nudge: keep it for a later cycle.
+                self.store.set_outbox_status(
+                    row.id, OutboxStatus.PLANNED, error=str(exc), next_attempt_at=now + RETRY_LATER
+                )
+                raise
+            except SendRejected as exc:
+                return self._record(row, decision, OutboxStatus.FAILED, now, str(exc))
+            except SendOutcomeUnknown as exc:
+                return self._record(row, decision, OutboxStatus.UNKNOWN, now, str(exc))
+            else:
+                delivery = self._record(row, decision, OutboxStatus.SENT, now)
+                await self._file_copy(row, now)
+                return delivery
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(
+        self,
+        row: OutboxRow,
+        decision: Decision,
+        status: OutboxStatus,
+        now: datetime,
+        error: str | None = None,
+    ) -> Delivery:
+        sent_at = now if status in (OutboxStatus.SENT, OutboxStatus.DRAFTED) else None
+        self.store.set_outbox_status(row.id, status, error=error, sent_at=sent_at)
+        event = {
+            OutboxStatus.SENT: "nudge.sent",
+            OutboxStatus.DRAFTED: "nudge.drafted",
+            OutboxStatus.FAILED: "nudge.failed",
+            OutboxStatus.UNKNOWN: "nudge.unknown",
+        }[status]
+        self.store.append_event(
+            event,
+            at=now,
+            account=self.account.name,
+            client=row.client,
+            message_id=row.message_id,
+            to=row.to_addr,
+            step=row.step,
+            template=row.template,
+            error=error,
+        )
+        level = log.info if error is None else log.warning
+        level(event, client=row.client, message_id=row.message_id, step=row.step, error=error)
+        return Delivery(decision, status, row.message_id, error)
+
+    async def _file_copy(self, row: OutboxRow, now: datetime) -> None:
+        """Put a copy in Sent unless the server filed one itself (Gmail, Exchange do)."""
+        sent = self.folders.get(FolderRole.SENT)
+        if sent is None:
+            return
+        try:
+            if await self.mailbox.find_by_message_id(sent, row.message_id) is None:
+                await self.mailbox.append(sent, row.raw, flags=(b"\\Seen",), internal_date=now)
+        except MailboxError as exc:
+            # The nudge went out; a missing Sent copy is worth a warning, not a resend.
+            log.warning("nudge.sent_copy_failed", message_id=row.message_id, error=str(exc))
+
+    async def resolve_unknown(self, now: datetime) -> list[Delivery]:
+        """Settle nudges of unknown outcome by looking for them in Sent; never resend.
+
+        A row left ``sending`` for longer than SENDING_LEASE was cut off by a crash
+        (a younger one may be in flight in another process): it becomes ``unknown``.
+        An ``unknown`` row found in Sent becomes ``sent``; otherwise it stays
+        ``unknown``, keeps its slot, and is reported.
+        """
+        out: list[Delivery] = []
+        stale = now - SENDING_LEASE
+        for row in self.store.recover_interrupted(self.account.name, at=now, stale_before=stale):
+            self.store.append_event(
+                "nudge.unknown",
+                at=now,
+                account=row.account,
+                client=row.client,
+                message_id=row.message_id,
+                error="interrupted while sending",
+            )
+            log.warning("nudge.interrupted", client=row.client, message_id=row.message_id)
+            out.append(Delivery(_decision_of(row), OutboxStatus.UNKNOWN, row.message_id))
+        sent = self.folders.get(FolderRole.SENT)
+        if sent is None:
+            return out
+        for row in self.store.outbox_unknown(self.account.name):
+            if await self.mailbox.find_by_message_id(sent, row.message_id) is None:
+                continue
+            try:
+                self.store.set_outbox_status(row.id, OutboxStatus.SENT, sent_at=row.updated_at)
+            except IllegalTransition:
+                continue  # settled meanwhile by another process
+            self.store.append_event(
+                "nudge.resolved_sent",
+                at=now,
+                account=row.account,
+                client=row.client,
+                message_id=row.message_id,
+            )
+            out.append(Delivery(_decision_of(row), OutboxStatus.SENT, row.message_id))
+        return out
+
+
+def _matches(decision: Decision, row: OutboxRow) -> bool:
+    return (decision.client, decision.ladder, decision.anchor, decision.step) == (
+        row.client,
+        row.ladder,
+        row.anchor,
+        row.step,
+    )
+
+
+def _decision_of(row: OutboxRow) -> Decision:
+    """A stand-in decision for reporting a row that no current decision describes."""
+    from ghostwatch.domain import LadderKind
+
+    kind = LadderKind(row.ladder.split(":", 1)[0])
+    return Decision(
+        client=row.client,
+        account=row.account,
+        action=Action.SEND,
+        ladder=row.ladder,
+        kind=kind,
+        anchor=row.anchor,
+        step=row.step,
+        template=row.template,
+        at=row.due_at,
+        reason=row.reason or "",
+        to_addr=row.to_addr,
+    )
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(raw, policy=policy.SMTP)
+    assert isinstance(msg, EmailMessage)
+    return msg

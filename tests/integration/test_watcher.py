@@ -1,0 +1,208 @@
+"""The mailbox watcher against a real Dovecot: who owes whom, read-only, incremental."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, mail
+
+T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
+NOW = T0 + timedelta(days=1)
+ACME = client_toml("Acme Ltd", ["jane@acme.example"], ["acme.example"])
+
+
+def ours(
+    imap: Any,
+    *,
+    at: datetime = T0,
+    to: str = "jane@acme.example",
+    mid: str = "<m1@studio>",
+    subject: str = "Logo drafts",
+) -> None:
+    imap.append("Sent", mail(ACCOUNT, to, subject, message_id=mid, date=at), internal_date=at)
+
+
+def theirs(
+    imap: Any,
+    *,
+    at: datetime,
+    frm: str = "Jane <jane@acme.example>",
+    mid: str = "<r1@acme>",
+    subject: str = "Re: Logo drafts",
+    headers: dict[str, str] | None = None,
+    body: str = "Looks great!\n",
+) -> None:
+    raw = mail(
+        frm,
+        ACCOUNT,
+        subject,
+        message_id=mid,
+        date=at,
+        in_reply_to="<m1@studio>",
+        headers=headers,
+        body=body,
+    )
+    imap.append("INBOX", raw, internal_date=at)
+
+
+def stored(scenario: Scenario, columns: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(scenario.directory / "gw.db") as db:
+        return db.execute(f"SELECT {columns} FROM message ORDER BY id").fetchall()  # noqa: S608
+
+
+def test_our_message_in_sent_puts_the_ball_in_the_clients_court(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["waiting_on"] == "client"
+    assert row["state"] == "waiting"
+    assert row["last_outbound"] == "2026-11-02T10:00:00Z"
+    assert row["next_action"]["kind"] == "check_in"
+
+
+def test_a_client_reply_puts_the_ball_in_your_court(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3))
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["waiting_on"] == "you"
+    assert row["last_inbound"] == "2026-11-02T13:00:00Z"
+    assert row["next_action"] is None
+
+
+def test_a_colleague_at_the_clients_domain_counts(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3), frm="Bob <Bob.Smith@ACME.example>")
+    assert scenario.once(NOW) == 0
+    assert scenario.row(NOW, capsys, "Acme Ltd")["waiting_on"] == "you"
+
+
+def test_unknown_senders_are_ignored(scenario: Scenario, imap_server: Any, capsys: Any) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3), frm="Spam <offers@elsewhere.example>")
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["waiting_on"] == "client"
+    assert row["last_inbound"] is None
+
+
+def test_out_of_office_is_not_contact_and_makes_the_client_away(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(
+        imap_server,
+        at=T0 + timedelta(minutes=5),
+        subject="Out of Office: Logo drafts",
+        headers={"Auto-Submitted": "auto-replied"},
+        body="I am out of the office until 20 November 2026 with limited access to email.\n",
+    )
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["waiting_on"] == "client"
+    assert row["last_inbound"] is None
+    assert row["state"] == "away"
+    assert row["away_until"] == "2026-11-21T00:00:00Z"
+    # the check-in waits until after the return date, in the next window
+    assert row["next_action"]["at"] == "2026-11-23T09:00:00Z"
+
+
+def test_exchange_style_auto_reply_with_only_subject_and_rules_loop(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(
+        imap_server,
+        at=T0 + timedelta(minutes=5),
+        subject="Automatic reply: Logo drafts",
+        headers={
+            "Return-Path": "<>",
+            "X-MS-Exchange-Inbox-Rules-Loop": "jane@acme.example",
+        },
+        body="Thank you for your email. I am on leave until 2026-11-16.\n",
+    )
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["last_inbound"] is None
+    assert row["state"] == "away"
+    assert row["away_until"] == "2026-11-17T00:00:00Z"
+
+
+def test_a_dsn_is_not_contact_and_marks_the_address_bouncing(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    raw = dsn(
+        ACCOUNT,
+        "jane@acme.example",
+        message_id="<dsn1@mx>",
+        date=T0 + timedelta(minutes=1),
+        original_id="<m1@studio>",
+    )
+    imap_server.append("INBOX", raw, internal_date=T0 + timedelta(minutes=1))
+    assert scenario.once(NOW) == 0
+    row = scenario.row(NOW, capsys, "Acme Ltd")
+    assert row["last_inbound"] is None
+    assert row["state"] == "bouncing"
+    assert row["bouncing"] == ["jane@acme.example"]
+
+
+def test_georgian_subject_and_sender_name_survive(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = client_toml("ნინო სტუდია", ["gela@example.ge"])
+    subject = "ლოგოს ესკიზები — საბოლოო ვერსია"
+    ours(imap_server, to="gela@example.ge", subject=subject)
+    theirs(
+        imap_server,
+        at=T0 + timedelta(hours=1),
+        frm="გელა ხარაძე <gela@example.ge>",
+        subject=f"Re: {subject}",
+    )
+    assert scenario.once(NOW) == 0
+    assert scenario.row(NOW, capsys, "ნინო სტუდია")["waiting_on"] == "you"
+    rows = stored(scenario, "subject, from_name")
+    subjects = {subject for subject, _ in rows}
+    names = {name for _, name in rows}
+    assert subject in subjects
+    assert f"Re: {subject}" in subjects
+    assert "გელა ხარაძე" in names
+
+
+def test_sync_never_changes_mailbox_flags(scenario: Scenario, imap_server: Any) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3))
+    before = {f: imap_server.flags(f) for f in ("INBOX", "Sent")}
+    assert scenario.once(NOW) == 0
+    assert {f: imap_server.flags(f) for f in ("INBOX", "Sent")} == before
+    assert all(b"\\Seen" not in flags for flags in before["INBOX"].values())
+
+
+def test_uidvalidity_change_counts_nothing_twice(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3))
+    assert scenario.once(NOW) == 0
+    imap_server.change_uidvalidity("INBOX")
+    assert scenario.once(NOW + timedelta(minutes=5)) == 0
+    ids = [mid for (mid,) in stored(scenario, "message_id")]
+    assert sorted(ids) == ["<m1@studio>", "<r1@acme>"]
+    assert scenario.row(NOW, capsys, "Acme Ltd")["waiting_on"] == "you"

@@ -1,0 +1,58 @@
+"""The shipped systemd units verify and carry the hardening the service relies on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNITS = Path(__file__).parents[2] / "systemd"
+EXECUTABLE = {
+    "ghostwatch.service": "/opt/ghostwatch/bin/ghostwatch",
+    "ghostwatch-user.service": "%h/.local/share/ghostwatch/venv/bin/ghostwatch",
+}
+HARDENING = [
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "PrivateTmp=yes",
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    "SystemCallFilter=@system-service",
+    "UMask=0077",
+    "Restart=on-failure",
+    "Type=notify",
+]
+
+
+@pytest.mark.parametrize("unit", sorted(EXECUTABLE))
+def test_unit_is_hardened(unit: str) -> None:
+    text = (UNITS / unit).read_text()
+    missing = [line for line in HARDENING if line not in text.splitlines()]
+    assert missing == []
+
+
+def test_system_unit_uses_its_own_user_state_and_credentials() -> None:
+    lines = (UNITS / "ghostwatch.service").read_text().splitlines()
+    for directive in ("DynamicUser=yes", "StateDirectory=ghostwatch", "ProtectHome=yes"):
+        assert directive in lines
+    assert any(line.startswith("LoadCredential=") for line in lines)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+@pytest.mark.parametrize("unit", sorted(EXECUTABLE))
+def test_systemd_analyze_verify(unit: str, tmp_path: Path) -> None:
+    # verify checks that ExecStart exists: point it at this interpreter.
+    text = (UNITS / unit).read_text().replace(EXECUTABLE[unit], sys.executable)
+    (tmp_path / unit).write_text(text)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    args = ["systemd-analyze", "verify", "--man=no"]
+    if "user" in unit:
+        args.append("--user")
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+    done = subprocess.run([*args, str(tmp_path / unit)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == ""
