@@ -206,3 +206,50 @@ def test_uidvalidity_change_counts_nothing_twice(
     ids = [mid for (mid,) in stored(scenario, "message_id")]
     assert sorted(ids) == ["<m1@studio>", "<r1@acme>"]
     assert scenario.row(NOW, capsys, "Acme Ltd")["waiting_on"] == "you"
+
+
+def test_a_second_sync_with_no_new_mail_fetches_no_message_data(
+    scenario: Scenario, imap_server: Any, monkeypatch: Any
+) -> None:
+    import asyncio
+
+    from ghostwatch import daemon
+    from ghostwatch.config import load_config
+    from ghostwatch.imap import ImapMailbox
+
+    calls: list[str] = []
+
+    class CountingMailbox(ImapMailbox):
+        """The real adapter on the real server, recording which commands it used."""
+
+        async def status(self, folder: str) -> Any:
+            calls.append(f"status {folder}")
+            return await super().status(folder)
+
+        async def examine(self, folder: str) -> Any:
+            calls.append(f"examine {folder}")
+            return await super().examine(folder)
+
+        async def fetch_body(self, uid: int, *, max_bytes: int = 256_000) -> bytes:
+            calls.append("fetch_body")
+            return await super().fetch_body(uid, max_bytes=max_bytes)
+
+        def fetch_headers(self, uids: Any, fields: Any, *, batch: int = 1000) -> Any:
+            calls.append(f"fetch_headers {len(uids)}")
+            return super().fetch_headers(uids, fields, batch=batch)
+
+    monkeypatch.setattr(daemon, "ImapMailbox", CountingMailbox)
+    scenario.clients = ACME
+    ours(imap_server)
+    theirs(imap_server, at=T0 + timedelta(hours=3))
+    app = daemon.App.open(load_config(scenario.write()))
+    try:
+        first = asyncio.run(app.cycle(NOW, dry_run=True))
+        assert first.accounts[0].sync is not None
+        assert first.accounts[0].sync.stored == 2
+        calls.clear()
+        second = asyncio.run(app.cycle(NOW + timedelta(minutes=1), dry_run=True))
+    finally:
+        app.close()
+    assert second.ok
+    assert calls == ["status INBOX", "status Sent"]

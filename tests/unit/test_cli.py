@@ -1,0 +1,159 @@
+"""The command line: check-config, usage errors, exit codes, and no secret in output."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghostwatch import cli
+
+ROOT = Path(__file__).parents[2]
+
+BROKEN = """\
+[[accounts]]
+name = "studio"
+address = "nino@studio.example"
+timezone = "Asia/Tbilisi"
+
+[accounts.imap]
+host = "imap.example.com"
+security = "none"
+username = "nino@studio.example"
+password = "hunter2-do-not-show"
+
+[accounts.smtp]
+host = "smtp.example.com"
+password = "hunter2-do-not-show"
+
+[rules]
+ladderr = [ { after = "7d", template = "check_in" } ]
+
+[[clients]]
+name = "Acme Ltd"
+emails = ["jane@"]
+timezone = "Mars/Olympus"
+"""
+
+
+def test_the_example_config_passes_check_config(capsys: Any) -> None:
+    assert cli.main(["--config", str(ROOT / "config.example.toml"), "check-config"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_every_mistake_is_named_with_its_key_path_in_one_run(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(BROKEN)
+    assert cli.main(["--config", str(path), "check-config"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "config.toml: clients[0].emails[0]: 'jane@' is not an email address" in err
+    assert "config.toml: rules.ladderr: unknown key (did you mean 'ladder'?)" in err
+    assert "config.toml: clients[0].timezone: unknown time zone 'Mars/Olympus'" in err
+    assert "config.toml: accounts[0].imap.security:" in err
+    assert "imap.example.com" in err
+    assert "hunter2" not in captured.out + captured.err
+
+
+def test_a_missing_config_file_is_a_usage_error(tmp_path: Path, capsys: Any) -> None:
+    assert cli.main(["--config", str(tmp_path / "nope.toml"), "check-config"]) == 2
+    assert "nope.toml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["once", "--now", "yesterday"],
+        ["snooze", "Acme"],  # --until is required
+        ["summary"],  # --send or --out is required
+    ],
+)
+def test_bad_usage_exits_2(argv: list[str], capsys: Any) -> None:
+    assert cli.main(argv) == 2
+
+
+def test_every_spec_command_has_help(capsys: Any) -> None:
+    commands = [
+        "check-config",
+        "run",
+        "once",
+        "status",
+        "summary",
+        "history",
+        "export",
+        "snooze",
+        "resume",
+        "pause",
+        "unpause",
+        "paid",
+        "demo",
+    ]
+    for command in commands:
+        assert cli.main([command, "--help"]) == 0
+        assert len(capsys.readouterr().out) > 80, command
+
+
+def test_status_json_on_a_fresh_database(tmp_path: Path, capsys: Any) -> None:
+    config = (ROOT / "config.example.toml").read_text()
+    db = tmp_path / "gw.db"
+    config = config.replace(
+        'url = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"', f'url = "sqlite:///{db}"'
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    assert f"sqlite:///{db}" in config
+    assert cli.main(["--config", str(path), "status", "--json", "--now", "2026-12-01T10:00Z"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows
+    for row in rows:
+        assert {
+            "client",
+            "last_inbound",
+            "last_outbound",
+            "waiting_on",
+            "state",
+            "step",
+            "next_action",
+        } <= row.keys()
+        assert row["state"] in {"ok", "waiting", "nudged", "ghosted", "snoozed", "away", "bouncing"}
+    assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_logs_never_carry_a_secret(capsys: Any) -> None:
+    from io import StringIO
+
+    import structlog
+
+    from ghostwatch import logs
+
+    out = StringIO()
+    logs.configure(level="info", stream=out, json=True)
+    structlog.get_logger("t").info("imap.login", user="nino", password="hunter2", api_token="x1")
+    line = json.loads(out.getvalue())
+    assert line["password"] == logs.MASK
+    assert line["api_token"] == logs.MASK
+    assert "hunter2" not in out.getvalue()
+    assert line["event"] == "imap.login"
+
+
+def test_config_repr_and_errors_never_show_a_password(tmp_path: Path) -> None:
+    from ghostwatch.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        textwrap.dedent(
+            BROKEN.replace('security = "none"', 'security = "tls"')
+            .replace("ladderr", "ladder")
+            .replace('"jane@"', '"jane@acme.example"')
+            .replace("Mars/Olympus", "Asia/Bangkok")
+        )
+    )
+    config = load_config(path)
+    text = repr(config) + str(config) + repr(config.accounts[0].imap.secret())
+    assert "hunter2" not in text
+    assert config.accounts[0].imap.secret().reveal() == "hunter2-do-not-show"
