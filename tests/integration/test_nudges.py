@@ -270,3 +270,20 @@ def test_draft_mode_puts_the_nudge_in_drafts(
     drafts = imap_server.flags("Drafts")
     assert len(drafts) == 1
     assert b"\\Draft" in next(iter(drafts.values()))
+
+
+def test_a_send_window_across_a_dst_change_lands_at_the_right_local_hour(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any
+) -> None:
+    # Due Saturday 28 March 2026; Berlin moves to summer time on Sunday the 29th, so
+    # Monday's 09:00 window opens at 07:00 UTC (it was 08:00 UTC the week before).
+    scenario.clients = ACME + 'timezone = "Europe/Berlin"\n'
+    start_thread(imap_server, at=datetime(2026, 3, 21, 10, tzinfo=UTC))
+    monday_0659 = datetime(2026, 3, 30, 6, 59, tzinfo=UTC)
+    assert scenario.once(monday_0659) == 0
+    assert received(smtp_server) == []
+    assert scenario.row(monday_0659, capsys, "Acme Ltd")["next_action"]["at"] == (
+        "2026-03-30T07:00:00Z"
+    )
+    assert scenario.once(datetime(2026, 3, 30, 7, 0, tzinfo=UTC)) == 0
+    assert len(received(smtp_server)) == 1
