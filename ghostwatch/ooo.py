@@ -203,8 +203,17 @@ def parse_return_date(text: str, *, sent: datetime) -> date | None:
         return None
 
 
+_SOFT_BREAK = re.compile(r"[ \t]*\r?\n(?![ \t]*\r?\n)[ \t]*")
+
+
+def _unwrap(text: str) -> str:
+    """Join lines a mail client wrapped (single line breaks; blank lines stay), so
+    "back on\n13 November" still ties the date to its anchor words."""
+    return _SOFT_BREAK.sub(" ", text)
+
+
 def _parse(text: str, sent_day: date) -> date | None:
-    folded = text[:_MAX_TEXT].replace("\u00a0", " ").replace("’", "'").casefold()
+    folded = _unwrap(text[:_MAX_TEXT]).replace("\u00a0", " ").replace("’", "'").casefold()
     matches = _date_matches(folded)
     found: set[date] = set()
     prev_end: int | None = None

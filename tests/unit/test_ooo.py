@@ -95,3 +95,19 @@ def test_window_edge_90_days():
 def test_never_raises(text):
     result = parse_return_date(text, sent=SENT)
     assert result is None or SENT.date() <= result
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # plain-text auto-replies are wrapped at ~72 columns by the sender's client
+        ("I am out of the office until\n13 November 2026 with limited access.", date(2026, 11, 13)),
+        ("I am out of the office until\r\n13 November 2026.", date(2026, 11, 13)),
+        ("Ich bin bis\n  13.11.2026 nicht im Büro.", date(2026, 11, 13)),
+        # a paragraph break still separates the anchor from an unrelated date
+        ("I am out of the office until further notice.\n\n13 November 2026: party", None),
+    ],
+)
+def test_wrapped_lines_keep_the_return_date(text: str, expected: date | None) -> None:
+    sent = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert parse_return_date(text, sent=sent) == expected
