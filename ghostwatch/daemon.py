@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from ghostwatch import policy, state
+from ghostwatch import digest, payments, policy, state
 from ghostwatch.config import AccountConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -56,6 +56,7 @@ class AccountReport:
 class CycleReport:
     now: datetime
     accounts: list[AccountReport] = field(default_factory=list)
+    summary_sent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -187,6 +188,8 @@ class App:
         report = CycleReport(now)
         self.sync_invoices(now)
         for account in self.config.accounts:
+            if self.stop_requested():
+                break
             structlog.contextvars.bind_contextvars(account=account.name)
             try:
                 report.accounts.append(
@@ -194,6 +197,8 @@ class App:
                 )
             finally:
                 structlog.contextvars.unbind_contextvars("account")
+        if not self.stop_requested():
+            report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
         log.info(
             "cycle.done",
             ok=report.ok,
@@ -245,6 +250,7 @@ class App:
             initial_scan=account.initial_scan,
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
+            payment_matchers=account.payment_matchers,
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
@@ -282,19 +288,27 @@ class App:
         by_name = {c.name: c for c in clients}
         mailer = SmtpMailer(smtp_endpoint(account)) if account.mode == "send" else None
         courier = Courier(self.store, acct, mailbox, mailer, folders, self.templates, recheck)
-        out: list[Delivery] = await courier.resolve_unknown(now)
-        for row in self.store.outbox_pending(account.name, now):
-            if self.stop_requested():
-                break
-            out.append(await courier.send_planned(row, now))
-        for decision in self.decide(account, now):
-            if self.stop_requested():
-                break
-            if decision.action is Action.SEND:
-                out.append(await courier.deliver(decision, by_name[decision.client], now))
-        if mailer is not None:
-            await mailer.close()
+        out: list[Delivery] = []
+        try:
+            out += await courier.resolve_unknown(now)
+            for row in self.store.outbox_pending(account.name, now):
+                if self.stop_requested():
+                    break
+                out.append(await courier.send_planned(row, now))
+            for decision in self.decide(account, now):
+                if self.stop_requested():
+                    break
+                if decision.action is Action.SEND:
+                    out.append(await courier.deliver(decision, by_name[decision.client], now))
+        finally:
+            # also when a send or the store fails: no SMTP connection left half-open
+            if mailer is not None:
+                await mailer.close()
         return out
+
+    def next_summary_at(self, now: datetime) -> datetime | None:
+        """When the daily summary is next due (None: disabled); the service wakes then."""
+        return digest.next_summary_at(self, now)
 
     # --- views ------------------------------------------------------------------------
 
@@ -356,6 +370,8 @@ def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime
         "away_until": iso(client.away_until),
         "snoozed_until": iso(client.snoozed_until),
         "bouncing": sorted(client.bouncing),
+        "invoices": payments.invoice_rows(client, decisions),
+        "deadlines": payments.deadline_rows(client, decisions),
     }
 
 

@@ -1,0 +1,210 @@
+"""Gather the daily summary's facts from configuration, store and policy (the shell side
+of ``summary``). Reads only: ``collect`` stores nothing but the configured invoices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ghostwatch import policy
+from ghostwatch.config import AccountConfig
+from ghostwatch.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
+from ghostwatch.store import ClientFacts, OutboxRow
+from ghostwatch.store_digest import (
+    Contact,
+    bouncing_since,
+    human_contacts,
+    last_summary_at,
+)
+from ghostwatch.summary import ClientInfo, HealthInfo, InvoiceInfo, NudgeInfo, SummaryData
+
+if TYPE_CHECKING:
+    from ghostwatch.daemon import App
+
+DAY = timedelta(days=1)
+HORIZON = timedelta(days=7)  # "going out next" looks this far ahead
+FIRST_LOOKBACK = timedelta(days=7)  # the first summary reports the past week
+GHOST = "ghost"  # NudgeInfo.template of "the client will be marked ghosted"
+
+
+def collect(app: App, now: datetime) -> SummaryData:
+    """Return everything the summary at ``now`` says, over every account, shown in the
+    summary account's zone. "Since the last summary" counts from the last daily summary,
+    or FIRST_LOOKBACK back for the first one."""
+    app.sync_invoices(now)
+    sender = app.config.summary_account()
+    since = last_summary_at(app.store, sender.name) or now - FIRST_LOOKBACK
+    clients: list[ClientInfo] = []
+    sent: list[NudgeInfo] = []
+    upcoming: list[NudgeInfo] = []
+    invoices: list[InvoiceInfo] = []
+    for account in app.config.accounts:
+        acct, states = app.states(account, now)
+        decisions = policy.decide(acct, states, now)
+        clients += client_infos(app, account, states, decisions, now)
+        rows = app.store.outbox_all(account.name)
+        sent += sent_since(rows, since)
+        upcoming += going_out(decisions, rows, now)
+        invoices += invoice_infos(app, account, states)
+    return SummaryData(
+        account=f"{sender.name} ({sender.address})",
+        timezone=sender.timezone,
+        language=app.config.summary.language,
+        since=since,
+        clients=tuple(clients),
+        sent=tuple(sent),
+        upcoming=tuple(upcoming),
+        invoices=tuple(invoices),
+        health=tuple(health_info(app, account, now) for account in app.config.accounts),
+    )
+
+
+def ladder_days(rules: Rules) -> tuple[float, ...]:
+    """Days from our message at which each step falls due, then the client is ghosted
+    (nominal: a late step shifts the real dates)."""
+    days, total = [], 0.0
+    for step in rules.ladder:
+        total += step.after / DAY
+        days.append(total)
+    days.append(total + rules.give_up_after / DAY)
+    return tuple(days)
+
+
+def client_infos(
+    app: App,
+    account: AccountConfig,
+    states: Sequence[ClientState],
+    decisions: Sequence[Decision],
+    now: datetime,
+) -> list[ClientInfo]:
+    facts = app.store.client_facts(account.name)
+    contacts = human_contacts(app.store, account.name)
+    bounces = bouncing_since(app.store, account.name)
+    return [
+        client_info(
+            state,
+            facts.get(state.name),
+            contacts.get(state.name, []),
+            tuple(bounces.get(state.name, ())),
+            decisions,
+            now,
+        )
+        for state in states
+    ]
+
+
+def client_info(
+    state: ClientState,
+    facts: ClientFacts | None,
+    contacts: Sequence[Contact],
+    bouncing: tuple[tuple[str, datetime], ...],
+    decisions: Sequence[Decision],
+    now: datetime,
+) -> ClientInfo:
+    status = policy.client_status(state, now)
+    waiting = policy.waiting_on(state)
+    theirs = [c for c in contacts if c.inbound]
+    ours = [c for c in contacts if not c.inbound]
+    until = {ClientStatus.SNOOZED: state.snoozed_until, ClientStatus.AWAY: state.away_until}
+    nxt = next(
+        (
+            d
+            for d in decisions
+            if d.client == state.name and d.ladder == policy.SILENCE and d.action is not Action.HOLD
+        ),
+        None,
+    )
+    return ClientInfo(
+        name=state.name,
+        state=status.value,
+        waiting_on=waiting.value if waiting else None,
+        last_inbound=state.last_inbound,
+        last_outbound=state.last_outbound,
+        subject=state.thread.subject if state.thread else (ours[-1].subject if ours else ""),
+        their_subject=theirs[-1].subject if theirs else "",
+        step=policy.current_step(state),
+        ladder_days=ladder_days(state.rules),
+        bouncing=bouncing,
+        ghosted_at=facts.ghosted_at if facts else None,
+        until=until.get(status),
+        history=tuple((c.at, c.inbound) for c in contacts),
+        next_template=(nxt.template or GHOST) if nxt else None,
+        next_at=nxt.at if nxt else None,
+    )
+
+
+def _nudge(row: OutboxRow, at: datetime, status: str) -> NudgeInfo:
+    return NudgeInfo(row.client, row.template, at, status, row.reason, row.to_addr)
+
+
+def sent_since(rows: Sequence[OutboxRow], since: datetime) -> list[NudgeInfo]:
+    """Nudges that went out (or into Drafts), failed or may have gone since ``since``."""
+    out = []
+    for row in rows:
+        if row.status in (OutboxStatus.SENT, OutboxStatus.DRAFTED):
+            at = row.sent_at or row.updated_at
+        elif row.status in (OutboxStatus.FAILED, OutboxStatus.UNKNOWN, OutboxStatus.SENDING):
+            at = row.updated_at
+        else:
+            continue
+        if at >= since:
+            out.append(_nudge(row, at, row.status.value))
+    return out
+
+
+def going_out(
+    decisions: Sequence[Decision], rows: Sequence[OutboxRow], now: datetime
+) -> list[NudgeInfo]:
+    """Nudges due within HORIZON (and ghostings), those held by a safety rule, and
+    planned ones waiting for a retry."""
+    out = []
+    for d in decisions:
+        template = d.template or GHOST
+        if d.action is Action.HOLD:
+            out.append(NudgeInfo(d.client, template, d.at, "held", d.reason, d.to_addr or ""))
+        elif d.action is not Action.GHOST and d.at <= now + HORIZON:
+            status = "due" if d.action is Action.SEND else "scheduled"
+            out.append(NudgeInfo(d.client, template, d.at, status, d.reason, d.to_addr or ""))
+    for row in rows:
+        if row.status is OutboxStatus.PLANNED:
+            out.append(_nudge(row, row.next_attempt_at or row.due_at, "planned"))
+    return out
+
+
+def invoice_infos(
+    app: App, account: AccountConfig, states: Sequence[ClientState]
+) -> list[InvoiceInfo]:
+    replied = {(s.name, i.number): i.replied_at for s in states for i in s.invoices}
+    return [
+        InvoiceInfo(
+            client=row.client,
+            number=row.number,
+            amount=row.amount,
+            due=row.due,
+            paid_at=row.paid_at,
+            replied_at=replied.get((row.client, row.number)),
+        )
+        for row in app.store.invoices(account.name)
+    ]
+
+
+def health_info(app: App, account: AccountConfig, now: datetime) -> HealthInfo:
+    """The account's sync and sending health; an error counts only while it is later
+    than the last good sync (store invariant)."""
+    st = app.store.account_state(account.name)
+    last = st.last_sync_at if st else None
+    error_at = st.last_error_at if st else None
+    current = error_at is not None and (last is None or error_at > last)
+    rows = app.store.outbox_all(account.name)
+    return HealthInfo(
+        account=account.name,
+        last_sync=last,
+        stale=last is None or now - last > account.max_sync_age,
+        paused=bool(st and st.paused),
+        error=st.last_error if st and current else None,
+        error_at=error_at if current else None,
+        unknown=sum(1 for r in rows if r.status in (OutboxStatus.UNKNOWN, OutboxStatus.SENDING)),
+        failed=sum(1 for r in rows if r.status is OutboxStatus.FAILED),
+    )

@@ -1,0 +1,349 @@
+"""The daily summary: plain facts in, one short email body out (HTML + text). PURE.
+
+No I/O but reading the files shipped in ``summary_templates/``; never the clock:
+``now`` is given, aware UTC. The shell (``ghostwatch.digest``) fills ``SummaryData``.
+
+Invariants:
+- Rule 1: the HTML and the text part are rendered from the same rows (``view``), so
+  they state the same facts, in the same order.
+- Rule 2: every string that came from a client, a mailbox or a server (names,
+  subjects, addresses, reasons, errors) has its control characters replaced by spaces
+  (no line of the text part can be broken, no header forged) and is autoescaped in the
+  HTML (Jinja2 ``SandboxedEnvironment``): a subject ``<script>`` shows as text.
+- Rule 3: the HTML loads nothing and runs nothing: table layout, CSS inlined by
+  css_inline with remote stylesheets off, the silence bar made of table cells.
+- Rule 4: times are shown in the summary account's zone (``SummaryData.timezone``).
+- Rule 5: "usual reply time" is the median gap between our first unanswered human
+  message and the client's next human reply, over at least ``MIN_REPLY_SAMPLES``
+  exchanges; a client is "unusually quiet" when the current silence exceeds both
+  twice that and that plus two days (``summary_facts``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import css_inline
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from ghostwatch.policy import label
+from ghostwatch.summary_facts import (
+    DAY,
+    MIN_REPLY_SAMPLES,
+    ClientInfo,
+    HealthInfo,
+    InvoiceInfo,
+    NudgeInfo,
+    SummaryData,
+    Words,
+    bar_segments,
+    clean,
+    reply_gaps,
+    text_bar,
+    tick_labels,
+    unusually_quiet,
+    usual_reply_time,
+)
+from ghostwatch.templates import format_date
+
+__all__ = [
+    "MIN_REPLY_SAMPLES",
+    "ClientInfo",
+    "HealthInfo",
+    "InvoiceInfo",
+    "NudgeInfo",
+    "Summary",
+    "SummaryData",
+    "build_summary",
+    "languages",
+    "next_due",
+    "reply_gaps",
+    "strings",
+    "usual_reply_time",
+    "view",
+]
+
+TEMPLATE_DIR = Path(__file__).parent / "summary_templates"
+_TONES = {
+    "sent": "ok",
+    "drafted": "ok",
+    "failed": "bad",
+    "unknown": "warn",
+    "held": "warn",
+    "planned": "warn",
+    "sending": "warn",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    subject: str
+    text: str
+    html: str
+
+
+# --- templates and words --------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _catalogs() -> dict[str, dict[str, str]]:
+    loaded: dict[str, dict[str, str]] = json.loads(
+        (TEMPLATE_DIR / "strings.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def languages() -> tuple[str, ...]:
+    """The languages the summary has its own words for (English is complete)."""
+    return tuple(_catalogs())
+
+
+def strings(language: str) -> dict[str, str]:
+    """Return the summary's words in ``language``: its own where it has them, English
+    for the rest (and for a language it does not know)."""
+    catalogs = _catalogs()
+    return {**catalogs["en"], **catalogs.get(language, {})}
+
+
+@lru_cache(maxsize=1)
+def _env() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+
+
+def build_summary(data: SummaryData, now: datetime) -> Summary:
+    """Return the daily summary of ``data`` at ``now``: subject, plain text and HTML
+    (CSS inlined). Raise ValueError if ``now`` is naive or the zone unknown."""
+    rows = view(data, now)
+    text = _env().get_template("summary.txt").render(rows)
+    html = _INLINER.inline(_env().get_template("summary.html").render(rows))
+    return Summary(subject=rows["subject"], text=text, html=html)
+
+
+# --- the rows ---------------------------------------------------------------------------
+
+
+def view(data: SummaryData, now: datetime) -> dict[str, Any]:
+    """Return the rows both templates render (Rule 1); raise ValueError if ``now`` is naive."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    w = Words(strings(data.language), ZoneInfo(data.timezone), data.language)
+    needs = _needs(data, now, w)
+    sent = [_nudge_row(n, w) for n in sorted(data.sent, key=lambda n: (n.at, n.client))]
+    upcoming = [
+        _nudge_row(n, w)
+        for n in sorted(data.upcoming, key=lambda n: (n.status == "held", n.at, n.client))
+    ]
+    waiting, earlier = _waiting(data, now, w)
+    today = now.astimezone(w.zone).date()
+    counts = {"needs": len(needs), "sent": len(sent), "next": len(upcoming)}
+    return {
+        "t": w.s,
+        "lang": data.language,
+        "subject": w("subject", date=w.day(today), **counts),
+        "date": format_date(today, data.language),
+        "for_account": w("for_account", account=clean(data.account)),
+        "times_in": w("times_in", zone=data.timezone),
+        "counts": [
+            (len(needs), w("n_needs"), "warn" if needs else "ok"),
+            (len(sent), w("n_sent"), "info"),
+            (len(upcoming), w("n_next"), "info"),
+            (len(waiting), w("n_waiting"), "info"),
+        ],
+        "needs": needs,
+        "sent": sent,
+        "next": upcoming,
+        "waiting": waiting,
+        "ghosted_earlier": w("ghosted_earlier", names=", ".join(earlier)) if earlier else "",
+        "invoices": _invoices(data, today, w),
+        "health": [_health_row(h, w) for h in data.health],
+    }
+
+
+def _row(client: str, label_: str, detail: str, tone: str, when: str = "") -> dict[str, str]:
+    return {"client": clean(client), "label": label_, "detail": detail, "tone": tone, "when": when}
+
+
+def _is_new(at: datetime | None, since: datetime | None) -> bool:
+    return at is not None and (since is None or at >= since)
+
+
+def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
+    """Replies owed (oldest first), bouncing addresses, clients who went ghosted since the
+    last summary, clients who wrote after an unpaid invoice fell due."""
+    rows = []
+    owed = [c for c in data.clients if c.waiting_on == "you" and c.last_inbound is not None]
+    for c in sorted(owed, key=lambda c: (c.last_inbound, c.name)):
+        assert c.last_inbound is not None
+        days = w.days((now - c.last_inbound) // DAY)
+        detail = w("owed_detail", subject=clean(c.their_subject) or "…", days=days)
+        rows.append(_row(c.name, w("owed"), detail, "warn", w.day(c.last_inbound)))
+    for c in data.clients:
+        for address, since in c.bouncing:
+            detail = w("bounce_detail", address=clean(address), when=w.day(since))
+            rows.append(_row(c.name, w("bounce"), detail, "bad"))
+    for c in data.clients:
+        if c.state == "ghosted" and _is_new(c.ghosted_at, data.since):
+            sent = w.day(c.last_outbound) if c.last_outbound else "…"
+            rows.append(_row(c.name, w("ghosted"), w("ghosted_detail", when=sent), "bad"))
+    for inv in data.invoices:
+        if inv.paid_at is None and inv.replied_at is not None:
+            detail = w(
+                "inv_reply_detail",
+                when=w.day(inv.replied_at),
+                number=clean(inv.number),
+                amount=clean(inv.amount),
+                due=w.day(inv.due),
+            )
+            rows.append(_row(inv.client, w("inv_reply"), detail, "warn"))
+    return rows
+
+
+def _reason(client: str, reason: str) -> str:
+    """The decision's reason without its leading "Client: " (the row names the client)."""
+    text = clean(reason)
+    prefix = f"{clean(client)}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:
+    what = w("ghost") if n.template == "ghost" else label(n.template)
+    row = _row(n.client, what, _reason(n.client, n.reason), _TONES.get(n.status, "info"))
+    row["when"] = w.at(n.at)
+    row["status"] = w.s.get(f"out_{n.status}", n.status)
+    row["to"] = clean(n.to)
+    return row
+
+
+def _state(c: ClientInfo, w: Words) -> str:
+    if c.state == "nudged":
+        return w("st_nudged", step=c.step, steps=max(len(c.ladder_days) - 1, c.step))
+    if c.state in ("away", "snoozed") and c.until is not None:
+        return w(f"st_{c.state}", when=w.day(c.until))
+    return w.s.get(f"st_{c.state}", c.state)
+
+
+def _waiting(data: SummaryData, now: datetime, w: Words) -> tuple[list[dict[str, Any]], list[str]]:
+    """Clients we wait on, longest silence first; and the names of clients ghosted
+    before the last summary (listed once, in a line, not as rows)."""
+    rows: list[dict[str, Any]] = []
+    earlier: list[str] = []
+    for c in data.clients:
+        if c.waiting_on != "client" or c.last_outbound is None:
+            continue
+        if c.state == "ghosted":
+            if not _is_new(c.ghosted_at, data.since):
+                earlier.append(clean(c.name))
+            continue
+        rows.append(_waiting_row(c, now - c.last_outbound, w))
+    rows.sort(key=lambda r: (-r["silence_days"], r["client"]))
+    return rows, earlier
+
+
+def _waiting_row(c: ClientInfo, silence: timedelta, w: Words) -> dict[str, Any]:
+    days = silence / DAY
+    usual = usual_reply_time(c.history)
+    # Away or snoozed clients are quiet by arrangement, bouncing ones cannot answer.
+    quiet = c.state in ("waiting", "nudged") and unusually_quiet(silence, usual)
+    nxt = ""
+    if c.next_template and c.next_at is not None:
+        what = w("ghost") if c.next_template == "ghost" else label(c.next_template)
+        nxt = w("next_nudge", what=what, when=w.at(c.next_at))
+    tone = "bad" if c.state == "bouncing" else "warn" if quiet or c.state == "nudged" else "info"
+    return {
+        "client": clean(c.name),
+        "detail": w("days_silent", days=w.days(int(days)), subject=clean(c.subject) or "…"),
+        "state": _state(c, w),
+        "tone": tone,
+        "usual": w("usual", usual=w.span(usual), now=w.days(int(days))) if usual else "",
+        "quiet": quiet,
+        "next": nxt,
+        "bar": bar_segments(days, c.ladder_days),
+        "ticks": tick_labels(days, c.ladder_days),
+        "text_bar": text_bar(days, c.ladder_days),
+        "thresholds": "/".join(f"{t:g}d" for t in c.ladder_days),
+        "silence_days": days,
+    }
+
+
+def _invoices(data: SummaryData, today: date, w: Words) -> list[dict[str, str]]:
+    """Unpaid invoices (overdue first, by due date), then those paid since the last summary."""
+    rows = []
+    for inv in sorted(data.invoices, key=lambda i: (i.paid_at is not None, i.due, i.number)):
+        if inv.paid_at is not None:
+            if not _is_new(inv.paid_at, data.since):
+                continue
+            status, tone = w("paid", when=w.day(inv.paid_at)), "ok"
+        elif inv.due < today:
+            status, tone = w("overdue", days=w.days((today - inv.due).days)), "bad"
+        elif inv.due == today:
+            status, tone = w("due_today"), "warn"
+        else:
+            status, tone = w("due_in", days=w.days((inv.due - today).days)), "info"
+        row = _row(inv.client, clean(inv.number), clean(inv.amount), tone, w.day(inv.due))
+        row["status"] = status
+        rows.append(row)
+    return rows
+
+
+def _health_row(h: HealthInfo, w: Words) -> dict[str, Any]:
+    notes: list[tuple[str, str]] = []
+    if h.stale:
+        notes.append((w("stale"), "bad"))
+    if h.paused:
+        notes.append((w("paused"), "warn"))
+    if h.error:
+        when = w.at(h.error_at) if h.error_at else "…"
+        notes.append((w("error", when=when, error=clean(h.error)), "bad"))
+    if h.unknown:
+        notes.append((w("unknown", n=h.unknown), "warn"))
+    if h.failed:
+        notes.append((w("failed", n=h.failed), "bad"))
+    last = w.at(h.last_sync) if h.last_sync else w("never")
+    return {
+        "account": clean(h.account),
+        "last_sync": w("last_sync", when=last),
+        "notes": [{"text": text, "tone": tone} for text, tone in notes] or [],
+        "tone": max((tone for _, tone in notes), key=("ok", "warn", "bad").index, default="ok"),
+    }
+
+
+# --- when it is due ---------------------------------------------------------------------
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    """Return the date of ``now`` in ``timezone`` (the summary_log key)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def due_at(day: date, timezone: str, at: time) -> datetime:
+    """Return the instant (UTC) of the summary for local date ``day`` at wall time ``at``."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def next_due(now: datetime, timezone: str, at: time, *, sent_today: bool) -> datetime:
+    """Return when the daily summary is next due: today's ``at`` if still ahead; ``now``
+    if it has passed and today's was not sent (a daemon that was down then catches
+    up at once); else tomorrow's ``at``."""
+    today = local_day(now, timezone)
+    if now < due_at(today, timezone, at):
+        return due_at(today, timezone, at)
+    if not sent_today:
+        return now
+    return due_at(today + timedelta(days=1), timezone, at)

@@ -1,0 +1,227 @@
+"""The facts of the daily summary and the small computations on them. PURE (see ``summary``).
+
+``SummaryData`` is what the shell gathers: plain values, aware UTC datetimes.
+Here too: the usual reply time, the silence bar, and ``Words`` (language and zone).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ghostwatch.render import sanitize_header
+from ghostwatch.templates import format_date
+
+MIN_REPLY_SAMPLES = 2  # one answered message is an anecdote, not a habit
+DAY = timedelta(days=1)
+BAR_WIDTH = 30  # characters of the text-part silence bar
+# Fill colours of the silence bar, by how many ladder thresholds lie behind a point:
+# calm before the first nudge, warmer with each step, red past giving up.
+BAND_COLOURS = ("#60a5fa", "#f59e0b", "#f97316", "#dc2626")
+TRACK_COLOUR = "#e5e7eb"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """One client, as the summary needs it."""
+
+    name: str
+    state: str  # SPEC section 4 ``state``
+    waiting_on: str | None  # "client" | "you" | None
+    last_inbound: datetime | None = None  # latest human message from them
+    last_outbound: datetime | None = None  # latest human message of ours
+    subject: str = ""  # subject of our latest message (the thread)
+    their_subject: str = ""  # subject of their latest human message
+    step: int = 0  # nudges used in the running silence ladder
+    ladder_days: tuple[float, ...] = ()  # from our message: each step's day, then ghosting
+    bouncing: tuple[tuple[str, datetime], ...] = ()  # (address, bouncing since)
+    ghosted_at: datetime | None = None
+    until: datetime | None = None  # end of a snooze or an absence
+    history: tuple[tuple[datetime, bool], ...] = ()  # human messages: (at, inbound)
+    next_template: str | None = None  # the silence ladder's next step ("ghost" = give up)
+    next_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeInfo:
+    """A nudge that went out, or will (``status``: an outbox status, "scheduled", "held")."""
+
+    client: str
+    template: str
+    at: datetime
+    status: str
+    reason: str = ""
+    to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceInfo:
+    client: str
+    number: str
+    amount: str
+    due: date
+    paid_at: datetime | None = None
+    replied_at: datetime | None = None  # the client wrote after the due date
+
+
+@dataclass(frozen=True, slots=True)
+class HealthInfo:
+    account: str
+    last_sync: datetime | None
+    stale: bool = False
+    paused: bool = False
+    error: str | None = None  # the current error (later than the last good sync)
+    error_at: datetime | None = None
+    unknown: int = 0  # nudges of unknown outcome
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    """Everything one summary says. ``since``: when the previous daily summary went out
+    (None: no earlier summary; "sent since" then covers everything given)."""
+
+    account: str
+    timezone: str
+    language: str = "en"
+    since: datetime | None = None
+    clients: tuple[ClientInfo, ...] = ()
+    sent: tuple[NudgeInfo, ...] = ()
+    upcoming: tuple[NudgeInfo, ...] = ()
+    invoices: tuple[InvoiceInfo, ...] = ()
+    health: tuple[HealthInfo, ...] = ()
+
+
+# --- usual reply time ----------------------------------------------------------------
+
+
+def reply_gaps(history: Iterable[tuple[datetime, bool]]) -> list[timedelta]:
+    """Return, for each time the client answered us, how long after our first
+    unanswered human message (``history``: (at, inbound) pairs, any order)."""
+    gaps: list[timedelta] = []
+    waiting_since: datetime | None = None
+    for at, inbound in sorted(history):
+        if inbound and waiting_since is not None:
+            gaps.append(at - waiting_since)
+            waiting_since = None
+        elif not inbound and waiting_since is None:
+            waiting_since = at
+    return gaps
+
+
+def usual_reply_time(history: Iterable[tuple[datetime, bool]]) -> timedelta | None:
+    """Return the median of ``reply_gaps``, or None with fewer than MIN_REPLY_SAMPLES."""
+    gaps = sorted(reply_gaps(history))
+    if len(gaps) < MIN_REPLY_SAMPLES:
+        return None
+    middle = len(gaps) // 2
+    return gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+
+
+def unusually_quiet(silence: timedelta, usual: timedelta | None) -> bool:
+    return usual is not None and silence > max(2 * usual, usual + 2 * DAY)
+
+
+# --- the silence bar ------------------------------------------------------------------
+
+
+def bar_scale(days: float, ticks: Sequence[float]) -> float:
+    """Days the whole bar stands for: a bit past the last threshold, stretched (up to
+    twice that) to show a longer silence."""
+    last = max(ticks, default=14.0)
+    return max(last * 1.2, min(days, last * 2))
+
+
+def bar_segments(days: float, ticks: Sequence[float]) -> list[dict[str, Any]]:
+    """Return the cells of the silence bar: ``pct`` of the width, ``colour`` (the fill
+    up to ``days``, coloured by band, else the track) and ``tick`` (a threshold starts
+    the cell)."""
+    end = bar_scale(days, ticks)
+    filled_to = min(max(days, 0.0), end)
+    points = sorted({0.0, end, filled_to, *(t for t in ticks if 0 < t < end)})
+    cells = []
+    for start, stop in itertools.pairwise(points):
+        band = min(sum(1 for t in ticks if t <= start), len(BAND_COLOURS) - 1)
+        colour = BAND_COLOURS[band] if stop <= filled_to else TRACK_COLOUR
+        pct = round((stop - start) / end * 100, 1)
+        if pct > 0:
+            cells.append({"pct": pct, "colour": colour, "tick": start in ticks})
+    return cells
+
+
+def tick_labels(days: float, ticks: Sequence[float]) -> list[dict[str, Any]]:
+    """Return the label row under the bar: one cell per threshold band."""
+    end = bar_scale(days, ticks)
+    points = [0.0, *(t for t in ticks if 0 < t < end), end]
+    return [
+        {"pct": round((b - a) / end * 100, 1), "label": f"{a:g}d" if a else ""}
+        for a, b in itertools.pairwise(points)
+    ]
+
+
+def text_bar(days: float, ticks: Sequence[float]) -> str:
+    """The silence bar in characters: ``#`` silent, ``-`` not yet, ``|`` a threshold."""
+    end = bar_scale(days, ticks)
+    chars = ["#" if (i + 0.5) * end / BAR_WIDTH <= days else "-" for i in range(BAR_WIDTH)]
+    for t in ticks:
+        if 0 < t < end:
+            chars[min(round(t / end * BAR_WIDTH), BAR_WIDTH - 1)] = "|"
+    return "[" + "".join(chars) + "]"
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def clean(value: str | None) -> str:
+    """A string from outside, on one line (Rule 2 of ``summary``)."""
+    return sanitize_header(value or "")
+
+
+class Words:
+    """Formats counts and times in the summary's language and zone."""
+
+    def __init__(self, strings: dict[str, str], zone: ZoneInfo, language: str) -> None:
+        self.s, self.zone, self.language = strings, zone, language
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.s[key].format(**values)
+
+    def days(self, n: int) -> str:
+        return self("day_one" if n == 1 else "day_other", n=n)
+
+    def span(self, gap: timedelta) -> str:
+        hours = math.ceil(gap / timedelta(hours=1))
+        if hours < 24:
+            return self("hour_one" if hours == 1 else "hour_other", n=hours)
+        return self.days(round(gap / DAY))
+
+    def day(self, at: datetime | date) -> str:
+        day = at.astimezone(self.zone).date() if isinstance(at, datetime) else at
+        if self.language == "en":
+            return f"{day:%a} {day.day} {day:%b}"
+        return format_date(day, self.language)
+
+    def at(self, at: datetime) -> str:
+        return f"{self.day(at)} {at.astimezone(self.zone):%H:%M}"
+
+
+__all__ = [
+    "ClientInfo",
+    "HealthInfo",
+    "InvoiceInfo",
+    "NudgeInfo",
+    "SummaryData",
+    "Words",
+    "bar_segments",
+    "clean",
+    "reply_gaps",
+    "text_bar",
+    "tick_labels",
+    "unusually_quiet",
+    "usual_reply_time",
+]
