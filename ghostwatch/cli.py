@@ -226,6 +226,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         app.close()
     if args.json:
+        # SPEC: an array of client rows; each carries its account's health too.
+        by_account = {h["account"]: h for h in health}
+        for row in rows:
+            row["account_health"] = by_account.get(row["account"])
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         print(format_table(rows))
@@ -377,6 +381,80 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _history_client(app: App, name: str) -> tuple[str, str]:
+    """(account, client) for ``history``: a configured client, else one the database
+    still holds records of (removed from the config since); ConfigError if neither."""
+    from ghostwatch.store_evidence import client_names
+
+    try:
+        client = _client(app, name)
+        return app.config.account_for(client).name, client.name
+    except ConfigError:
+        known = [k for k in client_names(app.store) if k[1].casefold() == name.casefold()]
+        if len(known) == 1:
+            return known[0]
+        raise
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from ghostwatch import evidence
+
+    app = _app(args)
+    try:
+        account, client = _history_client(app, args.client)
+        entries = evidence.history(app.store, account, client)
+    finally:
+        app.close()
+    print(evidence.to_json(entries) if args.json else evidence.format_history(client, entries))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ghostwatch import evidence
+
+    app = _app(args)
+    try:
+        entries = evidence.export_log(app.store)
+    finally:
+        app.close()
+    data = evidence.to_csv(entries) if args.format == "csv" else evidence.to_json(entries).encode()
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"{len(entries)} entries written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ghostwatch.demo import run_demo
+
+    if args.log_level == "warning":  # the demo narrates ghostings and bounces itself
+        logs.configure(level="error")
+    return run_demo(Path(args.out) if args.out else None, sys.stdout)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Write the summary as HTML (``--out``; records nothing) or send it now (``--send``;
+    on demand, it does not count as the daily one). Exit 1 if sending failed."""
+    from ghostwatch import digest
+
+    app = _app(args)
+    try:
+        now = _now(args)
+        if args.out:
+            print(f"wrote {digest.write_summary(app, now, args.out)}")
+            return EXIT_OK
+        to = app.config.summary_to()
+        message_id = asyncio.run(digest.send_summary(app, now))
+    finally:
+        app.close()
+    print(f"summary sent to {to} ({message_id})")
+    return EXIT_OK
+
+
 def _later(feature: str, issue: str) -> Handler:
     def handler(_args: argparse.Namespace) -> int:
         print(f"ghostwatch: {feature} is not built yet (planned: {issue}).", file=sys.stderr)
@@ -395,10 +473,10 @@ HANDLERS: dict[str, Handler] = {
     "unpause": lambda a: _set_paused(a, False),
     "paid": cmd_paid,
     "run": cmd_run,
-    "summary": _later("the daily summary", "the summary issue"),
-    "history": _later("`history`", "the evidence-log issue"),
-    "export": _later("`export`", "the evidence-log issue"),
-    "demo": _later("the demo", "the service issue"),
+    "summary": cmd_summary,
+    "history": cmd_history,
+    "export": cmd_export,
+    "demo": cmd_demo,
 }
 
 

@@ -11,6 +11,10 @@ Invariants:
    stops the sync.
 5. The account's ``last_sync_at`` is set only when every folder synced; a failed sync
    leaves it as it was, so the stale-data guard (SPEC 3.3) can fire.
+6. Bodies are fetched only when headers cannot decide: bounces and auto-replies of
+   clients, and mail whose sender matches a ``payment_matchers`` ``from`` regex (a
+   bank is an unrelated sender). Marking an invoice paid is idempotent, so a re-read
+   batch pays nothing twice and logs no second ``invoice.paid``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 
 import structlog
 
-from ghostwatch import classify
+from ghostwatch import classify, payments
+from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import (
     Classification,
     ClientMatcher,
@@ -37,6 +42,7 @@ from ghostwatch.store import Store
 log = structlog.get_logger(__name__)
 
 BODY_LIMIT = 256_000  # bytes of a bounce or auto-reply read to find recipients and dates
+_PAYMENT = "_payment"  # row key: (Envelope, body text) of a possible payment notice
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class SyncContext:
     initial_scan: timedelta
     now: datetime
     nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
+    payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
 
 
 @dataclass
@@ -142,7 +149,7 @@ async def sync_folder(
         ]
         kept = [r for r in rows if r is not None]
         report.fetched += len(batch)
-        report.stored += store.record_messages(kept)
+        report.stored += store.record_messages([_stored(r) for r in kept])
         _side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(
@@ -184,13 +191,26 @@ async def _row(
         if result.needs_body and (result.client is not None or result.kind is Kind.BOUNCE):
             raw = await mailbox.fetch_body(fetched.uid, max_bytes=BODY_LIMIT)
             result = classify.classify_body(raw, result, env)
+        paying = result.direction is not Direction.OUTBOUND and payments.sender_matches(
+            ctx.payment_matchers, env
+        )
+        if paying:
+            raw = await mailbox.fetch_body(fetched.uid, max_bytes=BODY_LIMIT)
     except (ValueError, TypeError, LookupError, UnicodeError) as exc:
         # classify promises not to raise; this guard keeps one bad message from
         # stopping the sync should that promise ever break.
         report.skipped += 1
         log.warning("sync.message_skipped", folder=folder, uid=fetched.uid, error=repr(exc))
         return None
-    return message_row(ctx, folder, role, uidvalidity, fetched, env, result)
+    row = message_row(ctx, folder, role, uidvalidity, fetched, env, result)
+    if paying:  # matched against the open invoices once the batch is stored
+        row[_PAYMENT] = (env, payments.message_text(raw))
+    return row
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` without the keys the message table does not have."""
+    return {k: v for k, v in row.items() if k != _PAYMENT}
 
 
 def message_row(
@@ -234,8 +254,11 @@ def message_row(
 
 
 def _side_effects(store: Store, ctx: SyncContext, rows: Sequence[dict[str, Any]]) -> None:
-    """Record what a batch implies beyond the messages themselves: bouncing addresses."""
+    """Record what a batch implies beyond the messages themselves: bouncing addresses
+    and invoices paid."""
     for row in rows:
+        if _PAYMENT in row:
+            _settle_payments(store, ctx, row)
         if row["kind"] == Kind.BOUNCE.value and row["direction"] != Direction.OUTBOUND.value:
             for address in row["bounced"]:
                 client = classify.match_client(address, ctx.matchers)
@@ -245,6 +268,36 @@ def _side_effects(store: Store, ctx: SyncContext, rows: Sequence[dict[str, Any]]
                     ctx.account, address, client, row["date"], row["message_id"], row["reason"]
                 )
                 log.warning("client.bouncing", client=client, address=address)
+
+
+def _settle_payments(store: Store, ctx: SyncContext, row: dict[str, Any]) -> None:
+    """Mark paid every open invoice the payment notice ``row`` names (paid_by = its
+    Message-ID) and log ``invoice.paid`` for each. A number open for several clients
+    is ambiguous: it is logged and left for ``ghostwatch paid``."""
+    env, text = row[_PAYMENT]
+    owners: dict[str, list[str]] = {}
+    for invoice in store.invoices(ctx.account):
+        if invoice.paid_at is None:
+            owners.setdefault(invoice.number, []).append(invoice.client)
+    by = row["message_id"] or f"{row['folder']}/{row['uidvalidity']}/{row['uid']}"
+    for number in payments.match_payment(ctx.payment_matchers, env, text, owners):
+        if len(owners[number]) > 1:
+            log.warning("payment.ambiguous", invoice=number, clients=owners[number])
+            continue
+        client = owners[number][0]
+        if store.mark_paid(ctx.account, client, number, row["date"], by):
+            store.append_event(
+                "invoice.paid",
+                at=row["date"],
+                account=ctx.account,
+                client=client,
+                message_id=row["message_id"],
+                invoice=number,
+                by=by,
+                sender=row["from_addr"],
+                subject=row["subject"],
+            )
+            log.info("invoice.paid", client=client, invoice=number, by=by)
 
 
 async def sync_account(
