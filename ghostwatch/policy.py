@@ -39,6 +39,7 @@ from ghostwatch.domain import (
     LadderKind,
     LadderStep,
     NudgeRecord,
+    OutboxStatus,
     Rules,
     WaitingOn,
 )
@@ -322,6 +323,19 @@ def candidates(client: ClientState, now: datetime) -> list[Decision]:
 
 def _client_gate(client: ClientState, decision: Decision, now: datetime) -> Decision:
     """Apply the per-client safety rules and the send window to one candidate."""
+    refused = [
+        r
+        for r in ladder_records(client, decision.ladder, decision.anchor)
+        if r.status is OutboxStatus.FAILED
+    ]
+    if refused:
+        # Escalating after a step the client never received would make a closing
+        # notice their first message: stop and tell the user instead.
+        return _hold(
+            decision,
+            f"{client.name}: step {refused[0].step} was refused by the mail server; "
+            "write to them yourself",
+        )
     if decision.action is Action.GHOST:
         # Give up only after real silence: not while snoozed or away.
         earliest = max([decision.at] + [u for u in (client.snoozed_until, client.away_until) if u])

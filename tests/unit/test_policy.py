@@ -164,7 +164,6 @@ def test_reason_is_plain_language() -> None:
         OutboxStatus.PLANNED,
         OutboxStatus.SENDING,
         OutboxStatus.SENT,
-        OutboxStatus.FAILED,
         OutboxStatus.UNKNOWN,
         OutboxStatus.DRAFTED,
     ],
@@ -414,3 +413,14 @@ def test_next_action_and_wakeup() -> None:
     nxt = policy.next_action(out, "Acme")
     assert nxt is not None and nxt.at == utc(2026, 11, 9, 10)
     assert policy.next_wakeup(out, utc(2026, 11, 8, 12)) == utc(2026, 11, 9, 10)
+
+
+def test_a_refused_step_holds_the_ladder_instead_of_escalating() -> None:
+    # The check-in was refused (5xx): no closing notice as the client's first message,
+    # and no ghosting either; the user is told.
+    refused = sent(1, utc(2026, 11, 9, 10), OutboxStatus.FAILED)
+    for now in (utc(2026, 11, 10, 10), utc(2026, 11, 16, 10), utc(2026, 11, 30, 10)):
+        [d] = decide(client(nudges=(refused,)), now)
+        assert d.action is Action.HOLD
+        assert d.step == 2
+        assert "refused by the mail server" in d.reason
