@@ -274,7 +274,7 @@ class Store(OutboxStore, RecordsStore):
         with self._tx() as connection:
             contact = _last_contact(connection, account)
             threads = _threads(connection, account)
-            away = _away(connection, account, {k: v[1] for k, v in contact.items()})
+            away = _away(connection, account)
             state = _client_state(connection, account)
             bouncing = _bouncing(connection, account)
         names = set(contact) | set(threads) | set(away) | set(state) | set(bouncing)
@@ -347,11 +347,13 @@ def _threads(connection: Connection, account: str) -> dict[str, ThreadRef]:
     return threads
 
 
-def _away(
-    connection: Connection, account: str, last_out: Mapping[str, datetime | None]
-) -> dict[str, date]:
-    """client -> latest out-of-office return date from auto-replies received after
-    our last human message to them (any auto-reply if we never wrote)."""
+def _away(connection: Connection, account: str) -> dict[str, date]:
+    """client -> the latest out-of-office return date any auto-reply of theirs gave.
+
+    Every auto-reply counts, also one older than our last message: "away until
+    2 Feb" still holds when we wrote again on 21 Jan. A date in the past is harmless
+    (the policy only defers while it lies ahead).
+    """
     c = MESSAGE.c
     query = sa.select(c.client, c.date, c.away_until).where(
         c.account == account,
@@ -361,9 +363,8 @@ def _away(
         c.away_until.is_not(None),
     )
     away: dict[str, date] = {}
-    for client, received, until in connection.execute(query):
-        since = last_out.get(client)
-        if (since is None or received > since) and until > away.get(client, date.min):
+    for client, _received, until in connection.execute(query):
+        if until > away.get(client, date.min):
             away[client] = until
     return away
 

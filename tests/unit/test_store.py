@@ -301,19 +301,22 @@ def test_client_facts_count_only_human_contact(store: Store) -> None:
     assert acme.thread.references == ("<in1@x>",)
     assert acme.thread.to_addr == "jane@acme.example"
     assert acme.thread.sent_at == T0 + timedelta(hours=2)
-    assert acme.away_until is None  # the only OOO after our last message is none
+    # every auto-reply's return date counts, the latest wins (the policy ignores past ones)
+    assert acme.away_until == date(2026, 11, 20)
     assert acme.bouncing == frozenset({"jane@acme.example"})
     assert acme.snoozed_until == T0 + timedelta(days=3)
 
 
-def test_away_until_comes_from_auto_replies_after_our_last_message(store: Store) -> None:
+def test_away_until_is_the_latest_return_date_of_any_auto_reply(store: Store) -> None:
     out = {"direction": Direction.OUTBOUND, "folder": "Sent"}
     store.record_messages(
         [
+            # "away until 20 Nov" still holds after we wrote again (message 5)
             msg(1, "<out@x>", **out),
             msg(2, "<ooo1@x>", kind=Kind.AUTO_REPLY, away_until=date(2026, 11, 20)),
             msg(3, "<ooo2@x>", kind=Kind.AUTO_REPLY, away_until=date(2026, 11, 9)),
             msg(4, "<reply@x>"),  # a human reply does not end "away" by itself
+            msg(5, "<out2@x>", **out),
         ],
         seen_at=T0,
     )
