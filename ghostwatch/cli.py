@@ -95,15 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     q = cmd("snooze", "pause nudges for one client until a date")
     q.add_argument("client", metavar="CLIENT")
     q.add_argument("--until", type=_day, required=True, metavar="DATE")
+    now_opt(q)
     q = cmd("resume", "resume nudges for a snoozed client")
     q.add_argument("client", metavar="CLIENT")
+    now_opt(q)
     q = cmd("pause", "stop all sending (syncing continues)")
     q.add_argument("--account", help="only this account (default: all)")
+    now_opt(q)
     q = cmd("unpause", "restart sending after pause")
     q.add_argument("--account", help="only this account (default: all)")
+    now_opt(q)
     q = cmd("paid", "mark an invoice paid")
     q.add_argument("client", metavar="CLIENT")
     q.add_argument("invoice", metavar="INVOICE")
+    now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
     return p
@@ -295,7 +300,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
         account = app.config.account_for(client)
         zone = app.config.rules_for(client).timezone
         until = local_day_start(args.until, zone)
-        now = datetime.now(UTC)
+        now = _now(args)
         app.store.set_snooze(account.name, client.name, until, at=now)
         app.store.append_event(
             "client.snoozed",
@@ -315,7 +320,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     try:
         client = _client(app, args.client)
         account = app.config.account_for(client)
-        now = datetime.now(UTC)
+        now = _now(args)
         app.store.set_snooze(account.name, client.name, None, at=now)
         app.store.append_event("client.resumed", at=now, account=account.name, client=client.name)
     finally:
@@ -336,7 +341,7 @@ def _set_paused(args: argparse.Namespace, paused: bool) -> int:
             app.store.set_paused(name, paused)
             app.store.append_event(
                 "account.paused" if paused else "account.unpaused",
-                at=datetime.now(UTC),
+                at=_now(args),
                 account=name,
             )
             print(f"{name}: {'paused' if paused else 'sending again'}")
@@ -350,7 +355,7 @@ def cmd_paid(args: argparse.Namespace) -> int:
     try:
         client = _client(app, args.client)
         account = app.config.account_for(client)
-        now = datetime.now(UTC)
+        now = _now(args)
         app.sync_invoices(now)
         if not app.store.mark_paid(account.name, client.name, args.invoice, now, "command"):
             raise ConfigError([f"{client.name}: no unpaid invoice {args.invoice!r}"])

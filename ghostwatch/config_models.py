@@ -204,12 +204,21 @@ class SmtpConfig(ServerConfig):
 
 
 class PaymentMatcher(FrozenModel):
-    """A message matching all given regexes (``re.search``) is a payment notice."""
+    """A message matching all given regexes (``re.search``) is a payment notice.
+
+    ``from`` is required, and at least one of ``subject`` and ``body``.
+    """
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
     from_: Regex = Field(alias="from")
-    subject: Regex
+    subject: Regex | None = None
     body: Regex | None = None
+
+    @model_validator(mode="after")
+    def _needs_subject_or_body(self) -> PaymentMatcher:
+        if self.subject is None and self.body is None:
+            raise ValueError("give 'subject' or 'body' (or both) besides 'from'")
+        return self
 
 
 class AccountConfig(FrozenModel):

@@ -315,6 +315,8 @@ def describe(error: ErrorDetails, root: type[BaseModel]) -> str:
     }
     if kind in bounds:
         return f"must be {bounds[kind]} {next(iter(ctx.values()))}"
+    if kind == "value_error":  # our own validators' words, without pydantic's prefix
+        return str(ctx.get("error", error["msg"]))
     text = error["msg"]
     return text[:1].lower() + text[1:]
 

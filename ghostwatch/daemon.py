@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from ghostwatch import digest, payments, policy, state
-from ghostwatch.config import AccountConfig, Config
+from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
     Action,
@@ -30,7 +30,7 @@ from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.outbox import Courier, Delivery
 from ghostwatch.smtp import SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
-from ghostwatch.store_records import InvoiceItem
+from ghostwatch.store_records import InvoiceItem, InvoiceRow
 from ghostwatch.sync import SyncContext, SyncReport, resolve_folders, sync_account
 from ghostwatch.templates import TemplateSet
 
@@ -145,7 +145,7 @@ class App:
                 client,
                 facts.get(client.name),
                 nudges.get(client.name, ()),
-                [i for i in invoices if i.client == client.name],
+                [i for i in invoices if i.client == client.name and _still_expected(i, client)],
             )
             for client in self.config.clients_of(account.name)
         ]
@@ -345,6 +345,12 @@ class App:
                 }
             )
         return rows
+
+
+def _still_expected(row: InvoiceRow, client: ClientConfig) -> bool:
+    """An invoice removed from the config is no longer chased (recurring ones stay:
+    their past occurrences were expected when they fell due)."""
+    return row.source != "config" or any(i.number == row.number for i in client.invoices)
 
 
 def iso(at: datetime | None) -> str | None:

@@ -343,7 +343,8 @@ def test_server_mistakes(tmp_path: Path, imap_extra: str, expected: str) -> None
         ),
         (
             ACCOUNT.replace('timezone = "Asia/Tbilisi"', 'payment_matchers = [{from = "x"}]'),
-            "config.toml: accounts[0].payment_matchers[0].subject: required key is missing",
+            "config.toml: accounts[0].payment_matchers[0]: "
+            "give 'subject' or 'body' (or both) besides 'from'",
         ),
         (
             ACCOUNT.replace('timezone = "Asia/Tbilisi"', 'payment_matchers = [{frm = "x"}]'),
