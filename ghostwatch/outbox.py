@@ -115,20 +115,19 @@ class Courier:
             reason=decision.reason,
             due_at=decision.at,
             planned_at=now,
+            event={
+                "kind": "nudge.planned",
+                "at": now,
+                "account": self.account.name,
+                "client": decision.client,
+                "template": decision.template,
+                "step": decision.step,
+                "reason": decision.reason,
+            },
         )
         if row is None:
             log.info("nudge.slot_taken", client=decision.client, step=decision.step)
             return Delivery(decision, None)
-        self.store.append_event(
-            "nudge.planned",
-            at=now,
-            account=self.account.name,
-            client=decision.client,
-            message_id=message_id,
-            template=decision.template,
-            step=decision.step,
-            reason=decision.reason,
-        )
         return await self.send_planned(row, now)
 
     async def send_planned(self, row: OutboxRow, now: datetime) -> Delivery:
@@ -136,14 +135,16 @@ class Courier:
         fresh = await self.recheck(row.message_id)
         decision = next((d for d in fresh if d.action is Action.SEND and _matches(d, row)), None)
         if decision is None:
-            self.store.set_outbox_status(row.id, OutboxStatus.CANCELLED, error="no longer due")
-            self.store.append_event(
-                "nudge.cancelled",
-                at=now,
-                account=self.account.name,
-                client=row.client,
-                message_id=row.message_id,
-                reason="re-checked before sending: no longer due",
+            self.store.set_outbox_status(
+                row.id,
+                OutboxStatus.CANCELLED,
+                error="no longer due",
+                event={
+                    "kind": "nudge.cancelled",
+                    "at": now,
+                    "account": self.account.name,
+                    "reason": "re-checked before sending: no longer due",
+                },
             )
             log.info("nudge.cancelled", client=row.client, message_id=row.message_id)
             return Delivery(_decision_of(row), OutboxStatus.CANCELLED, row.message_id)
@@ -198,23 +199,26 @@ class Courier:
         error: str | None = None,
     ) -> Delivery:
         sent_at = now if status in (OutboxStatus.SENT, OutboxStatus.DRAFTED) else None
-        self.store.set_outbox_status(row.id, status, error=error, sent_at=sent_at)
         event = {
             OutboxStatus.SENT: "nudge.sent",
             OutboxStatus.DRAFTED: "nudge.drafted",
             OutboxStatus.FAILED: "nudge.failed",
             OutboxStatus.UNKNOWN: "nudge.unknown",
         }[status]
-        self.store.append_event(
-            event,
-            at=now,
-            account=self.account.name,
-            client=row.client,
-            message_id=row.message_id,
-            to=row.to_addr,
-            step=row.step,
-            template=row.template,
+        self.store.set_outbox_status(
+            row.id,
+            status,
             error=error,
+            sent_at=sent_at,
+            event={
+                "kind": event,
+                "at": now,
+                "account": self.account.name,
+                "to": row.to_addr,
+                "step": row.step,
+                "template": row.template,
+                "error": error,
+            },
         )
         level = log.info if error is None else log.warning
         level(event, client=row.client, message_id=row.message_id, step=row.step, error=error)
@@ -242,15 +246,15 @@ class Courier:
         """
         out: list[Delivery] = []
         stale = now - SENDING_LEASE
-        for row in self.store.recover_interrupted(self.account.name, at=now, stale_before=stale):
-            self.store.append_event(
-                "nudge.unknown",
-                at=now,
-                account=row.account,
-                client=row.client,
-                message_id=row.message_id,
-                error="interrupted while sending",
-            )
+        interrupted = {
+            "kind": "nudge.unknown",
+            "at": now,
+            "account": self.account.name,
+            "error": "interrupted while sending",
+        }
+        for row in self.store.recover_interrupted(
+            self.account.name, at=now, stale_before=stale, event=interrupted
+        ):
             log.warning("nudge.interrupted", client=row.client, message_id=row.message_id)
             out.append(Delivery(_decision_of(row), OutboxStatus.UNKNOWN, row.message_id))
         sent = self.folders.get(FolderRole.SENT)
@@ -259,17 +263,13 @@ class Courier:
         for row in self.store.outbox_unknown(self.account.name):
             if await self.mailbox.find_by_message_id(sent, row.message_id) is None:
                 continue
+            resolved = {"kind": "nudge.resolved_sent", "at": now, "account": row.account}
             try:
-                self.store.set_outbox_status(row.id, OutboxStatus.SENT, sent_at=row.updated_at)
+                self.store.set_outbox_status(
+                    row.id, OutboxStatus.SENT, sent_at=row.updated_at, event=resolved
+                )
             except IllegalTransition:
                 continue  # settled meanwhile by another process
-            self.store.append_event(
-                "nudge.resolved_sent",
-                at=now,
-                account=row.account,
-                client=row.client,
-                message_id=row.message_id,
-            )
             out.append(Delivery(_decision_of(row), OutboxStatus.SENT, row.message_id))
         return out
 

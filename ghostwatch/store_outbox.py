@@ -11,11 +11,15 @@ Invariants (SPEC section 3, rule 1):
   Message-ID in the Sent folder, never by sending again.
 - Status moves only along ``TRANSITIONS``, checked and applied in one UPDATE
   (compare-and-set), so two processes cannot both move planned -> sending.
+- A plan or status change and its evidence-log event (``event=``) commit in one
+  transaction: a crash between the two cannot leave a nudge without its record.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from ghostwatch.domain import OCCUPYING_STATUSES, NudgeRecord, OutboxStatus
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import StoreBase
-from ghostwatch.store_tables import OUTBOX
+from ghostwatch.store_records import _json_default
+from ghostwatch.store_tables import EVENT, OUTBOX
 
 S = OutboxStatus
 TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
@@ -77,6 +82,15 @@ def _row(connection: Connection, outbox_id: int) -> OutboxRow | None:
     return None if found is None else OutboxRow(**found._mapping)
 
 
+def _insert_event(connection: Connection, event: Mapping[str, Any], **fixed: Any) -> None:
+    """Append one evidence-log event in the caller's transaction (as ``append_event``:
+    ``kind``, ``at``, ``account``, ``client``, ``message_id``; other keys are data)."""
+    values = {**event, **fixed}
+    columns = {k: values.pop(k, None) for k in ("kind", "at", "account", "client", "message_id")}
+    data = json.dumps(values, sort_keys=True, ensure_ascii=False, default=_json_default)
+    connection.execute(sa.insert(EVENT).values(**columns, data=data))
+
+
 def _insert_plan(connection: Connection, values: dict[str, Any]) -> OutboxRow | None:
     """Insert a plan in a savepoint; None if the unique slot index refused it."""
     try:
@@ -114,10 +128,12 @@ class OutboxStore(StoreBase):
         due_at: datetime,
         planned_at: datetime,
         reason: str = "",
+        event: Mapping[str, Any] | None = None,
     ) -> OutboxRow | None:
         """Plan the nudge for slot (account, client, ladder, anchor, step) at ``planned_at``.
 
         Return the new ``planned`` row, or None if the slot is already occupied.
+        ``event`` (append_event's fields) is recorded in the same transaction as the plan.
         Raise StoreError if ``message_id`` is already used by another nudge.
         """
         values: dict[str, Any] = {
@@ -139,7 +155,10 @@ class OutboxStore(StoreBase):
             "updated_at": planned_at,
         }
         with self._tx(write=True) as connection:
-            return _insert_plan(connection, values)
+            row = _insert_plan(connection, values)
+            if row is not None and event is not None:
+                _insert_event(connection, event, message_id=message_id)
+            return row
 
     def set_outbox_status(
         self,
@@ -151,13 +170,15 @@ class OutboxStore(StoreBase):
         sent_at: datetime | None = None,
         attempts_inc: bool = False,
         next_attempt_at: datetime | None = None,
+        event: Mapping[str, Any] | None = None,
     ) -> OutboxRow:
         """Move nudge ``outbox_id`` to ``status``; return the updated row.
 
         ``at`` (when the change happened) becomes ``updated_at``; pass it -- the daily
         cap counts sending/unknown rows by it. ``sent`` and ``drafted`` record
         ``sent_at`` (default ``at``); ``error`` is kept in ``last_error``;
-        ``next_attempt_at`` is stored as given (None clears it). Raise
+        ``next_attempt_at`` is stored as given (None clears it); ``event`` is recorded
+        in the same transaction, only if the move is made. Raise
         IllegalTransition if the current status does not allow the move, and
         StoreError if there is no such row.
         """
@@ -174,6 +195,8 @@ class OutboxStore(StoreBase):
         with self._tx(write=True) as connection:
             done = connection.execute(sa.update(OUTBOX).where(*where).values(**values))
             row = _row(connection, outbox_id)
+            if event is not None and row is not None and done.rowcount == 1:
+                _insert_event(connection, event, message_id=row.message_id, client=row.client)
         if row is None:
             raise StoreError(f"outbox row {outbox_id} does not exist")
         if done.rowcount != 1:
@@ -235,9 +258,15 @@ class OutboxStore(StoreBase):
         return self._outbox(OUTBOX.c.account == account, OUTBOX.c.client == client)
 
     def recover_interrupted(
-        self, account: str, *, at: datetime, stale_before: datetime | None = None
+        self,
+        account: str,
+        *,
+        at: datetime,
+        stale_before: datetime | None = None,
+        event: Mapping[str, Any] | None = None,
     ) -> list[OutboxRow]:
-        """Move the account's ``sending`` rows to ``unknown`` and return them.
+        """Move the account's ``sending`` rows to ``unknown`` and return them; with
+        ``event``, record it for each row in the same transaction.
 
         A row still ``sending`` was cut off by a crash and may or may not have reached
         the server. With ``stale_before``, only rows last changed before it are taken:
@@ -250,10 +279,16 @@ class OutboxStore(StoreBase):
         if stale_before is not None:
             where += (OUTBOX.c.updated_at < stale_before,)
         with self._tx(write=True) as connection:
-            ids = list(connection.execute(sa.select(OUTBOX.c.id).where(*where)).scalars())
+            taken = connection.execute(
+                sa.select(OUTBOX.c.id, OUTBOX.c.client, OUTBOX.c.message_id).where(*where)
+            ).all()
+            ids = [r.id for r in taken]
             connection.execute(
                 sa.update(OUTBOX).where(*where).values(status=S.UNKNOWN, updated_at=at)
             )
+            for r in taken:
+                if event is not None:
+                    _insert_event(connection, event, client=r.client, message_id=r.message_id)
         return self._outbox(OUTBOX.c.id.in_(ids)) if ids else []
 
     def nudge_records(
