@@ -36,6 +36,13 @@ def configure(
     is a TTY. Safe to call more than once (the last call wins)."""
     out = stream if stream is not None else sys.stderr
     use_json = not out.isatty() if json is None else json
+    # Without an explicit stream, look sys.stderr up at each write: it may be replaced
+    # after configuration (a test runner's capture, a daemon's redirection).
+    factory: Any = (
+        structlog.PrintLoggerFactory(stream)
+        if stream is not None
+        else (lambda *_args: structlog.PrintLogger(sys.stderr))
+    )
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if use_json
@@ -53,6 +60,6 @@ def configure(
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=factory,
         cache_logger_on_first_use=False,
     )
