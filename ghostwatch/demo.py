@@ -13,8 +13,6 @@ Nothing here decides anything: every nudge, hold and ghosting comes from the dae
 from __future__ import annotations
 
 import asyncio
-import html
-import importlib.util
 import os
 import re
 import time
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from ghostwatch import demo_data, policy
+from ghostwatch import demo_data, digest, policy
 from ghostwatch.config import load_config
 from ghostwatch.daemon import App, CycleReport
 from ghostwatch.demo_data import Mail
@@ -240,52 +238,31 @@ def slug(text: str) -> str:
 
 
 def write_nudges(app: App, stack: MailStack, folder: Path) -> list[Path]:
-    """Write every message the SMTP server accepted as an .eml file, in sending order,
-    named ``NN-<local date>-<template>-<client>.eml``."""
+    """Write every nudge the SMTP server accepted as an .eml file, in sending order,
+    named ``NN-<local date>-<template>-<client>.eml``; the daily summary emails sent
+    to you along the way go to ``summaries/`` beside it."""
     rows = {r.message_id: r for a in app.config.accounts for r in app.store.outbox_all(a.name)}
     folder.mkdir(exist_ok=True)
     paths = []
     for n, accepted in enumerate(stack.accepted, 1):
         found = re.search(rb"^Message-ID:\s*(<[^>]+>)", accepted.raw, re.I | re.M)
         row = rows.get(found.group(1).decode() if found else "")
-        if row is None:  # not a nudge: nothing else sends mail in the demo, but be plain
-            name = f"{n:02d}-message-{slug(','.join(accepted.rcpt_tos))}.eml"
-        else:
-            stamp = local(row.sent_at or row.planned_at)
-            who = slug(row.client) or slug(row.to_addr)  # Georgian or Thai names: the address
-            name = f"{n:02d}-{stamp:%Y-%m-%d}-{row.template}-{who}.eml"
-        path = folder / name
+        if row is None:  # the daily summary, sent to the account itself
+            summaries = folder.parent / "summaries"
+            summaries.mkdir(exist_ok=True)
+            (summaries / f"{n:02d}-summary.eml").write_bytes(accepted.raw)
+            continue
+        stamp = local(row.sent_at or row.planned_at)
+        who = slug(row.client) or slug(row.to_addr)  # Georgian or Thai names: the address
+        path = folder / f"{n:02d}-{stamp:%Y-%m-%d}-{row.template}-{who}.eml"
         path.write_bytes(accepted.raw)
         paths.append(path)
     return paths
 
 
 def write_summary(app: App, now: datetime, path: Path) -> None:
-    """Write the daily summary as HTML (the one place to switch to the digest module)."""
-    if importlib.util.find_spec("ghostwatch.digest") is None:  # not written yet
-        path.write_text(placeholder_summary(app.status_rows(now), now), encoding="utf-8")
-        return
-    from ghostwatch import digest  # type: ignore[attr-defined, unused-ignore]
-
+    """Write the daily summary as of ``now`` as HTML."""
     digest.write_summary(app, now, path)
-
-
-def placeholder_summary(rows: Sequence[dict[str, Any]], now: datetime) -> str:
-    """A minimal HTML table of the status rows, until the summary module exists."""
-    head = ["Client", "State", "Waiting on", "Step", "Next"]
-    cells = [
-        [r["client"], r["state"], r["waiting_on"] or "", str(r["step"]), next_label(r)]
-        for r in rows
-    ]
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells
-    )
-    return (
-        '<!doctype html><html lang="en"><meta charset="utf-8">'
-        f"<title>ghostwatch summary, {day(now)}</title>"
-        f"<h1>ghostwatch: {day(now)}</h1><table border=1 cellpadding=4>"
-        "<tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{body}</table></html>\n"
-    )
 
 
 # --- putting it together -------------------------------------------------------------
@@ -391,6 +368,7 @@ def outro(
     )
     say(f"Left in {out}/:")
     say(f"  nudges/        {len(nudges)} .eml files, exactly as sent (open them in a mail app)")
+    say("  summaries/     the daily summary emails, as they arrived each morning")
     say("  summary.html   the daily summary at the end of the three weeks")
     say("  config.toml    the configuration the daemon ran with; ghostwatch.db its records")
     end = demo_data.END.isoformat().replace("+00:00", "Z")
