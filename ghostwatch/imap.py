@@ -393,8 +393,14 @@ def _idle(client: IMAPClient, timeout_s: float, stop: threading.Event) -> list[A
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        responses = client.idle_check(timeout=min(remaining, IDLE_SLICE_S))
+        slice_s = min(remaining, IDLE_SLICE_S)
+        sliced_at = time.monotonic()
+        responses = client.idle_check(timeout=slice_s)
         seen = [r for r in responses if not _is_keepalive(r)]
+        if not responses and time.monotonic() - sliced_at < slice_s / 2:
+            # Readable yet nothing read: imapclient swallows EOF here (issue 565) and
+            # would spin. Stop; DONE below raises if the server is gone.
+            break
     _text, after = client.idle_done()
     return seen + [r for r in after if not _is_keepalive(r)]
 
