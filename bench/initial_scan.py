@@ -1,0 +1,256 @@
+"""Initial scan: ghostwatch's first sync of a big INBOX against a raw imapclient FETCH.
+
+Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 5000)
+
+1. Starts a Dovecot from the test rig and writes N realistic messages (bench/_mail.py)
+   straight into the INBOX Maildir, then lets Dovecot build its index (EXAMINE +
+   SEARCH) and, unless --no-warmup, runs one unmeasured raw FETCH pass, so both
+   measured runs find the same warm index, header cache and page cache.
+2. Measures, each in a child process of its own (so peak RSS is that path's alone):
+   - raw: imapclient EXAMINE, SEARCH SINCE, then UID FETCH of the same items
+     ghostwatch asks for (BODY.PEEK[HEADER.FIELDS (the 27 classify.HEADER_FIELDS)],
+     INTERNALDATE, RFC822.SIZE) in batches of the same size, as explicit UID lists;
+   - ghostwatch: ``sync.sync_folder`` (STATUS, EXAMINE, SEARCH, fetch_headers batches,
+     parse_headers + classify, body reads for bounces/auto-replies, record_messages,
+     cursor) into a real Store on a temporary SQLite file, initial_scan of 10 years.
+   Login is outside the timed part of both.
+3. Prints messages/s and peak RSS side by side, with the ratio (issue target: >= 0.70
+   of the raw rate, peak RSS < 200 MB). With --rounds R both run R times, alternating,
+   and the best of each is reported.
+
+--profile FILE writes a cProfile of the ghostwatch run and prints its top functions.
+--compare-stdlib-headers adds a ghostwatch run with the header fast path switched off
+(every block through the stdlib parser, as before it), for the before/after figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import _common
+import _mail
+from _common import Row
+
+from ghostwatch import classify
+from ghostwatch.domain import FolderRole
+from ghostwatch.store import Store
+from ghostwatch.sync import SyncContext, sync_folder
+
+FOLDER = "INBOX"
+INITIAL_SCAN = timedelta(days=3650)  # wide enough to take every message
+DEFAULT_BATCH = 1000  # ImapMailbox.fetch_headers' default
+TARGET_RATIO = 0.70
+TARGET_RSS_MB = 200.0
+
+
+# --- children -----------------------------------------------------------------------------
+
+
+def child_raw(args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline: the same commands ghostwatch sends, results thrown away."""
+    from imapclient import IMAPClient
+
+    client = IMAPClient(args.host, args.port, ssl=False, timeout=120)
+    client.login(args.user, _common.PASSWORD)
+    client.normalise_times = False
+    names = b" ".join(f.upper() for f in classify.HEADER_FIELDS)
+    items = [b"BODY.PEEK[HEADER.FIELDS (" + names + b")]", b"INTERNALDATE", b"RFC822.SIZE"]
+    since = (_mail.NOW - INITIAL_SCAN).date()
+    start = time.perf_counter()
+    client.folder_status(FOLDER, [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"])
+    client.select_folder(FOLDER, readonly=True)
+    uids = sorted(client.search(["SINCE", since]))
+    fetched = commands = 0
+    for i in range(0, len(uids), args.batch):
+        data = client.fetch(uids[i : i + args.batch], items)
+        commands += 1
+        fetched += len(data)
+    elapsed = time.perf_counter() - start
+    client.logout()
+    return {"seconds": elapsed, "fetched": fetched, "commands": {"fetch": commands}}
+
+
+async def _sync(args: argparse.Namespace, store: Store) -> dict[str, Any]:
+    ctx = SyncContext(
+        account=_mail.ACCOUNT,
+        addresses=frozenset({_mail.ACCOUNT}),
+        matchers=_mail.client_matchers(),
+        initial_scan=INITIAL_SCAN,
+        now=_mail.NOW,
+    )
+    mailbox = _common.CountingMailbox(_common.endpoint(args.host, args.port, args.user))
+    profile = cProfile.Profile() if args.profile else None
+    async with mailbox:
+        mailbox.commands.clear()
+        start = time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        report = await sync_folder(mailbox, store, ctx, FOLDER, FolderRole.INBOX)
+        if profile is not None:
+            profile.disable()
+        elapsed = time.perf_counter() - start
+    if profile is not None:
+        profile.dump_stats(args.profile)
+    return {
+        "seconds": elapsed,
+        "fetched": report.fetched,
+        "stored": report.stored,
+        "skipped": report.skipped,
+        "commands": dict(mailbox.commands),
+    }
+
+
+def child_ghostwatch(args: argparse.Namespace) -> dict[str, Any]:
+    _common.quiet_logs()
+    if args.child == "ghostwatch-stdlib":
+        # the header path before headers._plain_fields: every block through the parser
+        from ghostwatch import headers
+
+        headers._plain_fields = lambda _raw: None
+    with tempfile.TemporaryDirectory(prefix="gw-bench-db-") as tmp:
+        store = Store.open(f"sqlite:///{tmp}/ghostwatch.db")
+        try:
+            result = asyncio.run(_sync(args, store))
+        finally:
+            store.close()
+    return result
+
+
+# --- parent ---------------------------------------------------------------------------------
+
+
+def seed(server: Any, messages: int, seed_value: int) -> tuple[Any, dict[str, float]]:
+    """Fill a fresh account's INBOX; return it and the setup timings."""
+    account = server.new_account("bench")
+    start = time.perf_counter()
+    written = account.write_maildir(FOLDER, _mail.inbox(messages, seed_value))
+    timings = {"write_s": time.perf_counter() - start}
+    start = time.perf_counter()
+    client = account.client()
+    client.select_folder(FOLDER, readonly=True)
+    found = len(client.search(["ALL"]))
+    timings["index_s"] = time.perf_counter() - start
+    account.close()
+    if found != written:
+        raise RuntimeError(f"Dovecot sees {found} of {written} messages written")
+    return account, timings
+
+
+def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
+    script = str(Path(__file__).resolve())
+    timeout = 120 + args.messages / 200  # generous: CI machines are slow
+    with _common.dovecot() as server:
+        account, timings = seed(server, args.messages, args.seed)
+        child_args = ["--host", server.host, "--port", str(server.port), "--user", account.user]
+        child_args += ["--batch", str(args.batch)]
+        if not args.no_warmup:
+            warm = _common.run_child(script, "raw", child_args, timeout_s=timeout)
+            timings["warmup_s"] = warm["seconds"]
+        raws: list[dict[str, Any]] = []
+        gws: list[dict[str, Any]] = []
+        olds: list[dict[str, Any]] = []
+        for _ in range(args.rounds):
+            raws.append(_common.run_child(script, "raw", child_args, timeout_s=timeout))
+            extra = ["--profile", args.profile] if args.profile else []
+            gws.append(
+                _common.run_child(script, "ghostwatch", child_args + extra, timeout_s=timeout)
+            )
+            if args.compare_stdlib_headers:
+                old = _common.run_child(script, "ghostwatch-stdlib", child_args, timeout_s=timeout)
+                olds.append(old)
+    raw = min(raws, key=lambda r: r["seconds"])
+    gw = min(gws, key=lambda r: r["seconds"])
+    raw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in raws)
+    gw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in gws)
+    if olds:
+        gw["stdlib_headers"] = min(olds, key=lambda r: r["seconds"])
+    return raw, gw, timings
+
+
+def report(
+    args: argparse.Namespace, raw: dict[str, Any], gw: dict[str, Any], timings: dict[str, float]
+) -> None:
+    n = args.messages
+    raw_rate = _common.rate(raw["fetched"], raw["seconds"])
+    gw_rate = _common.rate(gw["fetched"], gw["seconds"])
+    ratio = gw_rate / raw_rate
+    rss_ok = gw["peak_rss_mb"] < TARGET_RSS_MB
+    cmds = ", ".join(f"{k} {v}" for k, v in sorted(gw["commands"].items()))
+    rows = [
+        Row("messages/s", f"{gw_rate:,.0f}", f"{raw_rate:,.0f}", f"{ratio:.2f}",
+            f"target >= {TARGET_RATIO:.2f}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}"),
+        Row("seconds", f"{gw['seconds']:.2f}", f"{raw['seconds']:.2f}",
+            f"{gw['seconds'] / raw['seconds']:.2f}x"),
+        Row("peak RSS (MB)", f"{gw['peak_rss_mb']:.0f}", f"{raw['peak_rss_mb']:.0f}",
+            f"{gw['peak_rss_mb'] / raw['peak_rss_mb']:.2f}x",
+            f"target < {TARGET_RSS_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}"),
+        Row("messages fetched / stored", f"{gw['fetched']:,} / {gw['stored']:,}",
+            f"{raw['fetched']:,} / -", "", f"of {n:,} in INBOX"),
+        Row("IMAP commands", cmds,
+            f"fetch {raw['commands']['fetch']}, + status, examine, search", ""),
+    ]  # fmt: skip
+    if "stdlib_headers" in gw:
+        old = gw["stdlib_headers"]
+        old_rate = _common.rate(old["fetched"], old["seconds"])
+        rows.insert(1, Row("messages/s, stdlib header parser only", f"{old_rate:,.0f}",
+                           f"{raw_rate:,.0f}", f"{old_rate / raw_rate:.2f}",
+                           "before headers._plain_fields"))  # fmt: skip
+    title = f"Initial scan of {n:,} messages (batch {args.batch}, best of {args.rounds})"
+    _common.print_table(title, rows, command=_common.command_line())
+    setup = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    print(f"\nsetup: {setup} (Maildir write, Dovecot index build, unmeasured warm-up)")
+    if args.profile:
+        print(f"\nprofile of the ghostwatch run ({args.profile}), top 25 by own time:")
+        pstats.Stats(args.profile, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--profile", metavar="FILE")
+    parser.add_argument(
+        "--compare-stdlib-headers",
+        action="store_true",
+        help="also time ghostwatch with every header block through the stdlib parser",
+    )
+    # child side
+    parser.add_argument(
+        "--child", choices=("raw", "ghostwatch", "ghostwatch-stdlib"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--user", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        run = child_raw if args.child == "raw" else child_ghostwatch
+        _common.write_result(args.result, run(args))
+        return 0
+    raw, gw, timings = measure(args)
+    if gw["fetched"] != args.messages or gw["stored"] != args.messages:
+        print(
+            f"warning: ghostwatch fetched {gw['fetched']}, stored {gw['stored']}", file=sys.stderr
+        )
+    report(args, raw, gw, timings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
