@@ -238,21 +238,51 @@ def _silence(client: ClientState, now: datetime) -> Decision | None:
     return replace(base, template=template, reason=reason)
 
 
-def _invoice(client: ClientState, invoice: Invoice, now: datetime) -> Decision | None:
+def _dated(
+    client: ClientState, key: str, kind: LadderKind, due_day: date, steps: Sequence[LadderStep]
+) -> tuple[Decision, datetime, datetime | None] | None:
+    """The next step of a ladder counted from the start of ``due_day`` in the client's
+    zone (invoices, deadlines): (decision with a bare reason, start, last step's time),
+    or None when the ladder has no step left."""
+    if not steps:
+        return None
+    anchor = due_day.isoformat()
+    start = local_day_start(due_day, client.rules.timezone)
+    step, due, last_at = _next_step(steps, ladder_records(client, key, anchor), start)
+    if step > len(steps):
+        return None
+    decision = Decision(
+        client=client.name,
+        account=client.account,
+        action=Action.WAIT,
+        ladder=key,
+        kind=kind,
+        anchor=anchor,
+        step=step,
+        template=steps[step - 1].template,
+        at=due,
+        reason="",
+        to_addr=recipient(client),
+        thread=client.thread,
+    )
+    return decision, start, last_at
+
+
+def _invoice(client: ClientState, invoice: Invoice) -> Decision | None:
     rules = client.rules
-    if invoice.paid or not rules.invoice_ladder:
+    found = (
+        None
+        if invoice.paid
+        else _dated(client, invoice.key, LadderKind.INVOICE, invoice.due, rules.invoice_ladder)
+    )
+    if found is None:
         return None
-    anchor = invoice.due.isoformat()
-    records = ladder_records(client, invoice.key, anchor)
-    start = local_day_start(invoice.due, rules.timezone)
-    step, due, last_at = _next_step(rules.invoice_ladder, records, start)
-    if step > len(rules.invoice_ladder):
-        return None
-    template = rules.invoice_ladder[step - 1].template
+    decision, start, last_at = found
     reason = (
         f"{client.name}: invoice {invoice.number} ({invoice.amount}) was due "
-        f"{_fmt_day(start, rules.timezone)}, unpaid; {label(template)} due"
+        f"{_fmt_day(start, rules.timezone)}, unpaid; {label(decision.template or '')} due"
     )
+    due = decision.at
     # A reply from the client after the due date (and after our last step) pauses
     # chasing: they may be writing "paid yesterday".
     replied = invoice.replied_at
@@ -261,59 +291,30 @@ def _invoice(client: ClientState, invoice: Invoice, now: datetime) -> Decision |
         if deferred > due:
             due = deferred
             reason += f"; deferred: {client.name} replied on {_fmt_day(replied, rules.timezone)}"
-    return Decision(
-        client=client.name,
-        account=client.account,
-        action=Action.WAIT,
-        ladder=invoice.key,
-        kind=LadderKind.INVOICE,
-        anchor=anchor,
-        step=step,
-        template=template,
-        at=due,
-        reason=reason,
-        to_addr=recipient(client),
-        thread=client.thread,
-        invoice=invoice,
-    )
+    return replace(decision, at=due, reason=reason, invoice=invoice)
 
 
 def _deadline(client: ClientState, deadline: Deadline) -> Decision | None:
     rules = client.rules
-    if deadline.met or not rules.deadline_ladder:
+    found = (
+        None
+        if deadline.met
+        else _dated(client, deadline.key, LadderKind.DEADLINE, deadline.due, rules.deadline_ladder)
+    )
+    if found is None:
         return None
-    anchor = deadline.due.isoformat()
-    records = ladder_records(client, deadline.key, anchor)
-    start = local_day_start(deadline.due, rules.timezone)
-    step, due, _ = _next_step(rules.deadline_ladder, records, start)
-    if step > len(rules.deadline_ladder):
-        return None
-    template = rules.deadline_ladder[step - 1].template
+    decision, start, _ = found
     reason = (
         f"{client.name}: {deadline.what} was due {_fmt_day(start, rules.timezone)}; "
-        f"{label(template)} due"
+        f"{label(decision.template or '')} due"
     )
-    return Decision(
-        client=client.name,
-        account=client.account,
-        action=Action.WAIT,
-        ladder=deadline.key,
-        kind=LadderKind.DEADLINE,
-        anchor=anchor,
-        step=step,
-        template=template,
-        at=due,
-        reason=reason,
-        to_addr=recipient(client),
-        thread=client.thread,
-        deadline=deadline,
-    )
+    return replace(decision, reason=reason, deadline=deadline)
 
 
 def candidates(client: ClientState, now: datetime) -> list[Decision]:
     """Return the next step of every ladder of one client, before any gate is applied."""
     found: list[Decision | None] = [_silence(client, now)]
-    found += [_invoice(client, inv, now) for inv in client.invoices]
+    found += [_invoice(client, inv) for inv in client.invoices]
     found += [_deadline(client, d) for d in client.deadlines]
     return [d for d in found if d is not None]
 
