@@ -292,6 +292,12 @@ class ImapMailbox:
         """Yield the given header ``fields`` of ``uids`` (examined folder), ascending,
         at most ``batch`` per list. Uses BODY.PEEK: no flag changes. UIDs that no
         longer exist are left out; an empty ``uids`` yields nothing.
+
+        Reads one batch ahead: while the caller works on a batch, the worker fetches
+        the next, so the network and the server's work overlap the caller's. Commands
+        the caller sends meanwhile run after that read-ahead (Rule 2). A read-ahead
+        the caller never asks for is still run to its end, so the connection stays in
+        step; its failure then surfaces on the next call (Rule 3).
         """
         self._require_selected("fetch")
         if batch < 1 or not fields:
@@ -299,18 +305,47 @@ class ImapMailbox:
         names = b" ".join(bytes(f).upper() for f in fields)
         items = [b"BODY.PEEK[HEADER.FIELDS (" + names + b")]", b"INTERNALDATE", b"RFC822.SIZE"]
         ordered = sorted({int(u) for u in uids})
-        for start in range(0, len(ordered), batch):
-            chunk = ordered[start : start + batch]
-            data = await self._call("fetch", lambda c, ids=chunk: c.fetch(ids, items))
-            yield [_headers(uid, data[uid]) for uid in chunk if uid in data]
+        chunks = [ordered[start : start + batch] for start in range(0, len(ordered), batch)]
+        ahead: asyncio.Task[list[FetchedHeaders]] | None = None
+        try:
+            for number in range(len(chunks)):
+                current = ahead or self._fetch_task(chunks[number], items)
+                ahead = None
+                found = await current
+                if number + 1 < len(chunks):
+                    ahead = self._fetch_task(chunks[number + 1], items)
+                yield found
+        finally:
+            if ahead is not None:  # the caller stopped early: let it finish, unobserved
+                ahead.add_done_callback(_ignore_result)
+
+    def _fetch_task(
+        self, chunk: list[int], items: list[bytes]
+    ) -> asyncio.Task[list[FetchedHeaders]]:
+        async def fetch() -> list[FetchedHeaders]:
+            data = await self._call("fetch", lambda c: c.fetch(chunk, items))
+            return [_headers(uid, data[uid]) for uid in chunk if uid in data]
+
+        return asyncio.ensure_future(fetch())
 
     async def fetch_body(self, uid: int, *, max_bytes: int = 256_000) -> bytes:
         """Return the first ``max_bytes`` of message ``uid`` (examined folder) with
         BODY.PEEK (no flag changes); ``b""`` if the UID no longer exists."""
+        return (await self.fetch_bodies([uid], max_bytes=max_bytes)).get(uid, b"")
+
+    async def fetch_bodies(
+        self, uids: Sequence[int], *, max_bytes: int = 256_000
+    ) -> dict[int, bytes]:
+        """Return UID -> the first ``max_bytes`` of each message in ``uids`` (examined
+        folder), in ONE ``UID FETCH`` with BODY.PEEK (no flag changes). UIDs that no
+        longer exist are left out; an empty ``uids`` sends nothing."""
         self._require_selected("fetch")
+        wanted = sorted({int(u) for u in uids})
+        if not wanted:
+            return {}
         item = f"BODY.PEEK[]<0.{int(max_bytes)}>".encode()
-        data = await self._call("fetch", lambda c: c.fetch([uid], [item]))
-        return _section(data.get(uid, {}), b"BODY[]")
+        data = await self._call("fetch", lambda c: c.fetch(wanted, [item]))
+        return {uid: _section(data[uid], b"BODY[]") for uid in wanted if uid in data}
 
     async def find_by_message_id(self, folder: str, message_id: str) -> int | None:
         """Return the highest UID in ``folder`` whose Message-ID (or Exchange's
@@ -403,6 +438,12 @@ def _idle(client: IMAPClient, timeout_s: float, stop: threading.Event) -> list[A
             break
     _text, after = client.idle_done()
     return seen + [r for r in after if not _is_keepalive(r)]
+
+
+def _ignore_result(task: asyncio.Future[Any]) -> None:
+    """Mark a read-ahead's outcome as seen (its failure already broke the connection)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _is_keepalive(response: Any) -> bool:

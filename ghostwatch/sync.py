@@ -13,8 +13,9 @@ Invariants:
    leaves it as it was, so the stale-data guard (SPEC 3.3) can fire.
 6. Bodies are fetched only when headers cannot decide: bounces and auto-replies of
    clients, and mail whose sender matches a ``payment_matchers`` ``from`` regex (a
-   bank is an unrelated sender). Marking an invoice paid is idempotent, so a re-read
-   batch pays nothing twice and logs no second ``invoice.paid``.
+   bank is an unrelated sender). A batch's bodies are read in one FETCH, once each.
+   Marking an invoice paid is idempotent, so a re-read batch pays nothing twice and
+   logs no second ``invoice.paid``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cached_property
 
 import structlog
 
@@ -37,12 +38,12 @@ from ghostwatch.domain import (
     Kind,
 )
 from ghostwatch.imap import FetchedHeaders, ImapMailbox
-from ghostwatch.store import Store
+from ghostwatch.store import MessageRow, Store
 
 log = structlog.get_logger(__name__)
 
 BODY_LIMIT = 256_000  # bytes of a bounce or auto-reply read to find recipients and dates
-_PAYMENT = "_payment"  # row key: (Envelope, body text) of a possible payment notice
+Payment = tuple[Envelope, str] | None  # (Envelope, body text) of a possible payment notice
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,32 @@ class SyncContext:
     now: datetime
     nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
     payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
+
+    @cached_property
+    def clients(self) -> classify.ClientIndex:
+        """``matchers`` indexed once, so matching a message costs a dict lookup."""
+        return classify.ClientIndex(self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A message classified from its headers, waiting for its body if it needs one."""
+
+    fetched: FetchedHeaders
+    env: Envelope
+    result: Classification
+    paying: bool  # sender matches a payment matcher: read the body, match invoices
+
+    @property
+    def refines(self) -> bool:
+        """classify_body has something to add."""
+        # Bounces come from MAILER-DAEMON, not the client: read them to learn who bounced.
+        result = self.result
+        return result.needs_body and (result.client is not None or result.kind is Kind.BOUNCE)
+
+    @property
+    def wants_body(self) -> bool:
+        return self.refines or self.paying
 
 
 @dataclass
@@ -144,12 +171,9 @@ async def sync_folder(
         uids = await mailbox.search_uids(min_uid=last_uid + 1)
     uids = sorted(u for u in uids if u > last_uid)
     async for batch in mailbox.fetch_headers(uids, classify.HEADER_FIELDS):
-        rows = [
-            await _row(mailbox, ctx, folder, role, status.uidvalidity, h, report) for h in batch
-        ]
-        kept = [r for r in rows if r is not None]
+        kept = await _rows(mailbox, ctx, folder, role, status.uidvalidity, batch, report)
         report.fetched += len(batch)
-        report.stored += store.record_messages([_stored(r) for r in kept])
+        report.stored += store.record_messages([row for row, _payment in kept])
         _side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(
@@ -172,45 +196,64 @@ async def sync_folder(
     return report
 
 
-async def _row(
+async def _rows(
     mailbox: ImapMailbox,
     ctx: SyncContext,
     folder: str,
     role: FolderRole,
     uidvalidity: int,
-    fetched: FetchedHeaders,
+    batch: Sequence[FetchedHeaders],
     report: FolderReport,
-) -> dict[str, Any] | None:
-    """Classify one fetched message into a store row; None (logged) if it is unusable."""
+) -> list[tuple[MessageRow, Payment]]:
+    """Classify a fetched batch into store rows, skipping (and logging) unusable
+    messages. The bodies the batch needs are read in one FETCH (Invariant 6)."""
+    reads = [_read(ctx, folder, role, fetched, report) for fetched in batch]
+    wanted = [r.fetched.uid for r in reads if r is not None and r.wants_body]
+    bodies = await mailbox.fetch_bodies(wanted, max_bytes=BODY_LIMIT) if wanted else {}
+    rows: list[tuple[MessageRow, Payment]] = []
+    for read in reads:
+        if read is None:
+            continue
+        result, raw = read.result, bodies.get(read.fetched.uid, b"")
+        try:
+            if read.refines:
+                result = classify.classify_body(raw, result, read.env)
+        except _SKIPPED as exc:
+            _skip(report, folder, read.fetched, exc)
+            continue
+        row = message_row(ctx, folder, role, uidvalidity, read.fetched, read.env, result)
+        # a payment notice is matched against the open invoices once the batch is stored
+        paid = (read.env, payments.message_text(raw)) if read.paying else None
+        rows.append((row, paid))
+    return rows
+
+
+# classify promises not to raise; this guard keeps one bad message from stopping the
+# sync should that promise ever break (Invariant 4).
+_SKIPPED = (ValueError, TypeError, LookupError, UnicodeError)
+
+
+def _read(
+    ctx: SyncContext, folder: str, role: FolderRole, fetched: FetchedHeaders, report: FolderReport
+) -> _Read | None:
+    """Classify one message from its headers; None (logged) if it is unusable."""
     try:
         env = classify.parse_headers(fetched.header)
         result = classify.classify(
-            env, role=role, account_addresses=ctx.addresses, clients=ctx.matchers
+            env, role=role, account_addresses=ctx.addresses, clients=ctx.clients
         )
-        # Bounces come from MAILER-DAEMON, not the client: read them to learn who bounced.
-        if result.needs_body and (result.client is not None or result.kind is Kind.BOUNCE):
-            raw = await mailbox.fetch_body(fetched.uid, max_bytes=BODY_LIMIT)
-            result = classify.classify_body(raw, result, env)
         paying = result.direction is not Direction.OUTBOUND and payments.sender_matches(
             ctx.payment_matchers, env
         )
-        if paying:
-            raw = await mailbox.fetch_body(fetched.uid, max_bytes=BODY_LIMIT)
-    except (ValueError, TypeError, LookupError, UnicodeError) as exc:
-        # classify promises not to raise; this guard keeps one bad message from
-        # stopping the sync should that promise ever break.
-        report.skipped += 1
-        log.warning("sync.message_skipped", folder=folder, uid=fetched.uid, error=repr(exc))
+    except _SKIPPED as exc:
+        _skip(report, folder, fetched, exc)
         return None
-    row = message_row(ctx, folder, role, uidvalidity, fetched, env, result)
-    if paying:  # matched against the open invoices once the batch is stored
-        row[_PAYMENT] = (env, payments.message_text(raw))
-    return row
+    return _Read(fetched, env, result, paying)
 
 
-def _stored(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` without the keys the message table does not have."""
-    return {k: v for k, v in row.items() if k != _PAYMENT}
+def _skip(report: FolderReport, folder: str, fetched: FetchedHeaders, exc: Exception) -> None:
+    report.skipped += 1
+    log.warning("sync.message_skipped", folder=folder, uid=fetched.uid, error=repr(exc))
 
 
 def message_row(
@@ -221,81 +264,85 @@ def message_row(
     fetched: FetchedHeaders,
     env: Envelope,
     result: Classification,
-) -> dict[str, Any]:
+) -> MessageRow:
     """Return the ``message`` table row for one classified message.
 
     The contact time is the server's INTERNALDATE (when the message reached the
     mailbox), not the sender's Date header, which can be wrong or forged.
     """
-    return {
-        "account": ctx.account,
-        "folder": folder,
-        "uidvalidity": uidvalidity,
-        "uid": fetched.uid,
-        "message_id": env.message_id,
-        "date": fetched.internal_date,
-        "internal_date": fetched.internal_date,
-        "direction": result.direction.value,
-        "kind": result.kind.value,
-        "client": result.client,
-        "counterpart": result.counterpart,
-        "from_addr": env.from_addr,
-        "from_name": env.from_name,
-        "to_addrs": ",".join(env.to + env.cc),
-        "subject": env.subject,
-        "in_reply_to": env.in_reply_to,
-        "references": " ".join(env.references),
-        "away_until": result.away_until,
-        "bounced": list(result.bounced),
-        "is_nudge": env.message_id is not None and env.message_id in ctx.nudge_ids,
-        "reason": result.reason,
-        "seen_at": ctx.now,
-    }
+    return MessageRow(
+        account=ctx.account,
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=fetched.uid,
+        message_id=env.message_id,
+        date=fetched.internal_date,
+        internal_date=fetched.internal_date,
+        direction=result.direction,
+        kind=result.kind,
+        client=result.client,
+        counterpart=result.counterpart,
+        from_addr=env.from_addr,
+        from_name=env.from_name,
+        to_addrs=env.to + env.cc,
+        subject=env.subject,
+        in_reply_to=env.in_reply_to,
+        references=env.references,
+        away_until=result.away_until,
+        bounced=result.bounced,
+        is_nudge=env.message_id is not None and env.message_id in ctx.nudge_ids,
+        reason=result.reason,
+        seen_at=ctx.now,
+    )
 
 
-def _side_effects(store: Store, ctx: SyncContext, rows: Sequence[dict[str, Any]]) -> None:
+def _side_effects(
+    store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment]]
+) -> None:
     """Record what a batch implies beyond the messages themselves: bouncing addresses
     and invoices paid."""
-    for row in rows:
-        if _PAYMENT in row:
-            _settle_payments(store, ctx, row)
-        if row["kind"] == Kind.BOUNCE.value and row["direction"] != Direction.OUTBOUND.value:
-            for address in row["bounced"]:
-                client = classify.match_client(address, ctx.matchers)
+    for row, payment in rows:
+        if payment is not None:
+            _settle_payments(store, ctx, row, payment)
+        if row.kind is Kind.BOUNCE and row.direction is not Direction.OUTBOUND:
+            for address in row.bounced:
+                client = ctx.clients.match(address)
                 if client is None:
                     continue  # a bounce about someone who is not a client: not our business
                 store.mark_bouncing(
-                    ctx.account, address, client, row["date"], row["message_id"], row["reason"]
+                    ctx.account, address, client, row.date, row.message_id, row.reason
                 )
                 log.warning("client.bouncing", client=client, address=address)
 
 
-def _settle_payments(store: Store, ctx: SyncContext, row: dict[str, Any]) -> None:
+def _settle_payments(
+    store: Store, ctx: SyncContext, row: MessageRow, payment: tuple[Envelope, str]
+) -> None:
     """Mark paid every open invoice the payment notice ``row`` names (paid_by = its
     Message-ID) and log ``invoice.paid`` for each. A number open for several clients
     is ambiguous: it is logged and left for ``ghostwatch paid``."""
-    env, text = row[_PAYMENT]
+    env, text = payment
     owners: dict[str, list[str]] = {}
     for invoice in store.invoices(ctx.account):
         if invoice.paid_at is None:
             owners.setdefault(invoice.number, []).append(invoice.client)
-    by = row["message_id"] or f"{row['folder']}/{row['uidvalidity']}/{row['uid']}"
+    by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
     for number in payments.match_payment(ctx.payment_matchers, env, text, owners):
         if len(owners[number]) > 1:
             log.warning("payment.ambiguous", invoice=number, clients=owners[number])
             continue
         client = owners[number][0]
-        if store.mark_paid(ctx.account, client, number, row["date"], by):
+        if store.mark_paid(ctx.account, client, number, row.date, by):
             store.append_event(
                 "invoice.paid",
-                at=row["date"],
+                at=row.date,
                 account=ctx.account,
                 client=client,
-                message_id=row["message_id"],
+                message_id=row.message_id,
                 invoice=number,
                 by=by,
-                sender=row["from_addr"],
-                subject=row["subject"],
+                sender=row.from_addr,
+                subject=row.subject,
             )
             log.info("invoice.paid", client=client, invoice=number, by=by)
 
