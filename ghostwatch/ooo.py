@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 __all__ = ["MAX_AWAY", "parse_return_date"]
 
 MAX_AWAY = timedelta(days=90)
-_MAX_TEXT = 6000  # an OOF notice says its date near the top; quoted mail follows
+_MAX_TEXT = 2000  # an OOF notice says its date near the top; signature and quoted mail follow
 
 # month -> names (casefolded). Inflected forms are listed explicitly.
 # fmt: off
