@@ -42,11 +42,11 @@ from ghostwatch.config_models import (
     SmtpConfig,
     SummaryConfig,
     TemplatesConfig,
-    is_loopback,
 )
 from ghostwatch.config_types import FrozenModel, describe, format_loc, toml_position
 from ghostwatch.domain import normalise_address
 from ghostwatch.errors import ConfigError
+from ghostwatch.net import is_loopback
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

@@ -8,7 +8,6 @@ existing accounts) live in ``ghostwatch.config``.
 from __future__ import annotations
 
 import calendar
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -51,6 +50,7 @@ from ghostwatch.config_types import (
     Window,
     problem,
 )
+from ghostwatch.net import is_loopback
 from ghostwatch.secrets import Secret
 
 
@@ -100,16 +100,6 @@ _SECURITY_PORTS: dict[str, dict[str, int]] = {
     "imap": {"tls": 993, "starttls": 143, "none": 143},
     "smtp": {"tls": 465, "starttls": 587, "none": 25},
 }
-
-
-def is_loopback(host: str) -> bool:
-    """Return True if ``host`` is ``localhost`` or a loopback IP (127.0.0.0/8, ::1)."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class ServerConfig(FrozenModel):

@@ -21,9 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import imaplib
-import ipaddress
 import re
-import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -39,6 +37,7 @@ from imapclient.exceptions import LoginError, ProtocolError
 
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
+from ghostwatch.net import is_loopback, tls_context
 
 log = structlog.get_logger(__name__)
 
@@ -86,24 +85,6 @@ class FetchedHeaders:
     internal_date: datetime  # aware UTC
     size: int  # RFC822.SIZE in bytes
     header: bytes  # the requested header fields, raw, ending with a blank line
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    """A verifying client context: the system CAs plus ``ca_file`` when given."""
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=ca_file)
-    return context
 
 
 class ImapMailbox:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import ipaddress
 import re
 import ssl
 from collections.abc import Callable
@@ -55,6 +54,7 @@ from ghostwatch.errors import (
     SendRetryable,
     TransientError,
 )
+from ghostwatch.net import is_loopback, tls_context
 
 __all__ = ["SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
 
@@ -67,15 +67,6 @@ _WIRE_POLICY = SMTP_POLICY.clone(refold_source="none")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 _QUIT_TIMEOUT_S = 5.0
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -100,7 +91,7 @@ class SmtpEndpoint:
         where = f"smtp {self.host}:{self.port}"
         if self.security not in ("tls", "starttls", "none"):
             raise ConfigError([f"{where}: security must be tls, starttls or none"])
-        if self.security == "none" and not _is_loopback(self.host):
+        if self.security == "none" and not is_loopback(self.host):
             raise ConfigError(
                 [f"{where}: security = 'none' is refused unless the host is a loopback address"]
             )
@@ -218,7 +209,7 @@ class SmtpMailer:
 
     def _client(self) -> SMTP:
         ep = self.endpoint
-        tls = ssl.create_default_context(cafile=ep.ca_file) if ep.security != "none" else None
+        tls = tls_context(ep.ca_file) if ep.security != "none" else None
         return SMTP(
             hostname=ep.host,
             port=ep.port,
