@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -259,12 +260,27 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         ]
         for r in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=False)]
+    widths = [max(display_width(x) for x in col) for col in zip(head, *body, strict=False)]
     lines = [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        "  ".join(
+            c + " " * (w - display_width(c)) for c, w in zip(line, widths, strict=True)
+        ).rstrip()
         for line in [head, *body]
     ]
     return "\n".join(lines) if body else "no clients configured"
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: combining marks (Thai vowels, Georgian has
+    none) take none, wide East Asian characters two."""
+    return sum(
+        0
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
 
 
 def _next(row: dict[str, Any]) -> str:

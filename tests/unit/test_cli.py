@@ -157,3 +157,23 @@ def test_config_repr_and_errors_never_show_a_password(tmp_path: Path) -> None:
     text = repr(config) + str(config) + repr(config.accounts[0].imap.secret())
     assert "hunter2" not in text
     assert config.accounts[0].imap.secret().reveal() == "hunter2-do-not-show"
+
+
+def test_status_table_aligns_thai_and_georgian_names() -> None:
+    rows = [
+        {
+            "client": name,
+            "state": "ok",
+            "waiting_on": None,
+            "last_inbound": None,
+            "last_outbound": None,
+            "step": 0,
+            "next_action": None,
+            "held": [],
+        }
+        for name in ("Acme Ltd", "สยาม ดีไซน์", "ქვევრი და კო")
+    ]
+    lines = cli.format_table(rows).splitlines()
+    columns = {cli.display_width(line.split("ok")[0]) for line in lines[1:]}
+    assert len(columns) == 1  # the STATE column starts at the same place on every row
+    assert cli.display_width("สยาม ดีไซน์") == 9
