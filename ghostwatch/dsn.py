@@ -152,15 +152,17 @@ def _text(msg: Message) -> str:
         if part.get_content_disposition() == "attachment":
             continue
         if ctype == "text/plain":
-            return _decode_part(part)[:_MAX_TEXT]
+            return decode_part(part)[:_MAX_TEXT]
         if ctype == "text/html" and html_part is None:
             html_part = part
     if html_part is None:
         return ""
-    return html.unescape(_TAG.sub(" ", _decode_part(html_part)[: _MAX_TEXT * 4]))[:_MAX_TEXT]
+    return html.unescape(_TAG.sub(" ", decode_part(html_part)[: _MAX_TEXT * 4]))[:_MAX_TEXT]
 
 
-def _decode_part(part: Message) -> str:
+def decode_part(part: Message) -> str:
+    """Return a MIME part's payload as text in its declared charset ("replace" on bad
+    bytes; UTF-8 when the charset is unknown); "" when it has no bytes."""
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         return ""

@@ -29,6 +29,7 @@ from typing import Any
 
 from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import ClientState, Decision, Envelope
+from ghostwatch.dsn import decode_part
 from ghostwatch.policy import ladder_records
 
 __all__ = [
@@ -111,25 +112,14 @@ def message_text(raw: bytes, *, html_fallback: bool = True) -> str:
                 continue
             ctype = part.get_content_type()
             if ctype == "text/plain":
-                return _decode(part)
+                return decode_part(part)
             if ctype == "text/html" and html_part is None:
                 html_part = part
     except (ValueError, TypeError, LookupError, UnicodeError, IndexError):
         return ""
     if html_part is None or not html_fallback:
         return ""
-    return html.unescape(_TAG.sub(" ", _decode(html_part)))
-
-
-def _decode(part: Message) -> str:
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset, "replace")
-    except LookupError:  # an unknown charset name
-        return data.decode("utf-8", "replace")
+    return html.unescape(_TAG.sub(" ", decode_part(html_part)))
 
 
 # --- status and summary rows ---------------------------------------------------------
