@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -35,8 +35,10 @@ import structlog
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
+from ghostwatch import imap_fetch
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
+from ghostwatch.imap_fetch import FetchedHeaders
 from ghostwatch.net import is_loopback, tls_context
 
 log = structlog.get_logger(__name__)
@@ -77,14 +79,6 @@ class FolderStatus:
     uidnext: int
     messages: int
     highestmodseq: int | None  # None when the server lacks CONDSTORE
-
-
-@dataclass(frozen=True)
-class FetchedHeaders:
-    uid: int
-    internal_date: datetime  # aware UTC
-    size: int  # RFC822.SIZE in bytes
-    header: bytes  # the requested header fields, raw, ending with a blank line
 
 
 class ImapMailbox:
@@ -304,8 +298,13 @@ class ImapMailbox:
         self, chunk: list[int], items: list[bytes]
     ) -> asyncio.Task[list[FetchedHeaders]]:
         async def fetch() -> list[FetchedHeaders]:
-            data = await self._call("fetch", lambda c: c.fetch(chunk, items))
-            return [_headers(uid, data[uid]) for uid in chunk if uid in data]
+            try:
+                data = await self._call(
+                    "fetch", lambda c: imap_fetch.fetch_headers_reply(c, chunk, items)
+                )
+            except imap_fetch.FetchReplyError as exc:
+                raise MailboxError(str(exc)) from exc
+            return [data[uid] for uid in chunk if uid in data]
 
         return asyncio.ensure_future(fetch())
 
@@ -326,7 +325,7 @@ class ImapMailbox:
             return {}
         item = f"BODY.PEEK[]<0.{int(max_bytes)}>".encode()
         data = await self._call("fetch", lambda c: c.fetch(wanted, [item]))
-        return {uid: _section(data[uid], b"BODY[]") for uid in wanted if uid in data}
+        return {uid: imap_fetch.section(data[uid], b"BODY[]") for uid in wanted if uid in data}
 
     async def find_by_message_id(self, folder: str, message_id: str) -> int | None:
         """Return the highest UID in ``folder`` whose Message-ID (or Exchange's
@@ -454,23 +453,3 @@ def _folder_status(data: dict[bytes, Any], count_key: bytes, folder: str) -> Fol
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MailboxError(f"IMAP status of {folder!r}: incomplete reply {data!r}") from exc
-
-
-def _section(item: dict[bytes, Any], prefix: bytes) -> bytes:
-    """The value of the first FETCH key starting with ``prefix`` (NIL -> b"")."""
-    for key, value in item.items():
-        if isinstance(key, bytes) and key.upper().startswith(prefix):
-            return bytes(value) if value is not None else b""
-    return b""
-
-
-def _headers(uid: int, item: dict[bytes, Any]) -> FetchedHeaders:
-    internal = item.get(b"INTERNALDATE")
-    if not isinstance(internal, datetime) or internal.tzinfo is None:
-        raise MailboxError(f"IMAP fetch: UID {uid} has no usable INTERNALDATE: {internal!r}")
-    return FetchedHeaders(
-        uid=uid,
-        internal_date=internal.astimezone(UTC),
-        size=int(item.get(b"RFC822.SIZE", 0)),
-        header=_section(item, b"BODY[HEADER.FIELDS"),
-    )

@@ -37,7 +37,8 @@ from ghostwatch.domain import (
     FolderRole,
     Kind,
 )
-from ghostwatch.imap import FetchedHeaders, ImapMailbox
+from ghostwatch.imap import ImapMailbox
+from ghostwatch.imap_fetch import FetchedHeaders
 from ghostwatch.store import MessageRow, Store
 
 log = structlog.get_logger(__name__)

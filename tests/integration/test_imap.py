@@ -14,7 +14,9 @@ import structlog
 
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
-from ghostwatch.imap import FetchedHeaders, ImapEndpoint, ImapMailbox
+from ghostwatch.headers import HEADER_FIELDS
+from ghostwatch.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.imap_fetch import FetchedHeaders, read_fast, read_slow
 from tests.support.dovecot import HOST, ImapAccount, make_message
 
 pytestmark = pytest.mark.dovecot
@@ -193,6 +195,33 @@ async def test_fetch_headers_in_batches(imap_server: ImapAccount, mailbox: ImapM
         assert b"Message-ID: <m%d@acme.example>" % n in h.header
         assert b"To:" not in h.header  # only the fields asked for
         assert b"Message number" not in h.header
+
+
+@pytest.mark.parametrize("condstore", [False, True])
+def test_dovecot_replies_take_the_fast_path_and_agree_with_imapclient(
+    imap_server: ImapAccount, condstore: bool
+) -> None:
+    """The reply shape imap_fetch reads fast is the one a real server sends (with and
+    without CONDSTORE's MODSEQ), and reading it fast gives what imapclient gives."""
+    uids = list(seed(imap_server, 3))
+    georgian = "From: ნინო <nino@acme.example>\r\nSubject: ინვოისი\r\n\r\nhi\r\n".encode()
+    uids.append(imap_server.append("INBOX", georgian, internal_date=JAN.astimezone(BANGKOK)))
+    client = imap_server.client()
+    if condstore:
+        client.enable("CONDSTORE")
+    client.select_folder("INBOX", readonly=True)
+    names = b" ".join(f.upper() for f in HEADER_FIELDS)
+    what = f"(BODY.PEEK[HEADER.FIELDS ({names.decode()})] INTERNALDATE RFC822.SIZE)"
+
+    typ, data = client._imap.uid("FETCH", ",".join(map(str, uids)), what)
+
+    assert typ == "OK"
+    fast = read_fast(data)
+    assert fast is not None, f"Dovecot's reply shape changed: {data[:2]!r}"
+    assert fast == read_slow(data, uids)
+    assert sorted(fast) == uids
+    assert "ინვოისი".encode() in fast[uids[-1]].header
+    assert fast[uids[-1]].internal_date == JAN
 
 
 async def test_fetch_headers_skips_vanished_uids(
