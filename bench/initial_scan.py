@@ -13,6 +13,8 @@ Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 
    - ghostwatch: ``sync.sync_folder`` (STATUS, EXAMINE, SEARCH, fetch_headers batches,
      parse_headers + classify, body reads for bounces/auto-replies, record_messages,
      cursor) into a real Store on a temporary SQLite file, initial_scan of 10 years.
+     Only mail that concerns a client is stored (sync.py, Invariant 7): about 40% of
+     this mailbox.
    Login is outside the timed part of both.
 3. Prints messages/s and peak RSS side by side, with the ratio (issue target: >= 0.70
    of the raw rate, peak RSS < 200 MB). With --rounds R both run R times, alternating,
@@ -194,7 +196,8 @@ def report(
             f"{gw['peak_rss_mb'] / raw['peak_rss_mb']:.2f}x",
             f"target < {TARGET_RSS_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}"),
         Row("messages fetched / stored", f"{gw['fetched']:,} / {gw['stored']:,}",
-            f"{raw['fetched']:,} / -", "", f"of {n:,} in INBOX"),
+            f"{raw['fetched']:,} / -", "",
+            f"of {n:,} in INBOX; only mail that concerns a client is stored"),
         Row("IMAP commands", cmds,
             f"fetch {raw['commands']['fetch']}, + status, examine, search", ""),
     ]  # fmt: skip
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         _common.write_result(args.result, run(args))
         return 0
     raw, gw, timings = measure(args)
-    if gw["fetched"] != args.messages or gw["stored"] != args.messages:
+    if gw["fetched"] != args.messages or not 0 < gw["stored"] < args.messages:
         print(
             f"warning: ghostwatch fetched {gw['fetched']}, stored {gw['stored']}", file=sys.stderr
         )

@@ -16,6 +16,12 @@ Invariants:
    bank is an unrelated sender). A batch's bodies are read in one FETCH, once each.
    Marking an invoice paid is idempotent, so a re-read batch pays nothing twice and
    logs no second ``invoice.paid``.
+7. Only mail that concerns a client is stored (a message whose classification names
+   a client): the store keeps no record of the user's other mail, its senders or
+   subjects. What the rest implies is still acted on as each batch is read: a bounce
+   from MAILER-DAEMON marks the client address that bounced, a bank's notice pays
+   an invoice. (This also halves the database work of a first sync, where most
+   mail is newsletters, notifications and strangers.)
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ class FolderReport:
     folder: str
     role: FolderRole
     fetched: int = 0
-    stored: int = 0
+    stored: int = 0  # new messages stored: those that concern a client (Invariant 7)
     skipped: int = 0
     rescanned: bool = False
 
@@ -174,7 +180,8 @@ async def sync_folder(
     async for batch in mailbox.fetch_headers(uids, classify.HEADER_FIELDS):
         kept = await _rows(mailbox, ctx, folder, role, status.uidvalidity, batch, report)
         report.fetched += len(batch)
-        report.stored += store.record_messages([row for row, _payment in kept])
+        # Invariant 7: only mail that concerns a client is kept
+        report.stored += store.record_messages([row for row, _ in kept if row.client is not None])
         _side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(

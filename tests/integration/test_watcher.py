@@ -96,6 +96,8 @@ def test_unknown_senders_are_ignored(scenario: Scenario, imap_server: Any, capsy
     row = scenario.row(NOW, capsys, "Acme Ltd")
     assert row["waiting_on"] == "client"
     assert row["last_inbound"] is None
+    # and ghostwatch keeps no record of mail that concerns no client
+    assert stored(scenario, "message_id, from_addr") == [("<m1@studio>", ACCOUNT)]
 
 
 def test_out_of_office_is_not_contact_and_makes_the_client_away(
