@@ -54,6 +54,7 @@ class CursorRow:
     last_sync_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    clients_key: str | None  # digest of the client matchers it was read for
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +134,18 @@ class RecordsStore(StoreBase):
         last_uid: int,
         last_sync_at: datetime,
         highest_modseq: int | None = None,
+        clients_key: str | None = None,
     ) -> None:
         """Record that ``folder`` was read up to ``last_uid`` under ``uidvalidity`` at
-        ``last_sync_at``. ``role`` is a FolderRole or its value; raise StoreError if
-        it is neither."""
+        ``last_sync_at``, for the clients ``clients_key`` stands for. ``role`` is a
+        FolderRole or its value; raise StoreError if it is neither."""
         values = {
             "role": role,
             "uidvalidity": uidvalidity,
             "last_uid": last_uid,
             "highest_modseq": highest_modseq,
             "last_sync_at": last_sync_at,
+            "clients_key": clients_key,
         }
         with self._tx(write=True) as connection:
             self._upsert(connection, SYNC_CURSOR, {"account": account, "folder": folder}, values)

@@ -103,6 +103,7 @@ class SyncCursor(SQLModel, table=True):
     last_sync_at: datetime | None = _when(nullable=True)
     last_error: str | None = None
     last_error_at: datetime | None = _when(nullable=True)
+    clients_key: str | None = None  # digest of the client matchers it was read for
 
 
 class AccountStateTable(SQLModel, table=True):

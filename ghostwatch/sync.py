@@ -22,10 +22,18 @@ Invariants:
    from MAILER-DAEMON marks the client address that bounced, a bank's notice pays
    an invoice. (This also halves the database work of a first sync, where most
    mail is newsletters, notifications and strangers.)
+8. Because of 7, a folder's cursor remembers which clients it was read for
+   (``SyncContext.clients_key``). When they change -- a client, address or domain
+   added -- the folder's ``initial_scan`` window (and anything past the cursor) is
+   read again, so a new client's history is known at once; messages already stored
+   are recognised by UID and Message-ID and not counted twice. Messages stored
+   before keep the client they were stored for.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +75,13 @@ class SyncContext:
     def clients(self) -> classify.ClientIndex:
         """``matchers`` indexed once, so matching a message costs a dict lookup."""
         return classify.ClientIndex(self.matchers)
+
+    @cached_property
+    def clients_key(self) -> str:
+        """A digest of ``matchers``, the same for the same clients in any order
+        (Invariant 8)."""
+        canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in self.matchers)
+        return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +158,12 @@ async def sync_folder(
     report = FolderReport(folder, role)
     status = await mailbox.status(folder)
     cursor = store.get_cursor(ctx.account, folder)
+    # a cursor from before clients_key existed adopts the current clients (Invariant 8)
+    clients_changed = cursor is not None and cursor.clients_key not in (None, ctx.clients_key)
     if (
         cursor is not None
         and cursor.uidvalidity == status.uidvalidity
+        and not clients_changed
         and status.uidnext <= cursor.last_uid + 1
     ):
         store.save_cursor(
@@ -155,14 +173,18 @@ async def sync_folder(
             uidvalidity=status.uidvalidity,
             last_uid=cursor.last_uid,
             last_sync_at=ctx.now,
+            clients_key=ctx.clients_key,
         )
         return report
     await mailbox.examine(folder)
-    if cursor is None or cursor.uidvalidity != status.uidvalidity:
-        # First sync, or the server renumbered the folder: read a bounded window again.
-        # Messages already stored are recognised by Message-ID and not counted twice.
+    if cursor is None or cursor.uidvalidity != status.uidvalidity or clients_changed:
+        # First sync, the server renumbered the folder, or the clients changed: read a
+        # bounded window again. Messages already stored are recognised by UID and
+        # Message-ID and not counted twice.
         report.rescanned = cursor is not None
-        if cursor is not None:
+        since = (ctx.now - ctx.initial_scan).date()
+        uids = await mailbox.search_uids(since=since)
+        if cursor is not None and cursor.uidvalidity != status.uidvalidity:
             log.warning(
                 "sync.uidvalidity_changed",
                 folder=folder,
@@ -170,8 +192,10 @@ async def sync_folder(
                 new=status.uidvalidity,
             )
             store.reset_folder(ctx.account, folder, status.uidvalidity)
-        since = (ctx.now - ctx.initial_scan).date()
-        uids = await mailbox.search_uids(since=since)
+        elif cursor is not None:
+            # and whatever arrived since the last sync, whatever its date
+            uids = sorted({*uids, *await mailbox.search_uids(min_uid=cursor.last_uid + 1)})
+            log.info("sync.clients_changed", folder=folder, window_start=since.isoformat())
         last_uid = 0
     else:
         last_uid = cursor.last_uid
@@ -191,6 +215,7 @@ async def sync_folder(
             uidvalidity=status.uidvalidity,
             last_uid=last_uid,
             last_sync_at=ctx.now,
+            clients_key=ctx.clients_key,
         )
     if not uids:
         store.save_cursor(
@@ -200,6 +225,7 @@ async def sync_folder(
             uidvalidity=status.uidvalidity,
             last_uid=max(last_uid, status.uidnext - 1),
             last_sync_at=ctx.now,
+            clients_key=ctx.clients_key,
         )
     return report
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from ghostwatch.domain import ClientMatcher, FolderRole
+from ghostwatch.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.store import Store
+from ghostwatch.sync import SyncContext, sync_account
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, mail
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -255,3 +261,80 @@ def test_a_second_sync_with_no_new_mail_fetches_no_message_data(
         app.close()
     assert second.ok
     assert calls == ["status INBOX", "status Sent"]
+
+
+def test_a_client_added_later_gets_their_history(
+    scenario: Scenario, imap_server: Any, capsys: Any
+) -> None:
+    """Only client mail is stored, so adding a client re-reads the initial_scan window
+    for them: their history counts at once and nothing is counted twice."""
+    scenario.clients = ACME
+    ours(imap_server)
+    globex_mail(imap_server)
+    assert scenario.once(NOW) == 0
+    assert [mid for (mid,) in stored(scenario, "message_id")] == ["<m1@studio>"]
+
+    scenario.clients = ACME + client_toml("Globex", [], ["globex.example"])
+    assert scenario.once(NOW + timedelta(minutes=5)) == 0
+    row = scenario.row(NOW, capsys, "Globex")
+    assert row["waiting_on"] == "you"
+    assert row["last_inbound"] == "2026-11-02T12:00:00Z"
+    ids = [mid for (mid,) in stored(scenario, "message_id")]
+    assert sorted(ids) == ["<g1@studio>", "<g2@x>", "<m1@studio>"]
+
+
+def globex_mail(imap_server: Any) -> None:
+    ours(imap_server, to="bob@globex.example", mid="<g1@studio>")
+    theirs(imap_server, at=T0 + timedelta(hours=2), frm="Bob <bob@globex.example>", mid="<g2@x>")
+
+
+async def test_a_change_of_clients_is_read_for_once(imap_server: Any, tmp_path: Path) -> None:
+    """The re-read after a change of clients happens once; the next sync is the
+    usual STATUS-only one."""
+    ours(imap_server)
+    globex_mail(imap_server)
+    acme = ClientMatcher("Acme Ltd", frozenset(), frozenset({"acme.example"}))
+    globex = ClientMatcher("Globex", frozenset(), frozenset({"globex.example"}))
+    first = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (acme,), timedelta(days=90), NOW)
+    endpoint = ImapEndpoint(
+        host=imap_server.host, port=imap_server.port, security="none",
+        username=imap_server.user, password=lambda: imap_server.password,
+    )  # fmt: skip
+    folders = {FolderRole.INBOX: "INBOX", FolderRole.SENT: "Sent"}
+    with Store.open(f"sqlite:///{tmp_path}/gw.db") as store:
+        async with ImapMailbox(endpoint) as mailbox:
+            reports = [await sync_account(mailbox, store, first, folders)]
+            for minutes in (5, 10):
+                ctx = replace(first, matchers=(acme, globex), now=NOW + timedelta(minutes=minutes))
+                reports.append(await sync_account(mailbox, store, ctx, folders))
+    rescanned = [[f.rescanned for f in r.folders] for r in reports]
+    fetched = [[f.fetched for f in r.folders] for r in reports]
+    assert rescanned == [[False, False], [True, True], [False, False]]
+    assert fetched == [[1, 2], [1, 2], [0, 0]]
+    assert [r.stored for r in reports] == [1, 2, 0]
+
+
+async def test_a_cursor_from_before_clients_key_adopts_the_clients(
+    imap_server: Any, tmp_path: Path
+) -> None:
+    """A database upgraded to 0003 has cursors without clients_key: they take the
+    current clients without a re-read."""
+    ours(imap_server)
+    acme = ClientMatcher("Acme Ltd", frozenset(), frozenset({"acme.example"}))
+    ctx = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (acme,), timedelta(days=90), NOW)
+    endpoint = ImapEndpoint(
+        host=imap_server.host, port=imap_server.port, security="none",
+        username=imap_server.user, password=lambda: imap_server.password,
+    )  # fmt: skip
+    with Store.open(f"sqlite:///{tmp_path}/gw.db") as store:
+        async with ImapMailbox(endpoint) as mailbox:
+            await sync_account(mailbox, store, ctx, {FolderRole.SENT: "Sent"})
+            old = store.get_cursor(ACCOUNT, "Sent")
+            assert old is not None and old.clients_key == ctx.clients_key
+            store.save_cursor(ACCOUNT, "Sent", role=old.role, uidvalidity=old.uidvalidity,
+                              last_uid=old.last_uid, last_sync_at=NOW)  # fmt: skip
+            later = replace(ctx, now=NOW + timedelta(minutes=5))
+            report = await sync_account(mailbox, store, later, {FolderRole.SENT: "Sent"})
+            adopted = store.get_cursor(ACCOUNT, "Sent")
+    assert [(f.rescanned, f.fetched) for f in report.folders] == [(False, 0)]
+    assert adopted is not None and adopted.clients_key == ctx.clients_key
