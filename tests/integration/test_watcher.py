@@ -283,6 +283,17 @@ def test_a_client_added_later_gets_their_history(
     assert sorted(ids) == ["<g1@studio>", "<g2@x>", "<m1@studio>"]
 
 
+ACME_DOMAIN = ClientMatcher("Acme Ltd", frozenset(), frozenset({"acme.example"}))
+GLOBEX_DOMAIN = ClientMatcher("Globex", frozenset(), frozenset({"globex.example"}))
+
+
+def endpoint(imap_server: Any) -> ImapEndpoint:
+    return ImapEndpoint(
+        host=imap_server.host, port=imap_server.port, security="none",
+        username=imap_server.user, password=lambda: imap_server.password,
+    )  # fmt: skip
+
+
 def globex_mail(imap_server: Any) -> None:
     ours(imap_server, to="bob@globex.example", mid="<g1@studio>")
     theirs(imap_server, at=T0 + timedelta(hours=2), frm="Bob <bob@globex.example>", mid="<g2@x>")
@@ -293,19 +304,14 @@ async def test_a_change_of_clients_is_read_for_once(imap_server: Any, tmp_path: 
     usual STATUS-only one."""
     ours(imap_server)
     globex_mail(imap_server)
-    acme = ClientMatcher("Acme Ltd", frozenset(), frozenset({"acme.example"}))
-    globex = ClientMatcher("Globex", frozenset(), frozenset({"globex.example"}))
-    first = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (acme,), timedelta(days=90), NOW)
-    endpoint = ImapEndpoint(
-        host=imap_server.host, port=imap_server.port, security="none",
-        username=imap_server.user, password=lambda: imap_server.password,
-    )  # fmt: skip
+    first = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (ACME_DOMAIN,), timedelta(days=90), NOW)
     folders = {FolderRole.INBOX: "INBOX", FolderRole.SENT: "Sent"}
     with Store.open(f"sqlite:///{tmp_path}/gw.db") as store:
-        async with ImapMailbox(endpoint) as mailbox:
+        async with ImapMailbox(endpoint(imap_server)) as mailbox:
             reports = [await sync_account(mailbox, store, first, folders)]
+            both = (ACME_DOMAIN, GLOBEX_DOMAIN)
             for minutes in (5, 10):
-                ctx = replace(first, matchers=(acme, globex), now=NOW + timedelta(minutes=minutes))
+                ctx = replace(first, matchers=both, now=NOW + timedelta(minutes=minutes))
                 reports.append(await sync_account(mailbox, store, ctx, folders))
     rescanned = [[f.rescanned for f in r.folders] for r in reports]
     fetched = [[f.fetched for f in r.folders] for r in reports]
@@ -320,14 +326,9 @@ async def test_a_cursor_from_before_clients_key_adopts_the_clients(
     """A database upgraded to 0003 has cursors without clients_key: they take the
     current clients without a re-read."""
     ours(imap_server)
-    acme = ClientMatcher("Acme Ltd", frozenset(), frozenset({"acme.example"}))
-    ctx = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (acme,), timedelta(days=90), NOW)
-    endpoint = ImapEndpoint(
-        host=imap_server.host, port=imap_server.port, security="none",
-        username=imap_server.user, password=lambda: imap_server.password,
-    )  # fmt: skip
+    ctx = SyncContext(ACCOUNT, frozenset({ACCOUNT}), (ACME_DOMAIN,), timedelta(days=90), NOW)
     with Store.open(f"sqlite:///{tmp_path}/gw.db") as store:
-        async with ImapMailbox(endpoint) as mailbox:
+        async with ImapMailbox(endpoint(imap_server)) as mailbox:
             await sync_account(mailbox, store, ctx, {FolderRole.SENT: "Sent"})
             old = store.get_cursor(ACCOUNT, "Sent")
             assert old is not None and old.clients_key == ctx.clients_key
