@@ -204,7 +204,8 @@ async def sync_folder(
     async for batch in mailbox.fetch_headers(uids, classify.HEADER_FIELDS):
         kept = await _rows(mailbox, ctx, folder, role, status.uidvalidity, batch, report)
         report.fetched += len(batch)
-        # Invariant 7: only mail that concerns a client is kept
+        # Invariant 7: only mail that concerns a client is kept; bounces and payment
+        # notices from others are acted on below
         report.stored += store.record_messages([row for row, _ in kept if row.client is not None])
         _side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
@@ -239,8 +240,10 @@ async def _rows(
     batch: Sequence[FetchedHeaders],
     report: FolderReport,
 ) -> list[tuple[MessageRow, Payment]]:
-    """Classify a fetched batch into store rows, skipping (and logging) unusable
-    messages. The bodies the batch needs are read in one FETCH (Invariant 6)."""
+    """Classify a fetched batch into rows: those of client mail, bounces and payment
+    notices; mail that concerns no client and implies nothing is dropped here
+    (Invariant 7). Unusable messages are skipped and logged. The bodies the batch
+    needs are read in one FETCH (Invariant 6)."""
     reads = [_read(ctx, folder, role, fetched, report) for fetched in batch]
     wanted = [r.fetched.uid for r in reads if r is not None and r.wants_body]
     bodies = await mailbox.fetch_bodies(wanted, max_bytes=BODY_LIMIT) if wanted else {}
@@ -255,6 +258,8 @@ async def _rows(
         except _SKIPPED as exc:
             _skip(report, folder, read.fetched, exc)
             continue
+        if result.client is None and result.kind is not Kind.BOUNCE and not read.paying:
+            continue  # concerns no client and implies nothing (Invariant 7)
         row = message_row(ctx, folder, role, uidvalidity, read.fetched, read.env, result)
         # a payment notice is matched against the open invoices once the batch is stored
         paid = (read.env, payments.message_text(raw)) if read.paying else None
