@@ -43,7 +43,7 @@ class FetchedHeaders:
 
 
 class FetchReplyError(ValueError):
-    """A FETCH item ghostwatch cannot use (e.g. no INTERNALDATE)."""
+    """A FETCH reply ghostwatch cannot use (e.g. no INTERNALDATE, or an impossible one)."""
 
 
 # "<seq> (<items> BODY[HEADER.FIELDS (...)] {n}" -- the part of a response before its
@@ -127,8 +127,13 @@ def read_slow(data: Sequence[Any], wanted: Iterable[int]) -> dict[int, FetchedHe
     """UID -> FetchedHeaders for the ``wanted`` UIDs in the reply, through imapclient's
     own parser; other responses (e.g. an unsolicited FLAGS FETCH) are left out, as
     ``IMAPClient.fetch`` leaves them out."""
-    parsed = parse_fetch_response(list(data), normalise_times=False, uid_is_key=True)
-    return {uid: _from_parsed(uid, parsed[uid]) for uid in wanted if uid in parsed}
+    try:
+        parsed = parse_fetch_response(list(data), normalise_times=False, uid_is_key=True)
+        return {uid: _from_parsed(uid, parsed[uid]) for uid in wanted if uid in parsed}
+    except (ValueError, OverflowError) as exc:  # e.g. an INTERNALDATE of 31-Feb
+        if isinstance(exc, FetchReplyError):
+            raise
+        raise FetchReplyError(f"IMAP fetch: unusable reply: {exc}") from exc
 
 
 def _from_parsed(uid: int, item: dict[bytes, Any]) -> FetchedHeaders:
@@ -162,15 +167,15 @@ def _internal_date(stamp: bytes) -> datetime | None:
     if number is None:
         return None
     offset = sign + zh + zm
-    zone = _ZONES.get(offset)
-    if zone is None:
-        minutes = int(zh) * 60 + int(zm)
-        zone = timezone(timedelta(minutes=-minutes if sign == b"-" else minutes))
-        _ZONES[offset] = zone
     try:
+        zone = _ZONES.get(offset)
+        if zone is None:
+            minutes = int(zh) * 60 + int(zm)
+            zone = timezone(timedelta(minutes=-minutes if sign == b"-" else minutes))
+            _ZONES[offset] = zone
         local = datetime(
             int(year), number, int(day), int(hour), int(minute), int(second), tzinfo=zone
         )
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # +9959, 31-Feb, year 0001 at -1200...
         return None
-    return local.astimezone(UTC)

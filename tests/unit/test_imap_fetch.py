@@ -4,6 +4,7 @@ per literal, then the rest of the line as bytes."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,10 +117,18 @@ def test_a_literal_of_the_wrong_length_goes_to_imapclient() -> None:
     assert read_fast([(prefix.replace(b"{%d}" % len(header), b"{3}"), header), close]) is None
 
 
+@pytest.mark.parametrize("stamp", [b"05-Jan-2026 10:00:00 +9959", b"01-Jan-0001 00:00:00 +0100"])
+def test_an_out_of_range_zone_or_date_goes_to_imapclient(stamp: bytes) -> None:
+    data = response(1, 41, date=stamp)
+    assert read_fast(data) is None
+    with contextlib.suppress(FetchReplyError):  # imapclient may refuse it too
+        read_slow(data, [41])
+
+
 def test_an_impossible_date_goes_to_imapclient_which_refuses_it() -> None:
     data = response(1, 41, date=b"31-Feb-2026 10:00:00 +0000")
     assert read_fast(data) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(FetchReplyError, match="INTERNALDATE"):
         read_slow(data, [41])
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ghostwatch import ooo
 from ghostwatch.classify import parse_return_date
 
 SENT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
@@ -111,3 +113,43 @@ def test_never_raises(text):
 def test_wrapped_lines_keep_the_return_date(text: str, expected: date | None) -> None:
     sent = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert parse_return_date(text, sent=sent) == expected
+
+
+# --- the prefix-tree alternation ----------------------------------------------------------
+
+_WORD_LISTS = {
+    "month names": list(ooo._NAME_TO_MONTH),
+    "month stems": list(ooo._STEM_TO_MONTH),
+    "prefix words": list(ooo._PREFIX_WORDS),
+    "postfix words": list(ooo._POSTFIX),
+}
+
+
+def _flat(words: list[str]) -> str:
+    """The alternation before the prefix tree: every word, longest first."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@pytest.mark.parametrize("name", sorted(_WORD_LISTS))
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_prefix_tree_alternation_matches_what_the_flat_one_matches(
+    name: str, data: st.DataObject
+) -> None:
+    """Same match, same length, also when what follows forces a backtrack (the month
+    pattern's ``\\.?(?![^\\W\\d_])``): text made of word pieces, letters and dots."""
+    words = _WORD_LISTS[name]
+    pieces = st.sampled_from(words) | st.text(alphabet="aeiouy.- 5ніаbრთ", max_size=3)
+    text = "".join(data.draw(st.lists(pieces, max_size=4)))
+    for tail in ("", r"\.?(?![^\W\d_])"):
+        tree = re.compile(f"(?:{ooo._alternation(words)}){tail}")
+        flat = re.compile(f"(?:{_flat(words)}){tail}")
+        for start in range(len(text) + 1):
+            got, want = tree.match(text, start), flat.match(text, start)
+            assert (got and got.group()) == (want and want.group()), (text, start)
+
+
+def test_every_word_matches_whole() -> None:
+    for words in _WORD_LISTS.values():
+        tree = re.compile(f"(?:{ooo._alternation(words)})")
+        assert all(tree.fullmatch(w) for w in words)
