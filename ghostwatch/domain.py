@@ -29,6 +29,9 @@ class Kind(StrEnum):
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
     BULK = "bulk"
+    # A client's message that could not be decoded or classified: stored (never dropped),
+    # holds that client's nudges and asks the user to look, until a later human message.
+    UNREADABLE = "unreadable"
 
 
 class FolderRole(StrEnum):
