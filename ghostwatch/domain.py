@@ -257,6 +257,31 @@ class AccountState:
 # --- what the policy decides -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Why:
+    """One clause of a decision's reason, as data, so every language can say it.
+
+    ``code`` names a phrase (the list, with its English wording, is ``reasons.ENGLISH``);
+    ``args`` fill it: ``str``, ``int`` or ``date`` values (dates already local to the
+    client), plus ``datetime`` (aware UTC) where a time of day matters.
+    """
+
+    code: str
+    args: tuple[tuple[str, object], ...] = ()
+
+    def arg(self, name: str) -> object:
+        """Return the argument ``name``; raise KeyError if the clause has none."""
+        for key, value in self.args:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+
+def why(code: str, **args: object) -> Why:
+    """Return ``Why(code, args)`` with the arguments in a stable (sorted) order."""
+    return Why(code, tuple(sorted(args.items())))
+
+
 class Action(StrEnum):
     SEND = "send"  # due now and allowed: send (or draft) it
     WAIT = "wait"  # due later: ``at`` is when
@@ -275,8 +300,10 @@ class Decision:
     step: int  # the step this decision is about (0 for GHOST)
     template: str | None
     at: datetime  # when it is (or was) due to go, aware UTC
-    reason: str  # plain language: "Acme: 8 days since your message of 14 Nov; check-in due"
+    reason: str  # plain English: "Acme: 8 days since your message of 14 Nov; check-in due"
     to_addr: str | None = None
     thread: ThreadRef | None = None
     invoice: Invoice | None = None
     deadline: Deadline | None = None
+    # ``reason`` as data, clause by clause (the summary says it in the user's language)
+    why: tuple[Why, ...] = ()
