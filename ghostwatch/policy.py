@@ -225,10 +225,27 @@ def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
 
 
 def _in_payment_talk(client: ClientState) -> bool:
-    """True while an invoice or deadline ladder has sent a step and has not ended."""
-    open_ladders = [(i.key, i.due) for i in client.invoices if not i.paid]
-    open_ladders += [(d.key, d.due) for d in client.deadlines if not d.met]
-    return any(ladder_records(client, key, due.isoformat()) for key, due in open_ladders)
+    """True while an invoice or deadline ladder has sent a step and has not ended: an
+    invoice until it is paid (its ladder running out means work is paused), a deadline
+    until it is met or its ladder has no step left."""
+    if any(ladder_records(client, i.key, i.due.isoformat()) for i in client.invoices if not i.paid):
+        return True
+    return any(
+        0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
+        for d in client.deadlines
+        if not d.met and (steps := client.rules.deadline_ladder)
+    )
+
+
+def _silence_start(client: ClientState, sent_at: datetime) -> datetime:
+    """Step 1 counts from our message, or from the last reminder of a deadline ladder
+    that ran out after it (the conversation went quiet then, not before)."""
+    ends = [sent_at]
+    for d in client.deadlines:
+        prog = progress(client, d.key, d.due.isoformat(), client.rules.deadline_ladder)
+        if not d.met and prog.last_at is not None and prog.last_at > sent_at:
+            ends.append(prog.last_at)
+    return max(ends)
 
 
 def client_status(client: ClientState, now: datetime) -> ClientStatus:
@@ -339,7 +356,8 @@ def _silence(client: ClientState, now: datetime) -> _Candidate | None:
     days = max((now - thread.sent_at).days, 0)
     clause = why("silence.due", client=client.name, days=days, since=since, template=template)
     decision = _explain(base, clause, template=template)
-    decision = replace(decision, at=_due(client, steps, prog, thread.sent_at))
+    start = _silence_start(client, thread.sent_at)
+    decision = replace(decision, at=_due(client, steps, prog, start))
     if prog.unseen is not None:
         decision = _explain(decision, why("step.again"))
     until_ghost = sum((s.after for s in steps[prog.position + 1 :]), rules.give_up_after)

@@ -244,3 +244,12 @@ def test_paying_a_chased_invoice_answers_our_message_no_check_in_follows() -> No
     # an invoice paid without being chased says nothing about our message
     quiet = client(invoices=(paid,))
     assert [d.template for d in decide(quiet, utc(2026, 11, 20, 10))] == ["check_in"]
+
+
+def test_after_a_deadline_ladder_runs_out_the_check_in_counts_from_its_reminder() -> None:
+    dl = Deadline("deadline:logo", "logo feedback", date(2026, 11, 3))
+    reminded = NudgeRecord("deadline:logo", "2026-11-03", 1, S.SENT, utc(2026, 11, 5, 9))
+    c = client(deadlines=(dl,), nudges=(reminded,))
+    # our message of 2 Nov would make the check-in due on the 9th: it waits for 12 Nov
+    [d] = decide(c, utc(2026, 11, 10, 10))
+    assert (d.template, d.at) == ("check_in", utc(2026, 11, 12, 9))
