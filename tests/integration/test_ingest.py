@@ -198,3 +198,27 @@ def test_date_less_out_of_office_uses_internaldate(
     assert away(scenario) == [("auto_reply", date(2026, 11, 20).isoformat())]
     assert nudges(smtp_server) == []
     assert scenario.row(T0 + 7 * DAY, capsys, "Acme Ltd")["state"] == "away"
+
+
+# --- bounces only the body shows -------------------------------------------------------------
+
+
+def test_an_amazon_ses_bounce_notice_marks_the_client_address_bouncing(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any
+) -> None:
+    """The headers say bulk (``no-reply@sns.amazonaws.com``), only the body says which
+    client address bounced: the sync must read it (a suspected bounce) and stop nudges.
+    (Guard: without ``bounce_suspect`` in ``_Read.refines`` the body is never read.)"""
+    scenario.clients = ACME
+    ours(imap_server)
+    notice = (
+        '{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+        '"bouncedRecipients":[{"emailAddress":"jane@acme.example","status":"5.1.1"}]}}\n'
+    )
+    raw = mail("AWS Notifications <no-reply@sns.amazonaws.com>", ACCOUNT,
+               "AWS Notification Message", message_id="<sns@aws>", date=T0 + DAY,
+               body=notice)  # fmt: skip
+    imap_server.append("INBOX", raw, internal_date=T0 + DAY)
+    assert scenario.once(T0 + 7 * DAY) == 0
+    assert nudges(smtp_server) == []
+    assert scenario.row(T0 + 7 * DAY, capsys, "Acme Ltd")["state"] == "bouncing"
