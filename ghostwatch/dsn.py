@@ -108,7 +108,7 @@ def refine(raw: bytes, first: Classification, env: Envelope) -> Classification:
         if first.kind is Kind.BOUNCE:
             return _refine_bounce(body, blocks, done)
         if first.bounce_suspect:
-            evidence = _bounce_evidence(body, blocks)
+            evidence = _bounce_evidence(body, blocks, person=first.kind is Kind.HUMAN)
             if evidence is not None:
                 reason = f"{done.reason}; body: {evidence}"
                 bounce = _refine_bounce(
@@ -134,8 +134,10 @@ _FAILURE_TEXT = re.compile(
 _ORIGINAL_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
 
 
-def _bounce_evidence(body: Body, blocks: list[tuple[str, str, str]]) -> str | None:
-    """Rule 5: what in the body shows a suspected bounce is one, or None."""
+def _bounce_evidence(body: Body, blocks: list[tuple[str, str, str]], *, person: bool) -> str | None:
+    """Rule 5: what in the body shows a suspected bounce is one, or None. From a
+    person's address (``person``) wording is never enough, only a report's own fields:
+    "the delivery failed, here is the mail again" with the mail attached stays human."""
     if blocks:
         return f"DSN fields for {len(blocks)} recipient(s)"
     if _ses_notice(body.text) == "Bounce":  # not "Delivery": that one says it arrived
@@ -144,6 +146,8 @@ def _bounce_evidence(body: Body, blocks: list[tuple[str, str, str]]) -> str | No
         temporary, permanent = all_failures(body.message)
         if _unique(a.decode("ascii", "replace") for a in temporary | permanent):
             return "flufl.bounce"
+    if person:
+        return None
     if _FAILURE_TEXT.search(body.text) and body.content_types & _ORIGINAL_TYPES:
         return "failure notice with the returned message"
     return None

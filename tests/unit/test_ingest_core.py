@@ -106,6 +106,17 @@ def test_a_person_mentioning_delivery_stays_human(subject: str, body: str) -> No
     assert full(raw(JANE, TO_ME, f"Subject: {subject}", body=body)).kind is Kind.HUMAN
 
 
+def test_a_person_resending_with_the_mail_attached_stays_human() -> None:
+    body = (
+        "--B\r\nContent-Type: text/plain\r\n\r\nThe delivery failed, here it is again.\r\n"
+        "--B\r\nContent-Type: message/rfc822\r\n\r\nFrom: jane@acme.example\r\n"
+        "Subject: logo\r\n\r\nhi\r\n--B--\r\n"
+    )
+    message = raw(JANE, TO_ME, "Subject: Delivery failed: logo", 'Content-Type: multipart/mixed;'
+                  ' boundary="B"', body=body)  # fmt: skip
+    assert full(message).kind is Kind.HUMAN
+
+
 def test_a_reply_about_a_bounce_is_not_even_a_suspect() -> None:
     env = parse_headers(raw(JANE, TO_ME, "Subject: Re: Undeliverable: offer"))
     c = classify(env, role=FolderRole.INBOX, account_addresses=ME, clients=(ACME,))
