@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"ghostwatch {__version__}")
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log events shown, on standard error (default: warning)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
@@ -109,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     q = cmd("snooze", "pause nudges for one client until a date")
-    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     q.add_argument(
         "--until",
         type=_day,
@@ -119,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     now_opt(q)
     q = cmd("resume", "resume nudges for a snoozed client")
-    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     now_opt(q)
     q = cmd("pause", "stop all sending (syncing continues)")
     q.add_argument("--account", help="only this account (default: all)")
@@ -128,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--account", help="only this account (default: all)")
     now_opt(q)
     q = cmd("paid", "mark an invoice paid")
-    q.add_argument("client", metavar="CLIENT")
-    q.add_argument("invoice", metavar="INVOICE")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
     now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")

@@ -122,8 +122,21 @@ def cmd_completion(args: argparse.Namespace) -> int:
 
     from ghostwatch.cli import build_parser
 
-    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    parser = build_parser()
+    _complete_paths(parser, {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY})
+    sys.stdout.write(shtab.complete(parser, shell=args.shell))
     return EXIT_OK
+
+
+def _complete_paths(parser: argparse.ArgumentParser, kinds: Mapping[str, Any]) -> None:
+    """Let shells complete file names for every ``FILE`` / ``DIR`` option (shtab reads
+    ``action.complete``)."""
+    for action in parser._actions:  # argparse has no public walk over its actions
+        if isinstance(action.metavar, str) and action.metavar in kinds:
+            action.complete = kinds[action.metavar]  # type: ignore[attr-defined]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _complete_paths(sub, kinds)
 
 
 def status_exit(args: argparse.Namespace, health: Sequence[Mapping[str, Any]]) -> int:

@@ -115,6 +115,7 @@ def write_config(path: Path, text: str, *, force: bool = False, mode: int = 0o60
     """
     from ghostwatch.config import load_config
 
+    path = path.absolute()
     if path.exists() and not force:
         raise ConfigError([f"{path}: already exists (use --force to replace it)"])
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
