@@ -22,7 +22,8 @@ from ghostwatch import __version__
 
 SEE_ALSO = (
     "config.example.toml (shipped in the ghostwatch package, and in the source) "
-    "documents every configuration key; docs/behaviour.md every rule."
+    "documents every configuration key; docs/setup.md the setup, status --check and "
+    "the logs; docs/behaviour.md every rule."
 )
 
 
