@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "ghostwatch"
-PURE = ["policy", "classify", "headers", "ooo", "dsn", "render", "summary", "payments"]
+PURE = [
+    "policy",
+    "classify",
+    "headers",
+    "ooo",
+    "dsn",
+    "render",
+    "summary",
+    "payments",
+    "addresses",
+]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {
     ("datetime", "now"),
