@@ -201,10 +201,13 @@ def _failures(report: CycleReport) -> list[Any]:
 def print_cycle(report: CycleReport, out: TextIO) -> None:
     from ghostwatch.domain import Action
 
+    for problem in report.errors:
+        print(f"FAILED: {problem}", file=out)
     for acc in report.accounts:
         if acc.error:
             print(f"{acc.account}: FAILED: {acc.error}", file=out)
-            continue
+            if acc.sync is None:
+                continue  # nothing was read: nothing else to say
         stored = acc.sync.stored if acc.sync else 0
         print(f"{acc.account}: synced ({stored} new message(s))", file=out)
         for d in acc.decisions:

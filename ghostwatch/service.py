@@ -132,15 +132,21 @@ class Service:
             retry_s = None if ok else retry.next()
             if ok:
                 retry.reset()
-            await self._sleep(self._between_cycles(retry_s))
+            # After a failure nothing cuts the backoff short: not a due summary or
+            # nudge, not new mail (Invariant 2); a stop request still does.
+            await self._sleep(self._between_cycles(retry_s), at_least_s=retry_s or 0.0)
 
     def _between_cycles(self, retry_s: float | None) -> float:
-        """Report stale mailboxes; return how long to sleep (a store fault: retry)."""
+        """Report stale mailboxes; return how long to sleep: never less than
+        ``retry_s`` after a failed cycle (a fault here: the backoff, else the cap)."""
         try:
             self._check_stale(self.clock())
             return self._next_wake(retry_s)
-        except GhostwatchError as exc:
-            log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # planning the sleep must not end the service
+            if isinstance(exc, GhostwatchError):
+                log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
+            else:
+                log.exception("service.plan_failed")
             return retry_s or self.retry_cap_s
 
     # --- one cycle ----------------------------------------------------------------
@@ -189,11 +195,20 @@ class Service:
             waits.append((summary_at - now).total_seconds())
         if self.notifier.watchdog_s:
             waits.append(self.notifier.watchdog_s / 2)
-        delay = max(MIN_SLEEP_S, min(waits))
+        # A due-but-unsent summary or nudge says "now": after a failure that must not
+        # override the backoff (it made a hot loop of logins), so retry_s is a floor.
+        delay = max(MIN_SLEEP_S, retry_s or 0.0, min(waits))
         log.debug("service.sleeping", seconds=round(delay, 3))
         return delay
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, at_least_s: float = 0.0) -> None:
+        """Sleep ``seconds``, woken early by new mail or a stop; for the first
+        ``at_least_s`` only a stop wakes it (the backoff after a failed cycle)."""
+        if at_least_s > 0:
+            await self._sleep_unless_stopped(min(at_least_s, seconds))
+            seconds -= at_least_s
+            if seconds <= 0 or self._stop.is_set():
+                return
         waiters = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(self._stop.wait()),
