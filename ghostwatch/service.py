@@ -84,6 +84,9 @@ class Service:
     notifier: Notifier = field(default_factory=Notifier)
     retry_cap_s: float = RETRY_CAP_S
     app: App | None = None
+    # The composition root's seam: how the App is built from the config (a test gives
+    # one with a fake port; never a patched module global).
+    app_factory: Callable[..., App] = App.open
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -99,7 +102,7 @@ class Service:
 
         Raise ConfigError if the config is invalid at start (exit 2 in the CLI).
         """
-        self.app = App.open(load_config(self.config_path), clock=self.clock)
+        self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
         self._started = self.clock()
         self._install_signals()
         self._start_watchers()
