@@ -170,12 +170,13 @@ def _client(app: App, name: str) -> ClientConfig:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ghostwatch.config import find_config_path, load_config, template_names
+    from ghostwatch.config import find_config_path, load_config
     from ghostwatch.templates import TemplateSet
+    from ghostwatch.trial import check_templates
 
     path = find_config_path(args.config, os.environ)
     config = load_config(path)
-    problems = TemplateSet(config.templates.dir or None).check(sorted(template_names(config)))
+    problems = check_templates(config, TemplateSet(config.templates.dir or None))
     if problems:
         raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")

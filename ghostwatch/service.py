@@ -39,12 +39,13 @@ from typing import Any, NoReturn
 import structlog
 
 from ghostwatch import policy
-from ghostwatch.config import AccountConfig, Config, load_config, template_names
+from ghostwatch.config import AccountConfig, Config, load_config
 from ghostwatch.daemon import App, CycleReport, imap_endpoint, iso, utcnow
 from ghostwatch.errors import ConfigError, GhostwatchError, MailboxError
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.notify import Notifier
 from ghostwatch.templates import TemplateSet
+from ghostwatch.trial import check_templates
 
 log = structlog.get_logger(__name__)
 
@@ -375,10 +376,8 @@ class Service:
         what cannot change while running; raise ConfigError listing every problem."""
         config = load_config(self.config_path)
         name = self.config_path.name
-        problems = [
-            f"{name}: templates: {p}"
-            for p in TemplateSet(config.templates.dir or None).check(sorted(template_names(config)))
-        ]
+        templates = TemplateSet(config.templates.dir or None)
+        problems = [f"{name}: templates: {p}" for p in check_templates(config, templates)]
         old_url = self._app.config.database.resolved_url()
         if config.database.resolved_url() != old_url:
             problems.append(f"{name}: database.url: changing the database needs a restart")
