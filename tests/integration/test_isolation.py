@@ -189,6 +189,44 @@ def test_once_exits_1_naming_the_nudge_and_the_others_go_out(
     assert len(received(smtp_server)[0]) == 2
 
 
+def test_a_quoted_local_part_is_sent_correctly_and_the_ladder_goes_on(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any
+) -> None:
+    """Issue 15's crash: Sent mail to ``"jane doe"@acme.example`` (legal, quoted)."""
+    scenario.clients = client_toml("Acme Ltd", [], ["acme.example"])
+    imap_server.append(
+        "Sent", sent_mail('"jane doe"@acme.example', "Logo", "<m1@studio>"), internal_date=T0
+    )
+    assert scenario.once(DUE) == 0
+    assert scenario.once(DUE + timedelta(days=7)) == 0  # the closing notice follows
+    nudges = [m for m in smtp_server.messages if m.rcpt_tos != [ACCOUNT]]
+    assert [m.rcpt_tos for m in nudges] == [['"jane doe"@acme.example']] * 2
+    assert [m.message["To"].addresses[0].addr_spec for m in nudges] == [
+        '"jane doe"@acme.example'
+    ] * 2
+    assert scenario.row(DUE + timedelta(days=7), capsys, "Acme Ltd")["step"] == 2
+
+
+@pytest.mark.parametrize("smtputf8", [False, True], ids=["plain", "smtputf8"])
+def test_an_idn_address_arrives_on_any_server_and_the_ladder_goes_on(
+    smtputf8: bool, scenario: Scenario, imap_server: Any, smtp_server_factory: Any, capsys: Any
+) -> None:
+    server = smtp_server_factory(smtputf8=smtputf8)
+    scenario.smtp_port = server.port
+    scenario.clients = client_toml("Dizaini", ["giorgi@დიზაინი.გე"])
+    imap_server.append(
+        "Sent", sent_mail("giorgi@დიზაინი.გე", "ლოგო", "<m1@studio>"), internal_date=T0
+    )
+    assert scenario.once(DUE) == 0
+    assert scenario.once(DUE + timedelta(days=7)) == 0
+    nudges = [m for m in server.messages if m.rcpt_tos != [ACCOUNT]]
+    assert [m.rcpt_tos for m in nudges] == [["giorgi@xn--lodfjhca1a.xn--node"]] * 2
+    assert [m.message["Subject"] for m in nudges] == ["Re: ლოგო"] * 2
+    with sqlite3.connect(scenario.directory / "gw.db") as db:
+        assert db.execute("SELECT status FROM outbox").fetchall() == [("sent",), ("sent",)]
+    assert scenario.row(DUE + timedelta(days=7), capsys, "Dizaini")["step"] == 2
+
+
 def test_a_utf8_address_arrives_where_smtputf8_is_offered(
     scenario: Scenario, imap_server: Any, smtp_server_factory: Any
 ) -> None:
