@@ -14,7 +14,8 @@ Invariants:
    EXIT_DEADLINE_S of the first signal; a second signal exits at once.
 2. A watcher that fails reconnects with capped exponential backoff and jitter; its
    failure is recorded in the store, so ``status`` and the summary show it. A failed
-   cycle is retried the same way, independently of the poll interval.
+   cycle is retried the same way, independently of the poll interval, and nothing
+   retries it sooner: not a summary or nudge that is due, not new mail (only a stop).
 3. SIGHUP reloads the config between cycles; an invalid config (templates included)
    is logged problem by problem and the old one keeps running.
 4. Only the loop touches the App between cycles; signal handlers just set flags.
