@@ -245,6 +245,7 @@ class App:
                 f"{len(crashed)} nudge(s) failed unexpectedly; first: "
                 f"{first.decision.client} step {first.decision.step}: {first.error}"
             )
+            log.error("cycle.account_failed", error=report.error)  # tracebacks: nudge.*
         if report.error is not None:
             self._record_error(account.name, now, report.error)
         return report

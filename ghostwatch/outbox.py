@@ -338,8 +338,13 @@ async def isolated(delivery: Awaitable[Delivery], what: Decision | OutboxRow) ->
     except ACCOUNT_FAULTS:
         raise
     except Exception as exc:
+        # Not turned into an outbox status (the row, if any, is left as it was and is
+        # settled by the usual recovery): the daemon makes it the account's last_error.
         error = f"{type(exc).__name__}: {exc}"
-        log.error("nudge.crashed", client=decision.client, step=decision.step, exc_info=exc)
+        trace = None if isinstance(exc, GhostwatchError) else exc  # ours say enough
+        log.error(
+            "nudge.crashed", client=decision.client, step=decision.step, error=error, exc_info=trace
+        )
         return Delivery(decision, OutboxStatus.FAILED, None, error, unexpected=True)
 
 
