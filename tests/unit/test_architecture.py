@@ -20,6 +20,7 @@ PURE = [
     "render",
     "summary",
     "payments",
+    "addresses",
 ]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {
