@@ -50,13 +50,16 @@ _EN = _Lexicon(
     r"wiring|wired|settle|settling|settled|remit|remitting|remitted|money|funds)\b",
     delivery=r"\b(?:send|sending|sent|deliver|delivering|delivered|delivery|share|sharing|"
     r"shared|upload|uploading|uploaded|sign|signing|signed|submit|submitting|submitted|provide|"
-    r"providing|provided|feedback|comments|approval|(?:return|returning|returned)\s+(?:the|it|"
+    r"providing|provided|feedback|comments|approval|get\s+(?:it|them|this|that|the\s+"
+    r"(?:\w+\s+){0,2}?\w+)\s+(?:over\s+)?to you|(?:return|returning|returned)\s+(?:the|it|"
     r"them)|you'?ll (?:have|get|receive))\b",
     past=r"(?:paid|transferred|wired|settled|remitted|sent|delivered|shared|uploaded|signed|"
     r"submitted|provided|returned|made|processed|released)\b.*",
     negation=r"\b(?:can'?t|cannot|can not|couldn'?t|won'?t|wouldn'?t|will not|unable|not able|"
-    r"not be able|don'?t|do not|didn'?t|did not|no way|already|never)\b",
+    r"not be able|don'?t|do not|didn'?t|did not|no way|already|never)\b|\bfor\s+$",
     conditional=r"\b(?:if|unless|once|when|whether|as soon as|provided that)\b",
+    past_after=r"^\s*(?:\w+\s+){0,2}?(?:went|was|were|came|cleared|arrived|bounced|"
+    r"(?:has|have|had) been)\b",
     future=r"\b(?:be|get|gets|getting)\s+$",
     adjective=r"\b(?:the|a|an|your|our|my|their|this)\s+$",
 )
@@ -78,7 +81,7 @@ _TH = _Lexicon(
     past=r"(?!x)x",
     negation=r"(?:ไม่|ยังไม่|ไม่สามารถ|ไม่ได้|คงไม่|ไม่น่าจะ|ได้)(?:ได้|จะ|สามารถ|ทัน)*\s*$",
     conditional=r"(?:ถ้า|หาก|เมื่อ|จนกว่า|ต่อเมื่อ)",
-    past_after=r"^\S{0,15}?(?:แล้ว|เรียบร้อย|ไปเมื่อ)|^\S{0,8}?ไม่(?:ได้|ทัน)",
+    past_after=r"^\S{0,30}?(?:แล้ว|เรียบร้อย|เมื่อ)|^\S{0,8}?ไม่(?:ได้|ทัน)",
 )
 
 _DE = _Lexicon(
@@ -134,7 +137,17 @@ def find_verbs(sentence: str, language: str) -> list[Verb]:
                     continue  # "the signed contract": an adjective, not a verb
                 valid = _valid(sentence, m, lexicon)
                 verbs.append(Verb(m.start(), m.end(), kind, valid))
-    return sorted(verbs, key=lambda v: v.start)
+    return [_as_payment(v, verbs) for v in sorted(verbs, key=lambda v: v.start)]
+
+
+def _as_payment(verb: Verb, verbs: list[Verb]) -> Verb:
+    """A delivery verb right next to a payment word sends money ("Оплату отправим")."""
+    if verb.kind == "delivery" and any(
+        v.kind == "payment" and (0 <= verb.start - v.end <= 6 or 0 <= v.start - verb.end <= 6)
+        for v in verbs
+    ):
+        return Verb(verb.start, verb.end, "payment", verb.valid)
+    return verb
 
 
 def _valid(sentence: str, m: re.Match[str], lexicon: _Lexicon) -> bool:
@@ -184,6 +197,11 @@ def blocked_by_distractor(sentence: str, date: _Span, verb_distance: int) -> boo
     if _NOT_BEFORE_DATE.search(sentence[: date.start]):
         return True
     for m in _DISTRACTORS.finditer(sentence):
+        low, high = (
+            sorted((m.end(), date.start)) if m.end() <= date.start else (date.end, m.start())
+        )
+        if _CLAUSE.search(sentence[low:high]):
+            continue  # "off until Monday; we'll pay next week": another clause's date
         gap = date.start - m.end() if m.end() <= date.start else max(0, m.start() - date.end)
         if gap <= verb_distance:
             return True

@@ -145,12 +145,26 @@ def _sentence_promises(line: str, *, today: date, language: str) -> dict[str, da
     if not verbs:
         return best
     for hit in find_dates(line, today=today, language=language):
-        verb = min(verbs, key=lambda v: _distance(v, hit))
+        verb = _verb_for(verbs, hit, language)
         if hit.past or not verb.valid or blocked_by_distractor(line, hit, _distance(verb, hit)):
             continue
         if hit.by > best.get(verb.kind, date.min):
             best[verb.kind] = hit.by
     return best
+
+
+# Verb-second/-initial languages put what is promised before its date ("send the contract
+# on Friday and pay next week"); Georgian and Thai often put the date first.
+_VERB_BEFORE_DATE = {"en", "de", "fr", "ru"}
+
+
+def _verb_for(verbs: list[Verb], hit: DateHit, language: str) -> Verb:
+    """The verb a date belongs to: the nearest one, or in English, German, French and
+    Russian the nearest one before it when there is one."""
+    before = [v for v in verbs if v.end <= hit.start]
+    if language in _VERB_BEFORE_DATE and before:
+        return before[-1]
+    return min(verbs, key=lambda v: _distance(v, hit))
 
 
 def _distance(verb: Verb, hit: DateHit) -> int:
