@@ -12,7 +12,8 @@ Rule 1, the new text: mail-parser-reply cuts the reply at the first quoted-reply
   and at a closing line that is only a valediction ("Best regards,", "მადლობა,",
   "ขอบคุณครับ", "С уважением,"). A valediction with more after it on its own line
   ("Thanks, we'll pay Friday") is kept: it is text, not a signature.
-Rule 2, sentences: split at . ! ? and line breaks (a dot inside "20.11." does not split);
+Rule 2, sentences: split at . ! ? and line breaks (a dot inside "20.11." does not split,
+  nor a break that wraps a long line);
   Thai, which has no full stop, also splits at spaces before a new clause. A question
   (a "?", or Thai ไหม/มั้ย/หรือเปล่า) promises nothing.
 Rule 3, a promise is a date (ghostwatch/promise_dates.py: weekdays, relative days, weeks,
@@ -101,8 +102,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\d\sa-zäöüàâçéèêëîïô
 _THAI_CLAUSE = re.compile(r"(?<=[ก-๛])\s+(?=(?:จะ|แต่|ส่วน|ทาง|ผม|ดิฉัน|ฉัน|เรา|หนู|ขอบคุณ|ตอนนี้|ยัง))")
 
 
+# A hard-wrapped line (mail clients wrap near 72 characters) goes on on the next line.
+_WRAPPED = re.compile(r"(?<=[^\n.!?:;]{50})[ \t]*\n(?=[ \t]*\S)")
+
+
 def sentences(text: str, language: str) -> list[tuple[int, str]]:
-    """``text`` split into sentences (Rule 2): (offset, sentence) pairs, none empty."""
+    """``text`` split into sentences (Rule 2): (offset, sentence) pairs, none empty.
+
+    A line break ends a sentence unless it wraps a long line (50 characters or more
+    without a closing . ! ? : ;)."""
+    text = _WRAPPED.sub(" ", text)
     found: list[tuple[int, str]] = []
     start = 0
     splitter = _SENTENCE_END.pattern + ("|" + _THAI_CLAUSE.pattern if language == "th" else "")
