@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ghostwatch.promise_dates import find_dates
 from ghostwatch.promises import Promise, expected_by, find_promises, new_text, sentences
@@ -346,3 +348,28 @@ def test_the_promise_modules_are_pure(module: str) -> None:
     tree = ast.parse((PACKAGE / f"{module}.py").read_text())
     attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     assert not attributes & {"now", "today", "utcnow", "time", "monotonic"}
+
+
+_PIECES = [
+    "I'll pay", "on Friday", "by the 15th", "next week", "paid", "not", "?", ".", "\n", " ",
+    "ორშაბათს", "გადავიხდი", "จะโอน", "วันที่ ๑๕", "2569", "31.12.", "12/31", "tomorrow",
+    "INV-1", "> ", "-- \n", "On Mon, Nino wrote:\n", "ვერ", "แล้ว", "after", "before",
+]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    parts=st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), max_size=14),
+    today=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    language=st.sampled_from(["en", "ka", "th", "de", "fr", "ru", "xx"]),
+)
+def test_any_text_gives_future_one_line_promises(
+    parts: list[str], today: date, language: str
+) -> None:
+    body = "".join(parts)
+    text = new_text(body, language)
+    for promise in find_promises(text, today=today, language=language, open_invoices=["INV-1"]):
+        assert promise.by >= today
+        assert promise.kind in {"payment", "delivery"}
+        assert "\n" not in promise.sentence and promise.sentence.strip() == promise.sentence
+        assert set(promise.sentence.split()) <= set(text.split())
