@@ -351,9 +351,32 @@ def test_the_promise_modules_are_pure(module: str) -> None:
 
 
 _PIECES = [
-    "I'll pay", "on Friday", "by the 15th", "next week", "paid", "not", "?", ".", "\n", " ",
-    "ორშაბათს", "გადავიხდი", "จะโอน", "วันที่ ๑๕", "2569", "31.12.", "12/31", "tomorrow",
-    "INV-1", "> ", "-- \n", "On Mon, Nino wrote:\n", "ვერ", "แล้ว", "after", "before",
+    "I'll pay",
+    "on Friday",
+    "by the 15th",
+    "next week",
+    "paid",
+    "not",
+    "?",
+    ".",
+    "\n",
+    " ",
+    "ორშაბათს",
+    "გადავიხდი",
+    "จะโอน",
+    "วันที่ ๑๕",
+    "2569",
+    "31.12.",
+    "12/31",
+    "tomorrow",
+    "INV-1",
+    "> ",
+    "-- \n",
+    "On Mon, Nino wrote:\n",
+    "ვერ",
+    "แล้ว",
+    "after",
+    "before",
 ]
 
 
@@ -373,3 +396,16 @@ def test_any_text_gives_future_one_line_promises(
         assert promise.kind in {"payment", "delivery"}
         assert "\n" not in promise.sentence and promise.sentence.strip() == promise.sentence
         assert set(promise.sentence.split()) <= set(text.split())
+
+
+def test_the_bench_runs() -> None:
+    bench = PACKAGE.parent / "bench" / "promises.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=True,
+    )
+    assert "| what" in done.stdout and "| ratio" in done.stdout
+    assert "command: `.venv/bin/python bench/promises.py`" in done.stdout
