@@ -47,7 +47,9 @@ _EN = _Lexicon(
     payment=r"\b(?:(?:send|sending|sent|make|making|made|process|processing|processed|release|"
     r"releasing|released)\s+(?:you\s+)?(?:the\s+|a\s+|our\s+)?(?:payment|money|funds|transfer|"
     r"remittance|balance|amount)|pay|paying|paid|payment|transfer|transferring|transferred|wire|"
-    r"wiring|wired|settle|settling|settled|remit|remitting|remitted|money|funds)\b",
+    r"wiring|wired|settle|settling|settled|remit|remitting|remitted|money|funds)\b"
+    # an amount is money in any language ("the 1,200 GEL goes out Friday")
+    r"|\d[\d,.]*\s?(?:GEL|USD|EUR|THB|RUB|₾|\$|€|บาท|ლარ\w*|руб\w*)(?!\w)",
     delivery=r"\b(?:send|sending|sent|deliver|delivering|delivered|delivery|share|sharing|"
     r"shared|upload|uploading|uploaded|sign|signing|signed|submit|submitting|submitted|provide|"
     r"providing|provided|feedback|comments|approval|get\s+(?:it|them|this|that|the\s+"
@@ -56,7 +58,11 @@ _EN = _Lexicon(
     past=r"(?:paid|transferred|wired|settled|remitted|sent|delivered|shared|uploaded|signed|"
     r"submitted|provided|returned|made|processed|released)\b.*",
     negation=r"\b(?:can'?t|cannot|can not|couldn'?t|won'?t|wouldn'?t|will not|unable|not able|"
-    r"not be able|don'?t|do not|didn'?t|did not|no way|already|never)\b|\bfor\s+$",
+    r"not be able|don'?t|do not|didn'?t|did not|no way|already|never)\b"
+    # a request is no promise: "please send", "could you pay"; a topic neither: "about the
+    # payment"; "thanks for sending" looks back. Anchored, so "Please note we'll pay" holds.
+    r"|\b(?:please|pls|kindly|(?:could|can|would) you)\s+(?:\w+\s+)?$"
+    r"|\b(?:for|about|regarding|re|concerning)\s+(?:the\s+|your\s+|our\s+|my\s+)?$",
     conditional=r"\b(?:if|unless|once|when|whether|as soon as|provided that)\b",
     past_after=r"^\s*(?:\w+\s+){0,2}?(?:went|was|were|came|cleared|arrived|bounced|"
     r"(?:has|have|had) been)\b",
@@ -72,14 +78,15 @@ _KA = _Lexicon(
     r"ჩაგაბარ|მიიღებ|უკუკავშირ)\w*",
     past=r"\w*(?:ე|ეთ|ხადა|რიცხა|ფარა|ხდილი\w*|რიცხულ\w*|გზავნილ\w*)",
     negation=r"(?:^|\s)(?:ვერ|არ|ვერც|არც|უკვე)\s+(?:\S+\s+)?$",
-    conditional=r"(?:^|\s)(?:თუ|თუკი|როცა|როდესაც|სანამ|როგორც კი)\s",
+    conditional=r"(?:^|\s)(?:თუ|თუკი|როცა|როდესაც|სანამ|როგორც კი)\s|გთხოვთ",  # or "please"
 )
 
 _TH = _Lexicon(
     payment=r"(?:โอน|จ่าย|ชำระ|เคลียร์ยอด|เคลียร์บิล)",
     delivery=r"(?:ส่ง(?!สลิป|หลักฐาน)|ให้ฟีดแบ็ก|ตอบกลับ|คอมเมนต์)",
     past=r"(?!x)x",
-    negation=r"(?:ไม่|ยังไม่|ไม่สามารถ|ไม่ได้|คงไม่|ไม่น่าจะ|ได้)(?:ได้|จะ|สามารถ|ทัน)*\s*$",
+    negation=r"(?:ไม่|ยังไม่|ไม่สามารถ|ไม่ได้|คงไม่|ไม่น่าจะ|ได้)(?:ได้|จะ|สามารถ|ทัน)*\s*$"
+    r"|(?:รบกวน|กรุณา|ช่วย)\S{0,6}$",
     conditional=r"(?:ถ้า|หาก|เมื่อ|จนกว่า|ต่อเมื่อ)",
     past_after=r"^\S{0,30}?(?:แล้ว|เรียบร้อย|เมื่อ)|^\S{0,8}?ไม่(?:ได้|ทัน)",
 )
@@ -89,7 +96,7 @@ _DE = _Lexicon(
     delivery=r"\b(?:schick\w*|geschickt|send\w*|gesendet|liefer\w*|geliefert|zusend\w*|"
     r"feedback|erhalten sie|bekommen sie)\b",
     past=r"(?:bezahlt|gezahlt|überwiesen|beglichen|geschickt|gesendet|geliefert)",
-    negation=r"\b(?:nicht|kein\w*|nie|schon|bereits)\b",
+    negation=r"\b(?:nicht|kein\w*|nie|schon|bereits|bitte)\b",
     conditional=r"\b(?:wenn|falls|sobald|sofern)\b",
     clause_negation=True,
     future=r"\b(?:wird|werden)\b",
@@ -100,7 +107,7 @@ _FR = _Lexicon(
     r"vers(?:er|erai|erons|ement|é)\w*)\b",
     delivery=r"\b(?:envo\w*|enverr\w*|livr\w*|transmet\w*|transmis|recevrez)\b",
     past=r"(?:payée?s?|réglée?s?|virée?s?|versée?s?|envoyée?s?|livrée?s?|transmise?s?)",
-    negation=r"(?:\bne\b|\bn'|\bpas\b|\bjamais\b|\bdéjà\b)",
+    negation=r"(?:\bne\b|\bn'|\bpas\b|\bjamais\b|\bdéjà\b|\bmerci de\b|\bveuillez\b)",
     conditional=r"\b(?:si|dès que|quand|lorsque)\b",
     clause_negation=True,
     future=r"\b(?:sera|seront)\b",
@@ -112,7 +119,7 @@ _RU = _Lexicon(
     delivery=r"(?:пришл\w*|прислал\w*|отправ\w*|вышл\w*|выслал\w*|передам|передадим|получите)",
     past=r"(?:оплатил\w*|заплатил\w*|перевел\w*|перевёл\w*|перечислил\w*|погасил\w*|"
     r"оплачен\w*|отправил\w*|прислал\w*|выслал\w*|отправлен\w*)",
-    negation=r"(?:^|\s)(?:не|нет|ни|уже)\s+(?:\S+\s+)?$",
+    negation=r"(?:^|\s)(?:не|нет|ни|уже)\s+(?:\S+\s+)?$|пожалуйста|прошу",
     conditional=r"(?:^|\s)(?:если|когда|как только|пока)\s",
     future=r"(?:будет|будут)\s+$",
 )
@@ -137,15 +144,24 @@ def find_verbs(sentence: str, language: str) -> list[Verb]:
                     continue  # "the signed contract": an adjective, not a verb
                 valid = _valid(sentence, m, lexicon)
                 verbs.append(Verb(m.start(), m.end(), kind, valid))
-    return [_as_payment(v, verbs) for v in sorted(verbs, key=lambda v: v.start)]
+    return [_as_payment(v, verbs, sentence) for v in sorted(verbs, key=lambda v: v.start)]
 
 
-def _as_payment(verb: Verb, verbs: list[Verb]) -> Verb:
-    """A delivery verb right next to a payment word sends money ("Оплату отправим")."""
-    if verb.kind == "delivery" and any(
+_RECEIVE = re.compile(
+    r"you'?ll (?:have|get|receive)|მიიღებ\w*|получите|erhalten sie|bekommen sie|recevrez",
+    re.IGNORECASE,
+)
+
+
+def _as_payment(verb: Verb, verbs: list[Verb], sentence: str) -> Verb:
+    """A delivery verb right next to a payment word sends money ("Оплату отправим"); "you'll
+    receive it" is a payment in a sentence that speaks of one."""
+    near = any(
         v.kind == "payment" and (0 <= verb.start - v.end <= 6 or 0 <= v.start - verb.end <= 6)
         for v in verbs
-    ):
+    )
+    receive = _RECEIVE.fullmatch(sentence[verb.start : verb.end]) is not None
+    if verb.kind == "delivery" and (near or (receive and any(v.kind == "payment" for v in verbs))):
         return Verb(verb.start, verb.end, "payment", verb.valid)
     return verb
 
@@ -179,7 +195,7 @@ _DISTRACTORS = re.compile(
     r"holidays?|vacation|off|away|out of (?:the )?office|ooo|back|travell?ing|flight|lunch|"
     r"dinner|party|anruf|telefonat|termin|besprechung|urlaub|zurück|geschlossen|appel|réunion|"
     r"rendez-vous|vacances|retour|fermé|congé|звонок|созвон\w*|встреч\w*|отпуск\w*|вернусь|"
-    r"выходн\w*)\b|ზარ\w*|შეხვედრ\w*|შევხვდეთ|დავრეკ\w*|შვებულებ\w*|დავბრუნდ\w*|დასვენებ\w*|"
+    r"выходн\w*)\b|ზარ\w*|შეხვედრ\w*|შევხვდეთ|დავრეკ\w*|დაგირეკ\w*|შვებულებ\w*|დავბრუნდ\w*|დასვენებ\w*|"
     r"ประชุม|โทร|คุย|ลาพัก|หยุด|กลับมา|เจอกัน|นัด",
     re.IGNORECASE,
 )

@@ -204,6 +204,9 @@ def test_a_past_day_is_marked_past(text: str, today: date, language: str) -> Non
         ("Je vais payer vendredi.", "fr", "payment", date(2026, 11, 20)),
         ("Оплатим в пятницу.", "ru", "payment", date(2026, 11, 20)),
         ("Оплату отправим в пятницу.", "ru", "payment", date(2026, 11, 20)),
+        ("accounting says the 1,200 GEL goes out friday", "en", "payment", date(2026, 11, 20)),
+        ("Our payment run is Monday, you'll receive it then.", "en", "payment", date(2026, 11, 23)),
+        ("Please note that we will pay on Friday.", "en", "payment", date(2026, 11, 20)),
     ],
 )
 def test_rule3_a_dated_verb_is_a_promise(
@@ -229,6 +232,10 @@ def test_rule3_a_dated_verb_is_a_promise(
         ("I'm out of office until Monday, I'll pay when I'm back.", "en"),
         ("Can you pay by Friday?", "en"),  # a question
         ("Thanks for sending the invoice on Friday.", "en"),
+        ("Please send me the updated invoice by Friday.", "en"),  # a request
+        ("გთხოვთ, გადაიხადოთ პარასკევამდე.", "ka"),  # "please pay by Friday"
+        ("รบกวนโอนภายในวันศุกร์นี้นะคะ", "th"),
+        ("ხვალ დაგირეკავთ გადახდასთან დაკავშირებით.", "ka"),  # a call about the payment
         ("I'll pay on Friday, not Monday.", "en"),  # Friday only (checked below)
         ("გუშინ გადავიხადე.", "ka"),
         ("ვერ გადავიხდით ორშაბათამდე.", "ka"),
