@@ -52,8 +52,8 @@ _EN = _Lexicon(
     r"|\d[\d,.]*\s?(?:GEL|USD|EUR|THB|RUB|₾|\$|€|บาท|ლარ\w*|руб\w*)(?!\w)",
     delivery=r"\b(?:send|sending|sent|deliver|delivering|delivered|delivery|share|sharing|"
     r"shared|upload|uploading|uploaded|sign|signing|signed|submit|submitting|submitted|provide|"
-    r"providing|provided|feedback|comments|approval|get\s+(?:it|them|this|that|the\s+"
-    r"(?:\w+\s+){0,2}?\w+)\s+(?:over\s+)?to you|(?:return|returning|returned)\s+(?:the|it|"
+    r"providing|provided|feedback|comments|approval|(?:get|have)\s+(?:\w+\s+){1,3}?"
+    r"(?:back\s+|over\s+)?to you|(?:return|returning|returned)\s+(?:the|it|"
     r"them)|you'?ll (?:have|get|receive))\b",
     past=r"(?:paid|transferred|wired|settled|remitted|sent|delivered|shared|uploaded|signed|"
     r"submitted|provided|returned|made|processed|released)\b.*",
@@ -66,8 +66,8 @@ _EN = _Lexicon(
     conditional=r"\b(?:if|unless|once|when|whether|as soon as|provided that)\b",
     past_after=r"^\s*(?:\w+\s+){0,2}?(?:went|was|were|came|cleared|arrived|bounced|"
     r"(?:has|have|had) been)\b",
-    future=r"\b(?:be|get|gets|getting)\s+$",
-    adjective=r"\b(?:the|a|an|your|our|my|their|this)\s+$",
+    future=r"\b(?:be|get|gets|getting)\s+(?:it\s+|this\s+|that\s+|them\s+)?$",
+    adjective=r"\b(?:the|a|an|your|our|my|their)\s+$",
 )
 
 _KA = _Lexicon(
@@ -191,7 +191,7 @@ def _valid(sentence: str, m: re.Match[str], lexicon: _Lexicon) -> bool:
 
 _QUESTION = re.compile(r"\?|(?:ไหม|มั้ย|หรือเปล่า|หรือยัง|ใช่ไหม|เหรอ)\S{0,6}$")
 _DISTRACTORS = re.compile(
-    r"\b(?:call|meeting|meet|chat|talk|discuss|demo|presentation|workshop|interview|closed|"
+    r"\b(?:due|call|meeting|meet|chat|talk|discuss|demo|presentation|workshop|interview|closed|"
     r"holidays?|vacation|off|away|out of (?:the )?office|ooo|back|travell?ing|flight|lunch|"
     r"dinner|party|anruf|telefonat|termin|besprechung|urlaub|zurück|geschlossen|appel|réunion|"
     r"rendez-vous|vacances|retour|fermé|congé|звонок|созвон\w*|встреч\w*|отпуск\w*|вернусь|"

@@ -158,7 +158,7 @@ EN = Words(
         ),
         (r"\b(?:(?:the\s+)?end of\s+)?next week\b", _next_week_day(4)),
         (
-            r"\b(?:(?:the\s+)?end of (?:the|this) week|this week|the weekend|this weekend)\b",
+            r"\b(?:(?:the\s+)?end of (?:the\s+|this\s+)?week|this week|(?:the|this) weekend|eow)\b",
             _this_week,
         ),
         (
