@@ -8,10 +8,11 @@ docs/promises.md has these rules, the corpus and its measured precision and reca
 Rule 1, the new text: mail-parser-reply cuts the reply at the first quoted-reply header
   it knows ("On ... wrote:", Outlook's From:/Sent: block, in en/de/fr/...); our own
   additions cut at Georgian, Thai and Russian "wrote" headers (წერს:, เขียนว่า:,
-  написал:), at the first quoted (">") line, at a "-- " signature, at "Sent from my ..."
-  and at a closing line that is only a valediction ("Best regards,", "მადლობა,",
-  "ขอบคุณครับ", "С уважением,"). A valediction with more after it on its own line
-  ("Thanks, we'll pay Friday") is kept: it is text, not a signature.
+  написал:), drop quoted (">") lines wherever they are, and cut at a "-- " signature, at
+  "Sent from my ..." and at a closing line that is only a valediction ("Best regards,",
+  "მადლობა,", "ขอบคุณครับ", "С уважением,"). A valediction with more after it on its own
+  line ("Thanks, we'll pay Friday") is kept: it is text, not a signature; so is one on the
+  first line ("Thanks!" and then the answer).
 Rule 2, sentences: split at . ! ? and line breaks (a dot inside "20.11." does not split,
   nor a break that wraps a long line);
   Thai, which has no full stop, also splits at spaces before a new clause. A question
@@ -63,8 +64,7 @@ class Promise:
 # Quoted-reply headers mail-parser-reply does not know (it has no ka, th or ru).
 _HEADERS = re.compile(
     r"^.{0,200}?(?:წერს|დაწერა|მისწერა|เขียนว่า|เขียน|написал\w*|пишет)\s*:\s*$"
-    r"|^-{3,}\s*(?:Original Message|Исходное сообщение|ข้อความต้นฉบับ)\s*-{3,}\s*$"
-    r"|^>",
+    r"|^-{3,}\s*(?:Original Message|Исходное сообщение|ข้อความต้นฉบับ)\s*-{3,}\s*$",
     re.MULTILINE | re.IGNORECASE,
 )
 _SIGNATURE = re.compile(
@@ -82,19 +82,23 @@ _PARSER_LANGUAGES = {"de", "fr", "es", "it", "nl", "pl", "sv", "da", "cs"}
 
 def new_text(body: str, language: str) -> str:
     """The newest part of a plain-text reply ``body``: above the quoted older mail, without
-    the signature (Rule 1). Never raises; an empty body gives ""."""
+    quoted (">") lines and the signature (Rule 1). Never raises; an empty body gives ""."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     parser = EmailReplyParser(languages=[language] if language in _PARSER_LANGUAGES else ["en"])
     replies = parser.read(body).replies
     # The first reply's *content*: its signature is cut below, where a line that is only
     # "Thanks," counts and "Thanks, we'll pay on Friday" does not.
     text = replies[0].content if replies else body
-    for pattern in (_HEADERS, _SIGNATURE):
-        found = pattern.search(text)
-        if found and found.start() > 0:
+    header = _HEADERS.search(text)
+    if header:
+        text = text[: header.start()]
+    # Quoted lines go wherever they are: an answer written below or between them stays.
+    text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
+    # A valediction on the first line ("Thanks!") opens the reply; later, it closes it.
+    for found in _SIGNATURE.finditer(text):
+        if text[: found.start()].strip():
             text = text[: found.start()]
-        elif found:
-            text = ""
+            break
     return text.strip()
 
 
@@ -182,13 +186,15 @@ def _distance(verb: Verb, hit: DateHit) -> int:
     return max(0, verb.start - hit.end)
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^0-9a-zа-я]", "", text.lower())
-
-
 def _names(text: str, invoice: str) -> bool:
-    """Whether ``text`` names ``invoice`` (Rule 6)."""
-    if _squash(invoice) and _squash(invoice) in _squash(text):
+    """Whether ``text`` names ``invoice`` (Rule 6): all of its letters and digits in order,
+    any punctuation between ("inv 2026 015"), not inside a longer number ("INV-1" is not
+    named by "INV-12"); or its last digits after "#" or "invoice"."""
+    chunks = re.findall(r"[^\W_]+", invoice)
+    if not chunks:
+        return False
+    whole = r"(?<![^\W_])" + r"[\W_]*".join(map(re.escape, chunks)) + r"(?![^\W_])"
+    if re.search(whole, text, re.IGNORECASE):
         return True
     tail = re.search(r"(\d+)\D*$", invoice)
     if not tail:
@@ -196,7 +202,7 @@ def _names(text: str, invoice: str) -> bool:
     digits = tail.group(1).lstrip("0") or "0"
     pattern = (
         r"(?:#|\binvoice\s*(?:no\.?|number|#)?\s*|ინვოის\w*\s*(?:№|#)?\s*|"
-        rf"ใบแจ้งหนี้\s*(?:เลขที่)?\s*)0*{digits}\b"
+        rf"ใบแจ้งหนี้\s*(?:เลขที่)?\s*)0*{digits}(?!\d)"
     )
     return re.search(pattern, text, re.IGNORECASE) is not None
 

@@ -273,6 +273,7 @@ def test_rule5_the_latest_day_per_kind_and_sentence() -> None:
         ("Invoice #15 will be paid Friday.", ("INV-2026-014", "INV-2026-015"), "INV-2026-015"),
         ("We'll pay it on Friday.", ("INV-2026-014",), None),  # names none
         ("About INV-7.\nWe'll pay it on Friday.", ("INV-7", "INV-8"), "INV-7"),  # elsewhere
+        ("We'll pay INV-12 on Friday.", ("INV-1", "INV-2"), None),  # INV-1 is not INV-12
     ],
 )
 def test_rule6_the_invoice_a_promise_names(
@@ -325,6 +326,9 @@ def test_the_sentence_is_quoted_on_one_line() -> None:
          "de", "Wir zahlen Freitag."),
         ("Оплатим в пятницу.\n\n16.11.2026, Nino <n@x.example> написал:\n> текст", "ru",
          "Оплатим в пятницу."),
+        ("Thanks!\nWe'll pay on Friday.\nBest,\nJane", "en", "Thanks!\nWe'll pay on Friday."),
+        ("Спасибо!\nОплатим в пятницу.", "ru", "Спасибо!\nОплатим в пятницу."),
+        ("> Could you pay by Monday?\nWe'll pay Friday.\n> Thanks", "en", "We'll pay Friday."),
         ("", "en", ""),
     ],
 )  # fmt: skip
