@@ -21,6 +21,13 @@ PURE = [
     "summary",
     "payments",
     "addresses",
+    "calendar",
+    "reasons",
+    "names",
+    "promises",
+    "promise_dates",
+    "promise_words",
+    "promise_verbs",
 ]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {
