@@ -25,8 +25,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.message import Message
+from functools import cached_property
 
 import mailparser
 from flufl.bounce import all_failures
@@ -59,38 +60,58 @@ _TAG = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<[^>]+>", re.DOTAL
 _MAX_TEXT = 20_000
 
 
-@dataclass(frozen=True, slots=True)
 class Body:
-    """A whole message as mail-parser read it: the first plain-text part (else the
-    first HTML part, tags removed), the content types of its parts, its parsed tree
-    (for flufl.bounce) and the raw text (for DSN fields, read as text: RFC 3464)."""
+    """A whole message, read lazily: ``raw_text`` (for DSN fields, read as text: RFC
+    3464) and ``content_types`` (every part's declared type, nested ones included)
+    come from the bytes; ``text`` (the first plain-text part, else the first HTML part
+    without tags) and ``message`` (the parsed tree, for flufl.bounce) from mail-parser,
+    which runs only when one of them is asked for: a DSN needs neither, and
+    mail-parser costs ~1 ms a message (bench/initial_scan.py reads every bounce)."""
 
-    text: str
-    content_types: frozenset[str]
-    message: Message | None
-    raw_text: str
+    def __init__(self, raw: bytes, *, html_fallback: bool = True, limit: int = _MAX_TEXT):
+        self._raw = bytes(raw)
+        self._html_fallback = html_fallback
+        self._limit = limit
+
+    @cached_property
+    def raw_text(self) -> str:
+        return self._raw.decode("utf-8", "replace")
+
+    @cached_property
+    def content_types(self) -> frozenset[str]:
+        return frozenset(_DECLARED_TYPE.findall(self.raw_text.lower()))
+
+    @property
+    def text(self) -> str:
+        return self._parsed[0]
+
+    @property
+    def message(self) -> Message | None:
+        return self._parsed[1]
+
+    @cached_property
+    def _parsed(self) -> tuple[str, Message | None]:
+        """mail-parser's reading. Bad charsets and transfer encodings decode with
+        replacement; a message it cannot read at all gives ("", None). Never raises
+        (mail-parser re-raises whatever the stdlib parser and codecs raise)."""
+        try:
+            mail = mailparser.parse_from_bytes(self._raw)
+            plain, html_parts = list(mail.text_plain), list(mail.text_html)
+            message = mail.message
+        except Exception:
+            return "", None
+        limit = self._limit
+        if plain:
+            return plain[0][:limit], message
+        if html_parts and self._html_fallback:
+            return html.unescape(_TAG.sub(" ", html_parts[0][: limit * 4]))[:limit], message
+        return "", message
 
 
 def message_body(raw: bytes, *, html_fallback: bool = True, limit: int = _MAX_TEXT) -> Body:
-    """Read ``raw`` with mail-parser. Bad charsets and transfer encodings decode with
-    replacement; a message mail-parser cannot read at all gives an empty Body. Never
-    raises (mail-parser re-raises whatever the stdlib parser and codecs raise)."""
-    raw_text = bytes(raw).decode("utf-8", "replace")
-    try:
-        mail = mailparser.parse_from_bytes(bytes(raw))
-        plain, html_parts = list(mail.text_plain), list(mail.text_html)
-        types = {str(a.get("mail_content_type", "")).lower() for a in mail.attachments}
-        message = mail.message
-    except Exception:
-        return Body("", frozenset(), None, raw_text)
-    types |= set(_DECLARED_TYPE.findall(raw_text.lower()))
-    if plain:
-        text = plain[0][:limit]
-    elif html_parts and html_fallback:
-        text = html.unescape(_TAG.sub(" ", html_parts[0][: limit * 4]))[:limit]
-    else:
-        text = ""
-    return Body(text, frozenset(types), message, raw_text)
+    """``raw`` as a Body (read by mail-parser when its text or tree is used). Never
+    raises, nor does any attribute of the Body."""
+    return Body(raw, html_fallback=html_fallback, limit=limit)
 
 
 # every part's declared type, nested ones included (a DSN carries the original inside)
