@@ -103,3 +103,6 @@ def configure(
         logger_factory=factory,
         cache_logger_on_first_use=False,
     )
+    # mail-parser warns through stdlib logging about every MIME part it does not render
+    # ("Email content 'report' not handled"): noise for a mail tool reading bounces
+    logging.getLogger("mailparser").setLevel(logging.ERROR)
