@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "ghostwatch"
-PURE = ["policy", "classify", "headers", "ooo", "dsn", "render", "summary", "payments"]
+PURE = [
+    "policy",
+    "classify",
+    "headers",
+    "ooo",
+    "dsn",
+    "render",
+    "summary",
+    "summary_facts",
+    "summary_words",
+    "i18n",
+    "payments",
+]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {
     ("datetime", "now"),

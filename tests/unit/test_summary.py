@@ -261,10 +261,10 @@ def test_html_loads_nothing_and_runs_nothing() -> None:
     assert 'style="' in page  # CSS was inlined
 
 
-def test_language_headings_with_english_fallback() -> None:
+def test_language_headings_and_english_for_an_unknown_language() -> None:
     ka = build_summary(SummaryData("a", "UTC", language="ka", clients=CLIENTS), NOW)
-    assert "საჭიროებს თქვენს ყურადღებას" in ka.html and "საჭიროებს" in ka.text
-    assert "Reply owed" in ka.text  # sentences without a translation stay English
+    assert "თქვენს ყურადღებას საჭიროებს" in ka.html and "პასუხი თქვენზეა" in ka.text
+    assert "Reply owed" not in ka.text
     th = build_summary(SummaryData("a", "UTC", language="th"), NOW)
     assert "สรุปประจำวัน" in th.html
     assert "Needs you" in build_summary(SummaryData("a", "UTC", language="xx"), NOW).text

@@ -1,0 +1,126 @@
+"""The user's language: gettext catalogues, and dates, times and zones as its readers
+write them. PURE: reads only the catalogues shipped in ``ghostwatch/locale/``, never the
+clock.
+
+Rule 1: English is the source language. A msgid is the English text itself, so English
+needs no catalogue; a string missing from a catalogue would show in English, which
+``tests/unit/test_i18n.py`` forbids for every shipped language.
+Rule 2: a language is one file, ``locale/<language>/LC_MESSAGES/ghostwatch.po``. Babel
+compiles it in memory on first use, so a wheel (which ships the ``.po`` files) works
+with no build step and a compiled copy can never be older than its source.
+Rule 3: placeholders are ``str.format`` names (``{client}``), as in ``reasons.ENGLISH``;
+a translation has exactly the placeholders of its msgid (the test checks it).
+Rule 4: plurals are gettext's: each catalogue's ``Plural-Forms`` header (Georgian two
+forms, Thai one) picks the form; the count is always passed as ``n``.
+Rule 5: dates use Babel's CLDR month and weekday names through a pattern that is itself
+a message (context ``date``), so each language chooses its own order. A Thai date that
+shows a year shows the Buddhist era (CE + 543), as Thai business writing does.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, get_timezone_name
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+__all__ = ["DOMAIN", "LOCALE_DIR", "Translator", "catalogue", "languages", "po_path"]
+
+DOMAIN = "ghostwatch"
+LOCALE_DIR = Path(__file__).parent / "locale"
+SOURCE = "en"
+_ERA_OFFSET = {"th": 543}  # Buddhist era: 2026 CE is 2569 BE
+
+
+def po_path(language: str) -> Path:
+    """The catalogue file of ``language`` (which may not exist)."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def languages() -> tuple[str, ...]:
+    """English, then every language with a shipped catalogue, sorted."""
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return (SOURCE, *found)
+
+
+@lru_cache(maxsize=16)
+def catalogue(language: str) -> gettext.NullTranslations:
+    """Return the translations of ``language``: English (the msgids) for ``en`` and for a
+    language without a catalogue. Fuzzy entries are left out (they are guesses)."""
+    path = po_path(language)
+    if language == SOURCE or not path.is_file():
+        return gettext.NullTranslations()
+    with path.open("rb") as source:
+        parsed = read_po(source, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, parsed, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(SOURCE)
+
+
+class Translator:
+    """Messages, dates, times and the zone name in one language and one time zone.
+
+    ``_``, ``ngettext`` and ``pgettext`` return the translation with its ``{name}``
+    placeholders filled from ``values`` (``ngettext`` passes the count as ``n``).
+    """
+
+    def __init__(self, language: str, zone: ZoneInfo) -> None:
+        self.language, self.zone = language, zone
+        self.locale = _locale(language)
+        self._t = catalogue(language)
+
+    def _(self, message: str, **values: Any) -> str:
+        return self._t.gettext(message).format(**values)
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        return self._t.ngettext(singular, plural, n).format(n=n, **values)
+
+    def pgettext(self, context: str, message: str, **values: Any) -> str:
+        return self._t.pgettext(context, message).format(**values)
+
+    def _pattern(self, day: date, pattern: str) -> str:
+        offset = _ERA_OFFSET.get(self.language, 0)
+        if offset and "y" in pattern:
+            # Babel knows only the Gregorian calendar: write the era's year as a literal.
+            pattern = pattern.replace("yyyy", "y").replace("y", f"'{day.year + offset}'")
+        return format_date(day, pattern, locale=self.locale)
+
+    def day(self, at: datetime | date) -> str:
+        """A day, short, without the year: "Tue 24 Nov", "სამ, 24 ნოე", "อังคาร 24 พ.ย.".
+        A datetime is first put in the zone; a date is taken as it is (already local)."""
+        day = at.astimezone(self.zone).date() if isinstance(at, datetime) else at
+        return self._pattern(day, self.pgettext("date", "EEE d MMM"))
+
+    def full_date(self, day: date) -> str:
+        """A day with its year: "24 November 2026", "24 ნოემბერი 2026", "24 พฤศจิกายน 2569"."""
+        return self._pattern(day, self.pgettext("date", "d MMMM y"))
+
+    def at(self, at: datetime) -> str:
+        """An instant in the zone: day and wall time ("Tue 24 Nov 09:00")."""
+        local = at.astimezone(self.zone)
+        clock = f"{local:%H:%M}"
+        return self.pgettext("date and time", "{date} {time}", date=self.day(local), time=clock)
+
+    def zone_name(self) -> str:
+        """The zone as its readers call it: the IANA key in English ("Asia/Tbilisi"),
+        CLDR's name elsewhere ("საქართველოს დრო", "เวลาไทย"); UTC stays "UTC"."""
+        key = self.zone.key
+        if self.language == SOURCE or key in ("UTC", "Etc/UTC"):
+            return key
+        return str(get_timezone_name(self.zone, "long", locale=self.locale))
