@@ -5,7 +5,7 @@ Rule 1: every time is shown in the zone of the row's account (``zones``; UTC for
 account not given), as "Thu 26 Nov 09:00", and the table says which zone that is.
 ``status --json`` is the contract (ISO-8601 UTC, template ids) and does not use this.
 Rule 2: no ids: a template is named by its label ("check-in"), a state or "waiting on"
-in words; what a held nudge waits for is the policy's English reason.
+in words; a held nudge shows the clause that holds it ("held: x@y is bouncing").
 Rule 3: columns are padded by terminal width (``display_width``), so Thai names, whose
 vowel marks take no column, keep the columns aligned.
 """
@@ -55,10 +55,20 @@ def _state(row: dict[str, Any]) -> str:
     return _STATES.get(state, state)
 
 
+def _held(row: dict[str, Any]) -> str:
+    """What holds the first held nudge: the last "held: ..." clause of its reason
+    (the rest, the due step, is what the table says anyway)."""
+    if not row["held"]:
+        return "-"
+    _, found, why = str(row["held"][0]).rpartition("held: ")
+    why = why.removeprefix(f"{row['client']}: ")
+    return f"held: {why}" if found else why
+
+
 def _next(row: dict[str, Any], t: Translator) -> str:
     nxt = row["next_action"]
     if nxt is None:
-        return str(row["held"][0]) if row["held"] else "-"
+        return _held(row)
     kind = str(nxt["kind"])
     what = "marked ghosted" if kind == "ghost" else label(kind)
     return f"{what} on {_when(nxt['at'], t)}"

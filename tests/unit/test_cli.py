@@ -198,7 +198,12 @@ def test_status_table_speaks_local_time_and_plain_words() -> None:
         "client": "Initech",
         "next_action": {"kind": "ghost", "at": "2026-11-30T05:00:00Z"},
     }
-    held = {**row, "client": "Globex", "next_action": None, "held": ["held: x is bouncing"]}
+    held = {
+        **row,
+        "client": "Globex",
+        "next_action": None,
+        "held": ["Globex: 9 days; check-in due; held: Globex: x is bouncing"],
+    }
     zones = {"studio": ZoneInfo("Asia/Tbilisi")}
     lines = status_table.format_table([row, ghost, held], zones).splitlines()
     assert lines[1].split() == [
