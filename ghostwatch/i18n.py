@@ -2,6 +2,8 @@
 write them. PURE: reads only the catalogues shipped in ``ghostwatch/locale/``, never the
 clock.
 
+How to add a language: ``docs/translating.md``.
+
 Rule 1: English is the source language. A msgid is the English text itself, so English
 needs no catalogue; a string missing from a catalogue would show in English, which
 ``tests/unit/test_i18n.py`` forbids for every shipped language.

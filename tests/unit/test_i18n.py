@@ -267,3 +267,10 @@ def test_the_wheel_ships_the_catalogues(tmp_path: Path) -> None:
     )
     assert "თქვენთვის" in done.stdout
     assert i18n.LOCALE_DIR.is_dir()
+
+
+def test_georgian_calls_an_invoice_invoisi() -> None:
+    # "ანგარიში" is an account or a bill; freelancers' clients say "ინვოისი".
+    text = po_path("ka").read_text(encoding="utf-8")
+    assert "ანგარიშ" not in text
+    assert Words("ka", TBILISI)._("Invoice") == "ინვოისი"
