@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -34,12 +35,34 @@ from babel.dates import format_date, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "Translator", "catalogue", "languages", "po_path"]
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "Translator",
+    "catalogue",
+    "display_width",
+    "languages",
+    "po_path",
+    "resolve",
+]
 
 DOMAIN = "ghostwatch"
 LOCALE_DIR = Path(__file__).parent / "locale"
 SOURCE = "en"
 _ERA_OFFSET = {"th": 543}  # Buddhist era: 2026 CE is 2569 BE
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal or a plain-text mail: combining marks (Thai
+    vowels and tone marks; Georgian has none) take none, wide East Asian characters two."""
+    return sum(
+        0
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
 
 
 def po_path(language: str) -> Path:
@@ -53,12 +76,24 @@ def languages() -> tuple[str, ...]:
     return (SOURCE, *found)
 
 
+def resolve(language: str) -> str:
+    """The shipped language that ``language`` is written in: itself, else its base
+    language ("th-TH" -> "th", "ka_GE" -> "ka"), else English."""
+    base = language.replace("_", "-").split("-")[0].lower()
+    for candidate in (language, base):
+        if candidate == SOURCE or po_path(candidate).is_file():
+            return candidate
+    return SOURCE
+
+
 @lru_cache(maxsize=16)
 def catalogue(language: str) -> gettext.NullTranslations:
-    """Return the translations of ``language``: English (the msgids) for ``en`` and for a
-    language without a catalogue. Fuzzy entries are left out (they are guesses)."""
+    """Return the translations of ``language`` (see ``resolve``): English (the msgids)
+    for English and any language without a catalogue. Fuzzy entries are left out (they
+    are guesses)."""
+    language = resolve(language)
     path = po_path(language)
-    if language == SOURCE or not path.is_file():
+    if language == SOURCE:
         return gettext.NullTranslations()
     with path.open("rb") as source:
         parsed = read_po(source, locale=language, domain=DOMAIN)
@@ -83,9 +118,9 @@ class Translator:
     """
 
     def __init__(self, language: str, zone: ZoneInfo) -> None:
-        self.language, self.zone = language, zone
-        self.locale = _locale(language)
-        self._t = catalogue(language)
+        self.language, self.zone = resolve(language), zone
+        self.locale = _locale(self.language)
+        self._t = catalogue(self.language)
 
     def _(self, message: str, **values: Any) -> str:
         return self._t.gettext(message).format(**values)

@@ -12,13 +12,12 @@ vowel marks take no column, keep the columns aligned.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ghostwatch.i18n import Translator
+from ghostwatch.i18n import Translator, display_width
 from ghostwatch.reasons import label
 
 __all__ = ["display_width", "format_health", "format_table"]
@@ -27,19 +26,6 @@ UTC_ZONE = ZoneInfo("UTC")
 HEAD = ["CLIENT", "STATE", "WAITING ON", "LAST FROM THEM", "LAST FROM YOU", "NEXT"]
 _WAITING = {"client": "them", "you": "you"}
 _STATES = {"ok": "ok", "paused": "work paused"}
-
-
-def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes: combining marks (Thai vowels, Georgian has
-    none) take none, wide East Asian characters two."""
-    return sum(
-        0
-        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
-        else 2
-        if unicodedata.east_asian_width(ch) in "WF"
-        else 1
-        for ch in text
-    )
 
 
 def _when(iso: str | None, t: Translator) -> str:

@@ -120,6 +120,15 @@ def test_the_english_summary_would_fail_that_test() -> None:
 # --- plurals, dates, zones ------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("asked", "written"),
+    [("ka", "ka"), ("th-TH", "th"), ("ka_GE", "ka"), ("en-GB", "en"), ("xx", "en")],
+)
+def test_a_regional_code_finds_its_language(asked: str, written: str) -> None:
+    assert i18n.resolve(asked) == written
+    assert Translator(asked, TBILISI).language == written
+
+
 def test_plurals_are_gettext_plural_forms() -> None:
     ka, th = catalogue("ka"), catalogue("th")
     assert [ka.ngettext("{n} day", "{n} days", n) for n in (1, 2)] == ["{n} დღე", "{n} დღე"]
@@ -274,3 +283,10 @@ def test_georgian_calls_an_invoice_invoisi() -> None:
     text = po_path("ka").read_text(encoding="utf-8")
     assert "ანგარიშ" not in text
     assert Words("ka", TBILISI)._("Invoice") == "ინვოისი"
+
+
+def test_a_thai_heading_is_underlined_to_its_width_in_columns() -> None:
+    text = build_summary(sample_data("th"), NOW).text
+    heading = "รอคุณดำเนินการ"  # two of its 14 characters are vowel marks above the line
+    assert f"\n{heading}\n{'=' * 12}\n" in text
+    assert i18n.display_width(heading) == 12
