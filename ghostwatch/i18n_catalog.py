@@ -114,7 +114,8 @@ def update(language: str) -> Path:
     catalogue.obsolete.clear()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        write_po(out, catalogue, width=100, omit_header=False, sort_output=False)
+        # No line numbers: a catalogue changes only when its messages do.
+        write_po(out, catalogue, width=100, sort_output=False, include_lineno=False)
     return path
 
 

@@ -198,8 +198,9 @@ def _is_new(at: datetime | None, since: datetime | None) -> bool:
 
 
 def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
-    """Replies owed (oldest first), bouncing addresses, clients who went ghosted since the
-    last summary, clients who wrote after an unpaid invoice fell due."""
+    """Replies owed (oldest first), bouncing addresses, client mail that could not be
+    read, clients who went ghosted since the last summary, clients who wrote after an
+    unpaid invoice fell due."""
     rows = []
     owed = [c for c in data.clients if c.waiting_on == "you" and c.last_inbound is not None]
     for c in sorted(owed, key=lambda c: (c.last_inbound, c.name)):
@@ -217,6 +218,14 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
                 when=w.day(since),
             )
             rows.append(_row(c.name, w._("Bouncing address"), detail, "bad"))
+    for c in data.clients:
+        for on in c.unreadable:
+            detail = w._(
+                "Their message of {when} could not be read; please look at it in your "
+                "mailbox. No nudges go to them meanwhile.",
+                when=w.day(on),
+            )
+            rows.append(_row(c.name, w._("Message could not be read"), detail, "warn"))
     for c in data.clients:
         if c.state == "ghosted" and _is_new(c.ghosted_at, data.since):
             sent = w.day(c.last_outbound) if c.last_outbound else "…"

@@ -44,6 +44,9 @@ class ClientInfo:
     history: tuple[tuple[datetime, bool], ...] = ()  # human messages: (at, inbound)
     next_template: str | None = None  # the silence ladder's next step ("ghost" = give up)
     next_at: datetime | None = None
+    # client messages that could not be read (when each was sent): they hold the
+    # client's nudges until you look, so the summary asks you to
+    unreadable: tuple[datetime | date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

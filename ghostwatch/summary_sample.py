@@ -100,6 +100,7 @@ SAMPLE_CLIENTS: tuple[ClientInfo, ...] = (
         "Website copy",
         ladder_days=LADDER,
         bouncing=(("old.pm@globex.example", _ago(11)),),
+        unreadable=(_ago(2),),
     ),
     ClientInfo(
         "Initech",

@@ -383,3 +383,16 @@ def test_next_due(now: datetime, zone: str, sent: bool, due: str) -> None:
     at = next_due(now, zone, time(8, 0), sent_today=sent)
     assert at.tzinfo is not None
     assert at.astimezone(UTC).isoformat(timespec="minutes") == due + "+00:00"
+
+
+def test_a_message_that_could_not_be_read_needs_you() -> None:
+    hidden = client(
+        "Vandelay", "waiting", "client", last_outbound=NOW - 3 * DAY, unreadable=(NOW - 2 * DAY,)
+    )
+    rows = view(SummaryData("a", "Asia/Tbilisi", clients=(hidden,)), NOW)["needs"]
+    assert [(r["client"], r["label"], r["tone"]) for r in rows] == [
+        ("Vandelay", "Message could not be read", "warn")
+    ]
+    assert rows[0]["detail"].startswith("Their message of Sun 22 Nov could not be read")
+    ka = view(SummaryData("a", "Asia/Tbilisi", language="ka", clients=(hidden,)), NOW)
+    assert ka["needs"][0]["label"] == "წერილი ვერ წავიკითხეთ"
