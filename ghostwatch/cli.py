@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from ghostwatch import __version__, logs
 from ghostwatch.errors import ConfigError, GhostwatchError
-from ghostwatch.status_table import UTC_ZONE, format_health, format_table
 
 if TYPE_CHECKING:
     from ghostwatch.config import ClientConfig, Config
@@ -239,6 +238,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             row["account_health"] = by_account.get(row["account"])
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
+        # Imported here: it brings Babel, which no other command needs.
+        from ghostwatch.status_table import UTC_ZONE, format_health, format_table
+
         zones = {a.name: ZoneInfo(a.timezone) for a in app.config.accounts}
         print(format_table(rows, zones))
         print()
