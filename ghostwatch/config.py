@@ -190,6 +190,10 @@ def _resolve(layers: Sequence[RulesConfig], timezone: str) -> domain.Rules:
         invoice_ladder=ladder("invoice_ladder"),
         deadline_ladder=ladder("deadline_ladder"),
         reply_defers_invoice=pick("reply_defers_invoice"),
+        min_gap=pick("min_gap"),
+        return_grace=pick("return_grace"),
+        away_default=pick("away_default"),
+        work_resumed=pick("work_resumed"),
     )
 
 
@@ -203,6 +207,8 @@ def template_names(config: Config) -> set[tuple[str, str]]:
     for rules, language in resolved:
         for step in (*rules.ladder, *rules.invoice_ladder, *rules.deadline_ladder):
             names.add((step.template, language))
+        if rules.work_resumed and rules.invoice_ladder:
+            names.add(("work_resumed", language))
     return names
 
 

@@ -78,6 +78,10 @@ class RulesConfig(FrozenModel):
     invoice_ladder: Ladder | None = None
     deadline_ladder: Ladder | None = None
     reply_defers_invoice: Duration | None = None
+    min_gap: Duration | None = None
+    return_grace: Duration | None = None
+    away_default: Duration | None = None
+    work_resumed: bool | None = None
 
 
 def _step(after_days: int, template: str) -> LadderStepConfig:
@@ -93,6 +97,10 @@ DEFAULT_RULES = RulesConfig(
     invoice_ladder=(_step(3, "payment_reminder"), _step(7, "work_paused")),
     deadline_ladder=(_step(2, "deadline_reminder"),),
     reply_defers_invoice=timedelta(days=3),
+    min_gap=timedelta(days=2),
+    return_grace=timedelta(days=2),
+    away_default=timedelta(days=7),
+    work_resumed=True,
 )
 
 _PASSWORD_KEYS = ("password", "password_env", "password_file", "password_command")

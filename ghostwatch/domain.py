@@ -56,6 +56,8 @@ class ClientStatus(StrEnum):
     SNOOZED = "snoozed"
     AWAY = "away"
     BOUNCING = "bouncing"
+    # an invoice's ladder ended with "work paused until payment" and it is still unpaid
+    PAUSED = "paused"
 
 
 class LadderKind(StrEnum):
@@ -165,6 +167,15 @@ class Rules:
     invoice_ladder: tuple[LadderStep, ...]
     deadline_ladder: tuple[LadderStep, ...]
     reply_defers_invoice: timedelta = timedelta(days=3)
+    # one voice per client: no two nudges to one client closer than this, across ladders
+    min_gap: timedelta = timedelta(days=2)
+    # after an out-of-office return date: wait this long (whole days count as business
+    # days when ``business_days``) before any nudge
+    return_grace: timedelta = timedelta(days=2)
+    # a nudge answered by an out-of-office with no return date is tried again after this
+    away_default: timedelta = timedelta(days=7)
+    # thank the client once when a paused invoice is paid
+    work_resumed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +210,9 @@ class NudgeRecord:
     step: int  # 1-based
     status: OutboxStatus
     at: datetime  # when it was sent (or planned/attempted)
+    template: str = ""  # the template of the message that holds this slot
+    message_id: str = ""  # that message's Message-ID (one message may hold several slots)
+    subject: str = ""  # that message's subject (a later step of its ladder replies to it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +224,7 @@ class Invoice:
     paid: bool = False
     # latest human reply from the client after the due date (pauses chasing)
     replied_at: datetime | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +233,15 @@ class Deadline:
     what: str
     due: date
     met: bool = False  # a human reply from the client after the due date ends it
+
+
+@dataclass(frozen=True, slots=True)
+class AutoReply:
+    """An automatic reply (out-of-office) from the client: when it came, and the return
+    date it gave (the last day away, local to the client), if one could be read."""
+
+    at: datetime
+    returns: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +262,9 @@ class ClientState:
     invoices: tuple[Invoice, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     ghosted_anchor: str | None = None  # anchor of the silence ladder that ended in ghosting
+    auto_replies: tuple[AutoReply, ...] = ()  # out-of-office replies, oldest first
+    # latest client message that could not be read, when no human message came after it
+    unreadable_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +334,22 @@ class Decision:
     deadline: Deadline | None = None
     # ``reason`` as data, clause by clause (the summary says it in the user's language)
     why: tuple[Why, ...] = ()
+    # one voice: the other due steps this message also carries (their slots are taken
+    # with it); their invoices and deadlines are listed in it
+    covers: tuple[Decision, ...] = ()
+    returned: bool = False  # the step follows an out-of-office: "welcome back"
+    close_on: date | None = None  # silence ladder: the local day the client is ghosted
+
+    @property
+    def slots(self) -> tuple[tuple[str, str, int], ...]:
+        """Every (ladder, anchor, step) slot the message for this decision occupies."""
+        return tuple((d.ladder, d.anchor, d.step) for d in (self, *self.covers))
+
+    @property
+    def invoices(self) -> tuple[Invoice, ...]:
+        """The invoices this message is about: its own, then those it covers."""
+        return tuple(d.invoice for d in (self, *self.covers) if d.invoice is not None)
+
+    @property
+    def deadlines(self) -> tuple[Deadline, ...]:
+        return tuple(d.deadline for d in (self, *self.covers) if d.deadline is not None)

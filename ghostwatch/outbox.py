@@ -115,6 +115,7 @@ class Courier:
             reason=decision.reason,
             due_at=decision.at,
             planned_at=now,
+            covers=decision.slots[1:],
             event={
                 "kind": "nudge.planned",
                 "at": now,
@@ -123,6 +124,9 @@ class Courier:
                 "template": decision.template,
                 "step": decision.step,
                 "reason": decision.reason,
+                "covers": [
+                    f"{ladder} {anchor} step {step}" for ladder, anchor, step in decision.slots[1:]
+                ],
             },
         )
         if row is None:
@@ -133,7 +137,17 @@ class Courier:
     async def send_planned(self, row: OutboxRow, now: datetime) -> Delivery:
         """Re-check a planned row against fresh mail, claim it and deliver it."""
         fresh = await self.recheck(row.message_id)
-        decision = next((d for d in fresh if d.action is Action.SEND and _matches(d, row)), None)
+        slots = set(self.store.outbox_slots(row.id))
+        # Due now, and for the very same slots: a message planned for three invoices
+        # is not sent once one of them was paid meanwhile (it is planned anew).
+        decision = next(
+            (
+                d
+                for d in fresh
+                if d.action is Action.SEND and _matches(d, row) and set(d.slots) == slots
+            ),
+            None,
+        )
         if decision is None:
             self.store.set_outbox_status(
                 row.id,

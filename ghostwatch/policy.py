@@ -1,36 +1,54 @@
 """Who is due what, and when: a pure function of state, rules and ``now``.
 
 This module does no I/O and never reads the clock; ``now`` is always given, aware UTC.
+The behaviour is described for users in docs/behaviour.md. Rules it keeps:
 
-Rules it keeps (SPEC sections 2 and 3):
 1. The silence ladder runs only while the ball is in the client's court (our human
    message is the latest). Step 1 counts from that message; step k from step k-1.
-   A nudge never counts as "our message": only the user's own mail anchors a ladder,
-   so a client's reply followed by a new message from the user starts a new ladder.
+   A nudge never counts as "our message": only the user's own mail anchors a ladder.
 2. A (ladder, anchor, step) slot that the outbox holds in any status but
    ``cancelled`` is taken for good: it is never decided again (never double-send).
+   Slot numbers only grow; the *position* on a ladder is what the client has seen.
 3. No nudge of any kind while the user owes the client a reply, while the client is
-   snoozed, away (until the return date) or bouncing, or while the account is paused,
-   over its daily limit, or its mailbox data is stale. Blocked nudges come back as
-   ``HOLD`` with the reason, so the summary can tell the user.
+   snoozed, away (until the return date plus ``return_grace``), bouncing or has sent
+   mail that could not be read, or while the account is paused, over its daily limit,
+   or its mailbox data is stale. Blocked nudges come back as ``HOLD`` with the reason.
 4. Nudges go out only inside the client's send window, on business days (and not on
    public holidays of ``holidays_country``) in the client's time zone.
+5. One voice per client: everything due for one client at one instant is one message
+   (a payment step first; several invoices are listed in one reminder; it *covers*
+   the other slots), and no two messages reach one client within ``min_gap``: what
+   falls due inside the gap waits for it.
+6. Ladders know each other: while an invoice or deadline ladder has started and not
+   ended, the silence ladder is quiet. An invoice whose ladder ran out unpaid means
+   work is paused: nothing more is written to that client until it is paid; then one
+   ``work_resumed`` thank-you (``rules.work_resumed``).
+7. A holiday is not silence: a message answered by an out-of-office counts as unseen.
+   The same step is due again after the return date plus ``return_grace`` (or
+   ``away_default`` after the auto-reply when it gave no date), and the first message
+   after a return is never the ladder's last step (its ultimatum) on a longer ladder.
+   After ``MAX_UNSEEN`` unseen messages in a row the ladder holds and tells the user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
-import holidays
-
+from ghostwatch import reasons
+from ghostwatch.calendar import (
+    add_business_days,
+    is_business_day,
+    local_date,
+    local_day_start,
+    next_slot,
+)
 from ghostwatch.domain import (
     OCCUPYING_STATUSES,
     AccountState,
     Action,
+    AutoReply,
     ClientState,
     ClientStatus,
     Deadline,
@@ -40,26 +58,44 @@ from ghostwatch.domain import (
     LadderStep,
     NudgeRecord,
     OutboxStatus,
-    Rules,
+    ThreadRef,
     WaitingOn,
+    Why,
+    why,
 )
 
+__all__ = [
+    "MAX_UNSEEN",
+    "SILENCE",
+    "Progress",
+    "client_status",
+    "current_step",
+    "decide",
+    "is_business_day",
+    "label",
+    "ladder_records",
+    "local_day_start",
+    "next_action",
+    "next_slot",
+    "next_wakeup",
+    "paused_invoices",
+    "progress",
+    "recipient",
+    "waiting_on",
+]
+
 SILENCE = "silence"
-# How far ahead a send slot is searched for before giving up (a window on no day).
-_MAX_SLOT_SEARCH_DAYS = 370
+MAX_UNSEEN = 2  # messages in a row answered by an out-of-office before the ladder holds
+RESUME_WITHIN = timedelta(days=7)  # a thank-you for a payment older than this is not sent
+_FAR = datetime.max.replace(tzinfo=UTC)
+S = OutboxStatus
+# statuses whose message reached the client, or may have: an auto-reply can answer it
+_DELIVERED = frozenset({S.SENT, S.DRAFTED, S.UNKNOWN, S.SENDING})
+# statuses that count for the gap between two messages to one client
+_GAP = _DELIVERED | {S.PLANNED}
 
-TEMPLATE_LABELS = {
-    "check_in": "check-in",
-    "closing_notice": "closing notice",
-    "payment_reminder": "payment reminder",
-    "work_paused": "work-paused notice",
-    "deadline_reminder": "deadline reminder",
-}
-
-
-def label(template: str) -> str:
-    """Return a human name for a template ("check_in" -> "check-in")."""
-    return TEMPLATE_LABELS.get(template, template.replace("_", " "))
+label = reasons.label
+TEMPLATE_LABELS = reasons.TEMPLATE_LABELS
 
 
 # --- who owes whom ----------------------------------------------------------------
@@ -93,13 +129,66 @@ def ladder_records(client: ClientState, ladder: str, anchor: str) -> list[NudgeR
     return sorted(taken, key=lambda n: (n.step, n.at))
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far one ladder instance has got with the client.
+
+    ``position``: steps the client has seen (the index of the next step's template);
+    ``next_step``: the slot number of the next message; ``last_at``: when the latest
+    message went out; ``unseen``: the out-of-office that answered the latest message
+    (None when it was seen); ``unseen_run``: unseen messages in a row up to the latest.
+    """
+
+    position: int
+    next_step: int
+    last_at: datetime | None
+    unseen: AutoReply | None
+    unseen_run: int
+    records: tuple[NudgeRecord, ...]
+
+
+def _answered_by(client: ClientState, record: NudgeRecord, until: datetime) -> AutoReply | None:
+    """The out-of-office that answered ``record`` (one came before ``until``, the next
+    message), or that said the client was away on the day it went out."""
+    if record.status not in _DELIVERED:
+        return None
+    for reply in client.auto_replies:
+        if record.at <= reply.at < until:
+            return reply
+    day = local_date(record.at, client.rules.timezone)
+    for reply in client.auto_replies:
+        if reply.returns is not None and reply.at < record.at and day <= reply.returns:
+            return reply
+    return None
+
+
+def progress(
+    client: ClientState, ladder: str, anchor: str, steps: Sequence[LadderStep]
+) -> Progress:
+    """Walk one ladder instance's messages and return how far the client has got."""
+    records = ladder_records(client, ladder, anchor)
+    position = run = 0
+    unseen: AutoReply | None = None
+    for i, record in enumerate(records):
+        until = records[i + 1].at if i + 1 < len(records) else _FAR
+        unseen = _answered_by(client, record, until)
+        if unseen is None:
+            position, run = position + 1, 0
+            continue
+        run += 1
+        if position == len(steps) - 1 and len(steps) > 1:
+            position = 0  # an unseen ultimatum: start again gently after the return
+    last_at = records[-1].at if records else None
+    next_step = records[-1].step + 1 if records else 1
+    return Progress(position, next_step, last_at, unseen, run, tuple(records))
+
+
 def current_step(client: ClientState) -> int:
     """Return how many nudges the running silence ladder has used (0 if none runs)."""
     anchor = silence_anchor(client)
     if anchor is None:
         return 0
-    records = ladder_records(client, SILENCE, anchor)
-    return max((r.step for r in records), default=0)
+    return max((r.step for r in ladder_records(client, SILENCE, anchor)), default=0)
 
 
 def is_ghosted(client: ClientState) -> bool:
@@ -120,10 +209,33 @@ def recipient(client: ClientState) -> str | None:
     return client.emails[0] if client.emails else None
 
 
+def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
+    """Return the unpaid invoices whose ladder has run out (work is paused), each with
+    when its last step went out."""
+    steps = client.rules.invoice_ladder
+    out = []
+    for invoice in client.invoices:
+        if invoice.paid or not steps:
+            continue
+        prog = progress(client, invoice.key, invoice.due.isoformat(), steps)
+        if prog.position >= len(steps) and prog.last_at is not None:
+            out.append((invoice, prog.last_at))
+    return out
+
+
+def _in_payment_talk(client: ClientState) -> bool:
+    """True while an invoice or deadline ladder has sent a step and has not ended."""
+    open_ladders = [(i.key, i.due) for i in client.invoices if not i.paid]
+    open_ladders += [(d.key, d.due) for d in client.deadlines if not d.met]
+    return any(ladder_records(client, key, due.isoformat()) for key, due in open_ladders)
+
+
 def client_status(client: ClientState, now: datetime) -> ClientStatus:
-    """Return the SPEC section 4 ``state`` of a client at ``now``."""
+    """Return the ``state`` of a client at ``now`` (docs/behaviour.md, "States")."""
     if is_bouncing(client):
         return ClientStatus.BOUNCING
+    if paused_invoices(client):
+        return ClientStatus.PAUSED
     if is_ghosted(client):
         return ClientStatus.GHOSTED
     if client.snoozed_until is not None and client.snoozed_until > now:
@@ -137,193 +249,242 @@ def client_status(client: ClientState, now: datetime) -> ClientStatus:
     return ClientStatus.OK
 
 
-# --- calendars ----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year).keys())
-
-
-def is_business_day(day: date, rules: Rules) -> bool:
-    """True when nudges may go out on ``day`` (a local date in the client's zone)."""
-    if rules.business_days and day.weekday() >= 5:
-        return False
-    return not (rules.holidays_country and day in _holidays(rules.holidays_country, day.year))
-
-
-def next_slot(earliest: datetime, rules: Rules) -> datetime:
-    """Return the first instant >= ``earliest`` inside a send window on an allowed day.
-
-    Windows are wall-clock times in the client's zone, so they follow DST changes.
-    Raise ValueError if no slot exists within a year (a calendar with no allowed day).
-    """
-    zone = ZoneInfo(rules.timezone)
-    local = earliest.astimezone(zone)
-    day = local.date()
-    for _ in range(_MAX_SLOT_SEARCH_DAYS):
-        if is_business_day(day, rules):
-            start = _wall(day, rules.send_window.start, zone)
-            end = _wall(day, rules.send_window.end, zone)
-            if earliest < start:
-                return start
-            if earliest < end:
-                return earliest
-        day += timedelta(days=1)
-    raise ValueError("no send window on any day within a year")
-
-
-def local_day_start(day: date, zone_name: str) -> datetime:
-    """Return the UTC instant at which ``day`` begins in the given zone."""
-    return _wall(day, time(0, 0), ZoneInfo(zone_name))
-
-
-def _wall(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
 # --- the ladders ------------------------------------------------------------------------
 
 
-def _next_step(
-    steps: Sequence[LadderStep], records: Sequence[NudgeRecord], start: datetime
-) -> tuple[int, datetime, datetime | None]:
-    """Return (next step number, when it is due, when the previous step went out)."""
-    done = max((r.step for r in records), default=0)
-    if done == 0:
-        return 1, start + steps[0].after if steps else start, None
-    last_at = max(r.at for r in records if r.step == done)
-    after = steps[done].after if done < len(steps) else timedelta(0)
-    return done + 1, last_at + after, last_at
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A ladder's next step before the gates, with what the gates need to finish it."""
+
+    decision: Decision
+    # silence ladder: time from this step's sending to the ghosting instant
+    until_ghost: timedelta | None = None
 
 
-def _fmt_day(at: datetime, zone_name: str) -> str:
-    local = at.astimezone(ZoneInfo(zone_name))
-    return f"{local.day} {local:%b}"
-
-
-def _silence(client: ClientState, now: datetime) -> Decision | None:
-    anchor = silence_anchor(client)
-    thread = client.thread
-    if anchor is None or thread is None or client.ghosted_anchor == anchor:
-        return None
+def _due(
+    client: ClientState, steps: Sequence[LadderStep], prog: Progress, start: datetime
+) -> datetime:
+    """When the next step of a ladder is due, counted per rules 1 and 7."""
     rules = client.rules
-    records = ladder_records(client, SILENCE, anchor)
-    step, due, last_at = _next_step(rules.ladder, records, thread.sent_at)
-    days = (now - thread.sent_at).days
-    since = _fmt_day(thread.sent_at, rules.timezone)
-    base = Decision(
-        client=client.name,
-        account=client.account,
-        action=Action.WAIT,
-        ladder=SILENCE,
-        kind=LadderKind.SILENCE,
-        anchor=anchor,
-        step=step,
-        template=None,
-        at=due,
-        reason="",
-        to_addr=thread.to_addr,
-        thread=thread,
-    )
-    if step > len(rules.ladder):
-        give_up = (last_at or thread.sent_at) + rules.give_up_after
-        reason = (
-            f"{client.name}: no answer to {len(rules.ladder)} nudges since your message "
-            f"of {since}; ghosted when silent until {_fmt_day(give_up, rules.timezone)}"
-        )
-        return replace(base, action=Action.GHOST, step=0, at=give_up, reason=reason)
-    template = rules.ladder[step - 1].template
-    reason = f"{client.name}: {days} days since your message of {since}; {label(template)} due"
-    return replace(base, template=template, reason=reason)
+    if prog.last_at is None:
+        return start + steps[0].after
+    reply = prog.unseen
+    if reply is None:
+        return prog.last_at + steps[prog.position].after
+    received = local_date(reply.at, rules.timezone)
+    if reply.returns is not None and reply.returns >= received:
+        return add_business_days(reply.returns + timedelta(days=1), rules.return_grace, rules)
+    return reply.at + rules.away_default
 
 
-def _dated(
-    client: ClientState, key: str, kind: LadderKind, due_day: date, steps: Sequence[LadderStep]
-) -> tuple[Decision, datetime, datetime | None] | None:
-    """The next step of a ladder counted from the start of ``due_day`` in the client's
-    zone (invoices, deadlines): (decision with a bare reason, start, last step's time),
-    or None when the ladder has no step left."""
-    if not steps:
-        return None
-    anchor = due_day.isoformat()
-    start = local_day_start(due_day, client.rules.timezone)
-    step, due, last_at = _next_step(steps, ladder_records(client, key, anchor), start)
-    if step > len(steps):
-        return None
-    decision = Decision(
+def _base(client: ClientState, key: str, kind: LadderKind, anchor: str, prog: Progress) -> Decision:
+    return Decision(
         client=client.name,
         account=client.account,
         action=Action.WAIT,
         ladder=key,
         kind=kind,
         anchor=anchor,
-        step=step,
-        template=steps[step - 1].template,
-        at=due,
+        step=prog.next_step,
+        template=None,
+        at=_FAR,
         reason="",
         to_addr=recipient(client),
         thread=client.thread,
+        returned=prog.unseen is not None,
     )
-    return decision, start, last_at
 
 
-def _invoice(client: ClientState, invoice: Invoice) -> Decision | None:
+def _unseen_hold(client: ClientState, decision: Decision, prog: Progress) -> Decision | None:
+    if prog.unseen_run < MAX_UNSEEN:
+        return None
+    since = local_date(prog.records[-prog.unseen_run].at, client.rules.timezone)
+    return _hold(decision, why("held.auto_replies", since=since))
+
+
+def _silence_start(client: ClientState, sent_at: datetime) -> datetime:
+    """Step 1 counts from our message, or from a later payment that ended a payment
+    conversation (paying is a sign of life)."""
+    paid = [
+        i.paid_at
+        for i in client.invoices
+        if i.paid_at is not None and ladder_records(client, i.key, i.due.isoformat())
+    ]
+    return max([sent_at, *paid])
+
+
+def _silence(client: ClientState, now: datetime) -> _Candidate | None:
+    anchor = silence_anchor(client)
+    thread = client.thread
+    if anchor is None or thread is None or client.ghosted_anchor == anchor:
+        return None
+    rules, steps = client.rules, client.rules.ladder
+    prog = progress(client, SILENCE, anchor, steps)
+    base = _base(client, SILENCE, LadderKind.SILENCE, anchor, prog)
+    base = replace(base, to_addr=thread.to_addr)
+    since = local_date(thread.sent_at, rules.timezone)
+    if prog.position >= len(steps):
+        close_on = local_date(
+            (prog.last_at or thread.sent_at) + rules.give_up_after, rules.timezone
+        )
+        clause = why(
+            "silence.ghost_at", client=client.name, nudges=len(steps), since=since, until=close_on
+        )
+        give_up = local_day_start(close_on + timedelta(days=1), rules.timezone)
+        return _Candidate(_explain(base, clause, action=Action.GHOST, step=0, at=give_up))
+    template = steps[prog.position].template
+    days = max((now - thread.sent_at).days, 0)
+    clause = why("silence.due", client=client.name, days=days, since=since, template=template)
+    decision = _explain(base, clause, template=template)
+    decision = replace(
+        decision, at=_due(client, steps, prog, _silence_start(client, thread.sent_at))
+    )
+    if prog.unseen is not None:
+        decision = _explain(decision, why("step.again"))
+    until_ghost = sum((s.after for s in steps[prog.position + 1 :]), rules.give_up_after)
+    held = _unseen_hold(client, decision, prog)
+    return _Candidate(held or decision, None if held else until_ghost)
+
+
+def _dated(
+    client: ClientState, key: str, kind: LadderKind, due_day: date, steps: Sequence[LadderStep]
+) -> tuple[Decision, Progress, datetime] | None:
+    """The next step of a ladder counted from the start of ``due_day`` in the client's
+    zone (invoices, deadlines), or None when the ladder has no step left."""
+    if not steps:
+        return None
+    anchor = due_day.isoformat()
+    start = local_day_start(due_day, client.rules.timezone)
+    prog = progress(client, key, anchor, steps)
+    if prog.position >= len(steps):
+        return None
+    decision = _base(client, key, kind, anchor, prog)
+    decision = replace(
+        decision,
+        template=steps[prog.position].template,
+        at=_due(client, steps, prog, start),
+        thread=_ladder_thread(client, prog) or client.thread,
+    )
+    return decision, prog, start
+
+
+def _ladder_thread(client: ClientState, prog: Progress) -> ThreadRef | None:
+    """A later step of an invoice or deadline ladder answers that ladder's last
+    message (the most relevant conversation) when it has no thread of the user's."""
+    if client.thread is not None or not prog.records:
+        return None
+    last = prog.records[-1]
+    if not last.message_id or last.status not in _DELIVERED:
+        return None
+    return ThreadRef(last.message_id, (), last.subject, recipient(client) or "", last.at)
+
+
+def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
+    if invoice.paid:
+        return None
     rules = client.rules
-    found = (
-        None
-        if invoice.paid
-        else _dated(client, invoice.key, LadderKind.INVOICE, invoice.due, rules.invoice_ladder)
-    )
+    found = _dated(client, invoice.key, LadderKind.INVOICE, invoice.due, rules.invoice_ladder)
     if found is None:
         return None
-    decision, start, last_at = found
-    reason = (
-        f"{client.name}: invoice {invoice.number} ({invoice.amount}) was due "
-        f"{_fmt_day(start, rules.timezone)}, unpaid; {label(decision.template or '')} due"
+    decision, prog, start = found
+    clause = why(
+        "invoice.due",
+        client=client.name,
+        number=invoice.number,
+        amount=invoice.amount,
+        due=invoice.due,
+        template=decision.template or "",
     )
-    due = decision.at
+    decision = _explain(replace(decision, invoice=invoice), clause)
+    if prog.unseen is not None:
+        decision = _explain(decision, why("step.again"))
     # A reply from the client after the due date (and after our last step) pauses
     # chasing: they may be writing "paid yesterday".
     replied = invoice.replied_at
-    if replied is not None and replied >= (last_at or start):
+    if replied is not None and replied >= (prog.last_at or start):
         deferred = replied + rules.reply_defers_invoice
-        if deferred > due:
-            due = deferred
-            reason += f"; deferred: {client.name} replied on {_fmt_day(replied, rules.timezone)}"
-    return replace(decision, at=due, reason=reason, invoice=invoice)
+        if deferred > decision.at:
+            on = local_date(replied, rules.timezone)
+            decision = _explain(
+                replace(decision, at=deferred), why("wait.replied", client=client.name, on=on)
+            )
+    return _Candidate(_unseen_hold(client, decision, prog) or decision)
 
 
-def _deadline(client: ClientState, deadline: Deadline) -> Decision | None:
-    rules = client.rules
-    found = (
-        None
-        if deadline.met
-        else _dated(client, deadline.key, LadderKind.DEADLINE, deadline.due, rules.deadline_ladder)
+def _resumed(client: ClientState, invoice: Invoice, now: datetime) -> _Candidate | None:
+    """One thank-you when an invoice whose ladder ran out (work paused) is paid."""
+    rules, steps = client.rules, client.rules.invoice_ladder
+    paid_at = invoice.paid_at
+    if not (invoice.paid and paid_at and rules.work_resumed and steps):
+        return None
+    prog = progress(client, invoice.key, invoice.due.isoformat(), steps)
+    paused = [r for r in prog.records if r.template != "work_resumed"]
+    if len(paused) < len(steps) or any(r.template == "work_resumed" for r in prog.records):
+        return None
+    if now - paid_at > RESUME_WITHIN:
+        return None
+    decision = _base(client, invoice.key, LadderKind.INVOICE, invoice.due.isoformat(), prog)
+    decision = replace(
+        decision, template="work_resumed", at=paid_at, invoice=invoice, returned=False
     )
+    decision = replace(decision, thread=_ladder_thread(client, prog) or client.thread)
+    on = local_date(paid_at, rules.timezone)
+    clause = why("invoice.resumed", client=client.name, number=invoice.number, on=on)
+    return _Candidate(_explain(decision, clause))
+
+
+def _deadline(client: ClientState, deadline: Deadline) -> _Candidate | None:
+    if deadline.met:
+        return None
+    rules = client.rules
+    found = _dated(client, deadline.key, LadderKind.DEADLINE, deadline.due, rules.deadline_ladder)
     if found is None:
         return None
-    decision, start, _ = found
-    reason = (
-        f"{client.name}: {deadline.what} was due {_fmt_day(start, rules.timezone)}; "
-        f"{label(decision.template or '')} due"
+    decision, prog, _ = found
+    clause = why(
+        "deadline.due",
+        client=client.name,
+        what=deadline.what,
+        due=deadline.due,
+        template=decision.template or "",
     )
-    return replace(decision, reason=reason, deadline=deadline)
+    decision = _explain(replace(decision, deadline=deadline), clause)
+    if prog.unseen is not None:
+        decision = _explain(decision, why("step.again"))
+    return _Candidate(_unseen_hold(client, decision, prog) or decision)
+
+
+def _candidates(client: ClientState, now: datetime) -> list[_Candidate]:
+    found: list[_Candidate | None] = [_silence(client, now)]
+    for invoice in client.invoices:
+        found += [_invoice(client, invoice), _resumed(client, invoice, now)]
+    found += [_deadline(client, d) for d in client.deadlines]
+    return [c for c in found if c is not None]
 
 
 def candidates(client: ClientState, now: datetime) -> list[Decision]:
     """Return the next step of every ladder of one client, before any gate is applied."""
-    found: list[Decision | None] = [_silence(client, now)]
-    found += [_invoice(client, inv) for inv in client.invoices]
-    found += [_deadline(client, d) for d in client.deadlines]
-    return [d for d in found if d is not None]
+    return [c.decision for c in _candidates(client, now)]
 
 
 # --- gates ------------------------------------------------------------------------------
 
 
-def _client_gate(client: ClientState, decision: Decision, now: datetime) -> Decision:
+def _explain(decision: Decision, clause: Why, **changes: object) -> Decision:
+    """Return ``decision`` with ``clause`` added to its reason (and ``changes`` made)."""
+    clauses = (*decision.why, clause)
+    return replace(decision, why=clauses, reason=reasons.english(clauses), **changes)  # type: ignore[arg-type]
+
+
+def _hold(decision: Decision, clause: Why) -> Decision:
+    return _explain(decision, clause, action=Action.HOLD)
+
+
+def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> Decision:
     """Apply the per-client safety rules and the send window to one candidate."""
+    decision = candidate.decision
+    if decision.action is Action.HOLD:
+        return decision
     refused = [
         r
         for r in ladder_records(client, decision.ladder, decision.anchor)
@@ -332,49 +493,162 @@ def _client_gate(client: ClientState, decision: Decision, now: datetime) -> Deci
     if refused:
         # Escalating after a step the client never received would make a closing
         # notice their first message: stop and tell the user instead.
-        return _hold(
-            decision,
-            f"{client.name}: step {refused[0].step} was refused by the mail server; "
-            "write to them yourself",
-        )
+        return _hold(decision, why("held.refused", step=refused[0].step))
+    if client.unreadable_at is not None:
+        on = local_date(client.unreadable_at, client.rules.timezone)
+        return _hold(decision, why("held.unreadable", client=client.name, on=on))
     if decision.action is Action.GHOST:
         # Give up only after real silence: not while snoozed or away.
         earliest = max([decision.at] + [u for u in (client.snoozed_until, client.away_until) if u])
-        return replace(
-            decision, action=Action.GHOST if earliest <= now else Action.WAIT, at=earliest
-        )
+        action = Action.GHOST if earliest <= now else Action.WAIT
+        return replace(decision, action=action, at=earliest)
     if decision.to_addr is None:
-        return _hold(decision, f"{client.name}: no address to write to")
+        return _hold(decision, why("held.no_address"))
     if decision.to_addr in client.bouncing:
-        return _hold(decision, f"{client.name}: {decision.to_addr} is bouncing")
+        return _hold(decision, why("held.bouncing", address=decision.to_addr))
     if waiting_on(client) is WaitingOn.YOU and decision.kind is not LadderKind.SILENCE:
-        return _hold(decision, f"{client.name}: you owe them a reply")
-    earliest = max(decision.at, now)
-    for until, why in (
-        (client.snoozed_until, "snoozed"),
-        (client.away_until, "away (out of office)"),
-    ):
-        if until is not None and until > earliest:
-            earliest = until
-            decision = replace(decision, reason=f"{decision.reason}; {why} until {until:%Y-%m-%d}")
-    at = next_slot(earliest, client.rules)
+        return _hold(decision, why("held.owe_reply"))
+    earliest, decision = _not_before(client, decision, max(decision.at, now), now)
+    return _scheduled(
+        decision, next_slot(earliest, client.rules), now, candidate.until_ghost, client
+    )
+
+
+def _not_before(
+    client: ClientState, decision: Decision, earliest: datetime, now: datetime
+) -> tuple[datetime, Decision]:
+    """Push ``earliest`` past a snooze, an absence and the grace after a return."""
+    zone = client.rules.timezone
+    if client.snoozed_until is not None and client.snoozed_until > earliest:
+        earliest = client.snoozed_until
+        decision = _explain(decision, why("wait.snoozed", until=local_date(earliest, zone)))
+    if client.away_until is not None:
+        back = local_date(client.away_until, zone)
+        grace_end = add_business_days(back, client.rules.return_grace, client.rules)
+        if client.away_until > earliest:
+            until = back - timedelta(days=1)
+            decision = _explain(decision, why("wait.away", until=until))
+        if grace_end > earliest:
+            earliest = grace_end
+            decision = _explain(decision, why("wait.return_grace", returned=back))
+            decision = replace(decision, returned=True)
+    return earliest, decision
+
+
+def _scheduled(
+    decision: Decision,
+    at: datetime,
+    now: datetime,
+    until_ghost: timedelta | None,
+    client: ClientState,
+) -> Decision:
     action = Action.SEND if at <= now else Action.WAIT
-    return replace(decision, action=action, at=at if action is Action.WAIT else now)
+    at = at if action is Action.WAIT else now
+    close_on = None
+    if until_ghost is not None:
+        close_on = local_date(at + until_ghost, client.rules.timezone)
+    return replace(decision, action=action, at=at, close_on=close_on)
 
 
-def _hold(decision: Decision, why: str) -> Decision:
-    return replace(decision, action=Action.HOLD, reason=f"{decision.reason}; held: {why}")
+def _last_message_at(client: ClientState) -> datetime | None:
+    """When the latest message ghostwatch wrote to the client went (or will go) out."""
+    return max((n.at for n in client.nudges if n.status in _GAP), default=None)
+
+
+def _weight(client: ClientState, decision: Decision) -> tuple[int, int, str]:
+    """Which of several due steps speaks for all: payment first, then a deadline, the
+    step furthest up its ladder, the oldest due date."""
+    rank = {LadderKind.INVOICE: 2, LadderKind.DEADLINE: 1, LadderKind.SILENCE: 0}[decision.kind]
+    ladder = client.rules.invoice_ladder if decision.invoice else client.rules.deadline_ladder
+    templates = [s.template for s in ladder]
+    index = templates.index(decision.template) if decision.template in templates else 0
+    due = (
+        decision.invoice.due
+        if decision.invoice
+        else decision.deadline.due
+        if decision.deadline
+        else None
+    )
+    # later due dates sort first with the negated ordinal, so max() picks the oldest
+    return rank, index, f"{-(due.toordinal() if due else 0):09d}"
+
+
+def _one_voice(client: ClientState, decisions: list[Decision], now: datetime) -> list[Decision]:
+    """Apply rules 5 and 6 to one client's gated decisions."""
+    talk = _in_payment_talk(client) or any(
+        d.kind is not LadderKind.SILENCE and d.action is Action.SEND for d in decisions
+    )
+    paused = paused_invoices(client)
+    out: list[Decision] = []
+    for d in decisions:
+        if d.kind is LadderKind.SILENCE and (talk or paused):
+            continue  # the payment conversation is the conversation
+        if paused and d.template != "work_resumed" and d.action is not Action.HOLD:
+            invoice, since = paused[0]
+            day = local_date(since, client.rules.timezone)
+            clause = why("quiet.work_paused", client=client.name, number=invoice.number, since=day)
+            d = _hold(d, clause)
+        out.append(d)
+    out = _gap(client, out, now)
+    sends = [d for d in out if d.action is Action.SEND]
+    if len(sends) < 2:
+        return out
+    primary = max(sends, key=lambda d: _weight(client, d))
+    others = tuple(d for d in sends if d is not primary)
+    combined = _combined(primary, others, client)
+    return [combined, *(d for d in out if d.action is not Action.SEND)]
+
+
+def _gap(client: ClientState, decisions: list[Decision], now: datetime) -> list[Decision]:
+    last = _last_message_at(client)
+    if last is None:
+        return decisions
+    gap_end = last + client.rules.min_gap
+    if gap_end <= now:
+        return decisions
+    slot = next_slot(gap_end, client.rules)
+    day = local_date(last, client.rules.timezone)
+    out = []
+    for d in decisions:
+        if d.action in (Action.SEND, Action.WAIT) and d.at < slot:
+            d = _explain(d, why("wait.gap", last=day), action=Action.WAIT, at=slot)
+        out.append(d)
+    return out
+
+
+def _combined(primary: Decision, others: tuple[Decision, ...], client: ClientState) -> Decision:
+    clauses = list(primary.why)
+    invoices = [d.invoice for d in (primary, *others) if d.invoice is not None]
+    if len(invoices) > 1:
+        clauses[0] = why(
+            "invoices.due",
+            client=client.name,
+            count=len(invoices),
+            numbers=", ".join(i.number for i in invoices),
+            template=primary.template or "",
+        )
+    for other in others:
+        if other.invoice is None:
+            clauses.append(why("covered", template=other.template or ""))
+    merged = tuple(clauses)
+    return replace(
+        primary,
+        covers=others,
+        why=merged,
+        reason=reasons.english(merged),
+        returned=primary.returned or any(o.returned for o in others),
+    )
 
 
 def _account_gate(account: AccountState, decisions: list[Decision], now: datetime) -> None:
     """Hold every SEND the account may not make now (in place, in decision order)."""
-    blocked: str | None = None
+    blocked: Why | None = None
     if account.paused:
-        blocked = "account paused"
+        blocked = why("held.paused_account")
     elif account.last_sync_at is None:
-        blocked = "mailbox never read successfully"
+        blocked = why("held.never_synced")
     elif now - account.last_sync_at > account.max_sync_age:
-        blocked = f"mailbox data is stale (last read {account.last_sync_at:%Y-%m-%d %H:%M} UTC)"
+        blocked = why("held.stale", at=account.last_sync_at)
     budget = account.max_nudges_per_day - account.sent_today
     for i, decision in enumerate(decisions):
         if decision.action is not Action.SEND:
@@ -382,7 +656,9 @@ def _account_gate(account: AccountState, decisions: list[Decision], now: datetim
         if blocked is not None:
             decisions[i] = _hold(decision, blocked)
         elif budget <= 0:
-            decisions[i] = _hold(decision, f"daily limit of {account.max_nudges_per_day} reached")
+            decisions[i] = _hold(
+                decision, why("held.daily_limit", limit=account.max_nudges_per_day)
+            )
         else:
             budget -= 1
 
@@ -390,17 +666,17 @@ def _account_gate(account: AccountState, decisions: list[Decision], now: datetim
 def decide(account: AccountState, clients: Iterable[ClientState], now: datetime) -> list[Decision]:
     """Return every client's next decision per ladder, gated, earliest first.
 
-    ``SEND`` decisions are due now and allowed; ``WAIT`` carry the instant they become
-    due; ``HOLD`` are due but blocked, with the reason; ``GHOST`` marks a client ghosted.
+    ``SEND`` decisions are due now and allowed (at most one per client: it may cover
+    other slots); ``WAIT`` carry the instant they become due; ``HOLD`` are due but
+    blocked, with the reason; ``GHOST`` marks a client ghosted.
     Raise ValueError if ``now`` is naive.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    decisions = [
-        _client_gate(client, candidate, now)
-        for client in clients
-        for candidate in candidates(client, now)
-    ]
+    decisions: list[Decision] = []
+    for client in clients:
+        gated = [_client_gate(client, c, now) for c in _candidates(client, now)]
+        decisions += _one_voice(client, gated, now)
     decisions.sort(key=lambda d: (d.at, d.client, d.ladder))
     _account_gate(account, decisions, now)
     return decisions

@@ -41,6 +41,7 @@ ENGLISH: dict[str, str] = {
     "invoice.due": "{client}: invoice {number} ({amount}) was due {due}, unpaid; {template} due",
     "invoices.due": "{client}: {count} invoices unpaid ({numbers}); {template} due",
     "deadline.due": "{client}: {what} was due {due}; {template} due",
+    "invoice.resumed": "{client}: invoice {number} was paid on {on}; a thank-you is due",
     "step.again": "sent again: the last one reached an out-of-office",
     # why it waits
     "wait.replied": "deferred: {client} replied on {on}",
@@ -54,6 +55,9 @@ ENGLISH: dict[str, str] = {
     "held.no_address": "held: no address to write to",
     "held.bouncing": "held: {address} is bouncing",
     "held.owe_reply": "held: you owe them a reply",
+    "held.auto_replies": (
+        "held: every message since {since} was answered by an out-of-office; write to them yourself"
+    ),
     "held.unreadable": "held: a message from {client} of {on} could not be read; check it",
     "held.paused_account": "held: account paused",
     "held.never_synced": "held: mailbox never read successfully",

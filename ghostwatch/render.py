@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ghostwatch.domain import AccountState, ClientState, Decision
-from ghostwatch.templates import TemplateSet, format_date
+from ghostwatch.templates import TemplateSet, local_day
 
 __all__ = [
     "NUDGE_HEADER",
@@ -136,14 +136,19 @@ def template_context(
 ) -> dict[str, Any]:
     """Return the variables of SPEC section 6 for rendering ``decision``'s template.
 
-    ``client`` (``name``, ``first_name``: the configured first name, else the name),
+    ``client`` (``name``, ``first_name``: the person's first name, "" when unknown:
+    templates then greet neutrally, never by the company name),
     ``account`` (``display_name``, ``address``), ``thread`` (``subject`` without reply
     prefixes, ``last_sent_at`` as a date for humans, ``sent_at`` aware datetime; or
     ``None``), ``days_silent`` (whole days since our last message, 0 if unknown),
     ``step``, ``language``, and ``invoice`` / ``deadline`` (``None`` when the
-    decision is about neither). Names and subjects are single-line (control characters
-    replaced by spaces). Dates are written in the client's language, in the
-    client's time zone.
+    decision is about neither). One message may carry several due steps: ``invoices``
+    and ``deadlines`` list all it is about (``invoice``/``deadline`` are the first of
+    each). ``close_on``: the local day the client will be marked ghosted (silence
+    ladder; else ``None``), written in the client's language. ``returned``: true when
+    the step follows an out-of-office ("welcome back"). Names and subjects are
+    single-line (control characters replaced by spaces). Dates are written in the
+    client's language, in the client's time zone.
     """
     lang = client.language
     zone = _zone(client.rules.timezone)
@@ -151,7 +156,7 @@ def template_context(
     last_out = thread.sent_at if thread is not None else client.last_outbound
     name = sanitize_header(client.name)
     context: dict[str, Any] = {
-        "client": {"name": name, "first_name": sanitize_header(client.first_name) or name},
+        "client": {"name": name, "first_name": sanitize_header(client.first_name)},
         "account": {
             "display_name": sanitize_header(account.display_name),
             "address": sanitize_header(account.address),
@@ -162,28 +167,38 @@ def template_context(
         "language": lang,
         "invoice": None,
         "deadline": None,
+        "invoices": [],
+        "deadlines": [],
+        "close_on": local_day(decision.close_on, lang) if decision.close_on else None,
+        "returned": decision.returned,
     }
     if thread is not None:
         context["thread"] = {
             "subject": _REPLY_PREFIX.sub("", sanitize_header(thread.subject)),
-            "last_sent_at": format_date(thread.sent_at.astimezone(zone).date(), lang),
+            "last_sent_at": local_day(thread.sent_at.astimezone(zone).date(), lang),
             "sent_at": thread.sent_at,
         }
     today = now.astimezone(zone).date()
-    if (inv := decision.invoice) is not None:
-        context["invoice"] = {
-            "number": inv.number,
-            "amount": inv.amount,
+    context["invoices"] = [
+        {
+            "number": sanitize_header(inv.number),
+            "amount": sanitize_header(inv.amount),
             **_due_vars(inv.due, today, lang),
         }
-    if (dl := decision.deadline) is not None:
-        context["deadline"] = {"what": dl.what, **_due_vars(dl.due, today, lang)}
+        for inv in decision.invoices
+    ]
+    context["deadlines"] = [
+        {"what": sanitize_header(dl.what), **_due_vars(dl.due, today, lang)}
+        for dl in decision.deadlines
+    ]
+    context["invoice"] = next(iter(context["invoices"]), None)
+    context["deadline"] = next(iter(context["deadlines"]), None)
     return context
 
 
 def _due_vars(due: date, today: date, language: str) -> dict[str, Any]:
     return {
-        "due": format_date(due, language),
+        "due": local_day(due, language),
         "due_date": due,
         "days_overdue": max((today - due).days, 0),
     }
@@ -198,8 +213,8 @@ def _split_subject(text: str) -> tuple[str | None, str]:
 
 
 def _fallback_subject(decision: Decision) -> str:
-    if decision.invoice is not None:
-        return f"Invoice {decision.invoice.number}"
+    if decision.invoices:
+        return "Invoice " + ", ".join(i.number for i in decision.invoices)
     if decision.deadline is not None:
         return decision.deadline.what
     return "Following up"

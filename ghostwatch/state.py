@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ghostwatch import names
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
+    AutoReply,
     ClientState,
     Deadline,
     Invoice,
@@ -28,10 +30,23 @@ COUNTED_TODAY = frozenset(
 )
 
 
-def first_name(name: str) -> str:
-    """Return the first word of a name ("Jane Doe" -> "Jane"); "" for an empty name."""
-    parts = name.split()
-    return parts[0] if parts else ""
+def greeting_name(client: ClientConfig, facts: ClientFacts | None) -> str:
+    """Whom a nudge greets: the configured ``first_name``, else the given name in the
+    display name of the person written to (their latest mail from the address we write
+    to, else from any of their addresses), else "" (a neutral greeting)."""
+    if client.first_name:
+        return client.first_name
+    if facts is None or not facts.names:
+        return ""
+    by_address = dict(facts.names)
+    target = facts.thread.to_addr if facts.thread is not None else None
+    if target is None and client.emails:
+        target = client.emails[0].lower()
+    if target in by_address:
+        return names.first_name(by_address[target], client.name)
+    if len(by_address) == 1:
+        return names.first_name(next(iter(by_address.values())), client.name)
+    return ""  # several people write from their side: don't guess which one reads this
 
 
 def client_state(
@@ -49,7 +64,11 @@ def client_state(
     away = snoozed = None
     bouncing: frozenset[str] = frozenset()
     ghosted = None
+    replies: tuple[AutoReply, ...] = ()
+    unreadable = None
     if facts is not None:
+        replies = tuple(AutoReply(at, returns) for at, returns in facts.auto_replies)
+        unreadable = facts.unreadable_at
         last_in, last_out = facts.last_inbound, facts.last_outbound
         if facts.thread is not None:
             t = facts.thread
@@ -61,7 +80,7 @@ def client_state(
         name=client.name,
         account=account.name,
         rules=rules,
-        first_name=first_name(client.name),
+        first_name=greeting_name(client, facts),
         language=client.language,
         emails=tuple(client.emails),
         last_inbound=last_in,
@@ -76,6 +95,8 @@ def client_state(
             _deadline(d.what, d.due, last_in, rules.timezone) for d in client.deadlines
         ),
         ghosted_anchor=ghosted,
+        auto_replies=replies,
+        unreadable_at=unreadable,
     )
 
 
@@ -89,6 +110,7 @@ def _invoice(row: InvoiceRow, last_inbound: datetime | None, zone: str) -> Invoi
         due=row.due,
         paid=row.paid_at is not None,
         replied_at=replied,
+        paid_at=row.paid_at,
     )
 
 
@@ -105,13 +127,16 @@ def account_state(
     nudges: Mapping[str, Sequence[NudgeRecord]],
     now: datetime,
 ) -> AccountState:
-    """Return the account's state; ``sent_today`` counts since local midnight."""
+    """Return the account's state; ``sent_today`` counts messages (one that covers
+    several slots counts once) since local midnight."""
     midnight = local_day_start(now.astimezone(ZoneInfo(account.timezone)).date(), account.timezone)
-    sent_today = sum(
-        1
-        for records in nudges.values()
-        for r in records
-        if r.status in COUNTED_TODAY and r.at >= midnight
+    sent_today = len(
+        {
+            (r.message_id or id(r))
+            for records in nudges.values()
+            for r in records
+            if r.status in COUNTED_TODAY and r.at >= midnight
+        }
     )
     return AccountState(
         name=account.name,

@@ -111,6 +111,10 @@ class ClientFacts:
     message with a Message-ID (what a nudge replies to). away_until: the later of
     the latest out-of-office return date received after last_outbound and a
     stored client_state.away_until. bouncing: the client's addresses marked bouncing.
+    auto_replies: every out-of-office from the client, (received, return date or
+    None), oldest first. unreadable_at: the latest message from the client that could
+    not be read, when no human message on either side came after it. names: each
+    client address's latest display name on human mail from it (whom to greet).
     """
 
     client: str
@@ -122,6 +126,9 @@ class ClientFacts:
     ghosted_anchor: str | None = None
     ghosted_at: datetime | None = None
     bouncing: frozenset[str] = frozenset()
+    auto_replies: tuple[tuple[datetime, date | None], ...] = ()
+    unreadable_at: datetime | None = None
+    names: tuple[tuple[str, str], ...] = ()  # (address, display name)
 
 
 def _words(value: str | Iterable[str], sep: str | None) -> tuple[str, ...]:
@@ -275,14 +282,22 @@ class Store(OutboxStore, RecordsStore):
             contact = _last_contact(connection, account)
             threads = _threads(connection, account)
             away = _away(connection, account)
+            replies = _auto_replies(connection, account)
+            unreadable = _unreadable(connection, account)
+            greet = _names(connection, account)
             state = _client_state(connection, account)
             bouncing = _bouncing(connection, account)
         names = set(contact) | set(threads) | set(away) | set(state) | set(bouncing)
+        names |= set(replies) | set(unreadable)
         facts: dict[str, ClientFacts] = {}
         for name in sorted(names):
             last_in, last_out = contact.get(name, (None, None))
             snoozed, anchor, ghosted_at, state_away = state.get(name, (None, None, None, None))
             away_dates = [d for d in (away.get(name), state_away) if d is not None]
+            human = [t for t in (last_in, last_out) if t is not None]
+            unread = unreadable.get(name)
+            if unread is not None and human and max(human) >= unread:
+                unread = None
             facts[name] = ClientFacts(
                 client=name,
                 last_inbound=last_in,
@@ -293,6 +308,9 @@ class Store(OutboxStore, RecordsStore):
                 ghosted_anchor=anchor,
                 ghosted_at=ghosted_at,
                 bouncing=frozenset(bouncing.get(name, ())),
+                auto_replies=tuple(replies.get(name, ())),
+                unreadable_at=unread,
+                names=tuple(sorted(greet.get(name, {}).items())),
             )
         return facts
 
@@ -367,6 +385,58 @@ def _away(connection: Connection, account: str) -> dict[str, date]:
         if until > away.get(client, date.min):
             away[client] = until
     return away
+
+
+def _auto_replies(
+    connection: Connection, account: str
+) -> dict[str, list[tuple[datetime, date | None]]]:
+    """client -> every automatic reply of theirs (received, return date), oldest first."""
+    c = MESSAGE.c
+    query = (
+        sa.select(c.client, c.date, c.away_until)
+        .where(
+            c.account == account,
+            c.client.is_not(None),
+            c.direction == Direction.INBOUND,
+            c.kind == Kind.AUTO_REPLY,
+        )
+        .order_by(c.date, c.id)
+    )
+    found: dict[str, list[tuple[datetime, date | None]]] = defaultdict(list)
+    for client, received, until in connection.execute(query):
+        found[client].append((received, until))
+    return found
+
+
+def _names(connection: Connection, account: str) -> dict[str, dict[str, str]]:
+    """client -> {address: the display name on the latest human mail from it}."""
+    c = MESSAGE.c
+    query = (
+        sa.select(c.client, c.from_addr, c.from_name)
+        .where(c.account == account, c.client.is_not(None), c.from_name != "")
+        .where(_human(Direction.INBOUND))
+        .order_by(c.date, c.id)
+    )
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for client, address, name in connection.execute(query):
+        found[client][address] = name
+    return found
+
+
+def _unreadable(connection: Connection, account: str) -> dict[str, datetime]:
+    """client -> the latest message from them that could not be read."""
+    c = MESSAGE.c
+    query = (
+        sa.select(c.client, sa.func.max(c.date))
+        .where(
+            c.account == account,
+            c.client.is_not(None),
+            c.direction == Direction.INBOUND,
+            c.kind == Kind.UNREADABLE,
+        )
+        .group_by(c.client)
+    )
+    return {client: at for client, at in connection.execute(query)}
 
 
 def _client_state(

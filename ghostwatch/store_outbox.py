@@ -6,6 +6,10 @@ Invariants (SPEC section 3, rule 1):
 - A slot (account, client, ladder, anchor, step) holds at most one row whose status
   is in ``OCCUPYING_STATUSES``; the unique index ``uq_outbox_slot`` enforces it, so
   a double plan is impossible even with two daemons. Only ``cancelled`` frees a slot.
+- One message may hold several slots (one voice per client: three invoices in one
+  reminder). ``outbox_slot`` lists each slot an occupying row holds, its own
+  included, under a primary key: a slot is taken by at most one message. The slots
+  are inserted with the plan and deleted with a cancellation, in one transaction.
 - ``message_id`` and ``raw`` are fixed at plan time and never change: a retry
   resends the same bytes, and an unknown outcome is resolved by looking for that
   Message-ID in the Sent folder, never by sending again.
@@ -32,7 +36,7 @@ from ghostwatch.domain import OCCUPYING_STATUSES, NudgeRecord, OutboxStatus
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import StoreBase
 from ghostwatch.store_records import _json_default
-from ghostwatch.store_tables import EVENT, OUTBOX
+from ghostwatch.store_tables import EVENT, OUTBOX, OUTBOX_SLOT
 
 S = OutboxStatus
 TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
@@ -91,22 +95,62 @@ def _insert_event(connection: Connection, event: Mapping[str, Any], **fixed: Any
     connection.execute(sa.insert(EVENT).values(**columns, data=data))
 
 
-def _insert_plan(connection: Connection, values: dict[str, Any]) -> OutboxRow | None:
-    """Insert a plan in a savepoint; None if the unique slot index refused it."""
+Slot = tuple[str, str, int]  # (ladder, anchor, step)
+
+
+def _insert_plan(
+    connection: Connection, values: dict[str, Any], covers: tuple[Slot, ...]
+) -> OutboxRow | None:
+    """Insert a plan and all its slots in a savepoint; None if a slot was taken."""
+    own = (values["ladder"], values["anchor"], values["step"])
+    slots = list(dict.fromkeys((own, *covers)))
     try:
         with connection.begin_nested():
             result = connection.execute(sa.insert(OUTBOX).values(**values))
+            new_id = result.inserted_primary_key
+            assert new_id is not None  # an INSERT always reports its key
+            rows = [
+                {
+                    "account": values["account"],
+                    "client": values["client"],
+                    "ladder": ladder,
+                    "anchor": anchor,
+                    "step": step,
+                    "outbox_id": int(new_id[0]),
+                }
+                for ladder, anchor, step in slots
+            ]
+            connection.execute(sa.insert(OUTBOX_SLOT), rows)
     except IntegrityError:
-        c = OUTBOX.c
-        slot = [c[name] == values[name] for name in ("account", "client", "ladder", "anchor")]
-        taken = sa.select(c.id).where(*slot, c.step == values["step"])
-        taken = taken.where(c.status.in_(OCCUPYING_STATUSES))
-        if connection.execute(taken).first() is not None:
+        if _any_taken(connection, values["account"], values["client"], slots):
             return None
-        raise  # not the slot: a reused Message-ID (a bug in the caller)
-    new_id = result.inserted_primary_key
-    assert new_id is not None  # an INSERT always reports its key
+        raise  # not a slot: a reused Message-ID (a bug in the caller)
     return _row(connection, int(new_id[0]))
+
+
+def _any_taken(connection: Connection, account: str, client: str, slots: list[Slot]) -> bool:
+    c = OUTBOX_SLOT.c
+    for ladder, anchor, step in slots:
+        taken = sa.select(c.outbox_id).where(
+            c.account == account,
+            c.client == client,
+            c.ladder == ladder,
+            c.anchor == anchor,
+            c.step == step,
+        )
+        if connection.execute(taken).first() is not None:
+            return True
+    o = OUTBOX.c
+    own = slots[0]
+    taken = sa.select(o.id).where(
+        o.account == account,
+        o.client == client,
+        o.ladder == own[0],
+        o.anchor == own[1],
+        o.step == own[2],
+        o.status.in_(OCCUPYING_STATUSES),
+    )
+    return connection.execute(taken).first() is not None
 
 
 class OutboxStore(StoreBase):
@@ -129,10 +173,12 @@ class OutboxStore(StoreBase):
         planned_at: datetime,
         reason: str = "",
         event: Mapping[str, Any] | None = None,
+        covers: tuple[Slot, ...] = (),
     ) -> OutboxRow | None:
-        """Plan the nudge for slot (account, client, ladder, anchor, step) at ``planned_at``.
+        """Plan the nudge for slot (account, client, ladder, anchor, step) at ``planned_at``,
+        holding also the ``covers`` slots (``(ladder, anchor, step)`` of the same client).
 
-        Return the new ``planned`` row, or None if the slot is already occupied.
+        Return the new ``planned`` row, or None if any of its slots is already occupied.
         ``event`` (append_event's fields) is recorded in the same transaction as the plan.
         Raise StoreError if ``message_id`` is already used by another nudge.
         """
@@ -155,7 +201,7 @@ class OutboxStore(StoreBase):
             "updated_at": planned_at,
         }
         with self._tx(write=True) as connection:
-            row = _insert_plan(connection, values)
+            row = _insert_plan(connection, values, covers)
             if row is not None and event is not None:
                 _insert_event(connection, event, message_id=message_id)
             return row
@@ -194,6 +240,9 @@ class OutboxStore(StoreBase):
         where = (OUTBOX.c.id == outbox_id, OUTBOX.c.status.in_(_predecessors(status)))
         with self._tx(write=True) as connection:
             done = connection.execute(sa.update(OUTBOX).where(*where).values(**values))
+            if status is S.CANCELLED and done.rowcount == 1:
+                gone = sa.delete(OUTBOX_SLOT).where(OUTBOX_SLOT.c.outbox_id == outbox_id)
+                connection.execute(gone)
             row = _row(connection, outbox_id)
             if event is not None and row is not None and done.rowcount == 1:
                 _insert_event(connection, event, message_id=row.message_id, client=row.client)
@@ -294,14 +343,28 @@ class OutboxStore(StoreBase):
     def nudge_records(
         self, account: str, *, exclude_message_id: str | None = None
     ) -> dict[str, tuple[NudgeRecord, ...]]:
-        """Return, per client, the nudges that occupy their slot (cancelled ones left
-        out), in plan order; ``exclude_message_id`` leaves one nudge out (to re-decide
-        as if it had not been planned). ``at`` is ``sent_at``, else the last change."""
-        c = OUTBOX.c
+        """Return, per client, one record per slot held by a nudge that occupies it
+        (cancelled ones left out), in plan order; a message that covers several slots
+        gives several records with its ``message_id``. ``exclude_message_id`` leaves
+        one nudge out (to re-decide as if it had not been planned). ``at`` is
+        ``sent_at``, else the last change."""
+        c, s = OUTBOX.c, OUTBOX_SLOT.c
         query = (
-            sa.select(c.client, c.ladder, c.anchor, c.step, c.status, c.sent_at, c.updated_at)
-            .where(c.account == account, c.status.in_(OCCUPYING_STATUSES))
-            .order_by(c.planned_at, c.id)
+            sa.select(
+                s.client,
+                s.ladder,
+                s.anchor,
+                s.step,
+                c.status,
+                c.sent_at,
+                c.updated_at,
+                c.template,
+                c.message_id,
+                c.subject,
+            )
+            .join(OUTBOX, c.id == s.outbox_id)
+            .where(s.account == account, c.status.in_(OCCUPYING_STATUSES))
+            .order_by(c.planned_at, c.id, s.step)
         )
         if exclude_message_id is not None:
             query = query.where(c.message_id != exclude_message_id)
@@ -309,8 +372,29 @@ class OutboxStore(StoreBase):
         with self._tx() as connection:
             for r in connection.execute(query):
                 at = r.sent_at or r.updated_at
-                records[r.client].append(NudgeRecord(r.ladder, r.anchor, r.step, r.status, at))
+                records[r.client].append(
+                    NudgeRecord(
+                        r.ladder,
+                        r.anchor,
+                        r.step,
+                        r.status,
+                        at,
+                        r.template,
+                        r.message_id,
+                        r.subject,
+                    )
+                )
         return {client: tuple(items) for client, items in records.items()}
+
+    def outbox_slots(self, outbox_id: int) -> list[Slot]:
+        """Return every (ladder, anchor, step) slot nudge ``outbox_id`` holds, its own first."""
+        c = OUTBOX_SLOT.c
+        query = sa.select(c.ladder, c.anchor, c.step).where(c.outbox_id == outbox_id)
+        with self._tx() as connection:
+            row = _row(connection, outbox_id)
+            found = [(r.ladder, r.anchor, r.step) for r in connection.execute(query)]
+        own = [(row.ladder, row.anchor, row.step)] if row is not None else []
+        return own + sorted(slot for slot in found if slot not in own)
 
     def nudges_sent_since(self, account: str, since: datetime) -> int:
         """Count the account's nudges that went out, or may have, at or after ``since``

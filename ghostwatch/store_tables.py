@@ -222,6 +222,22 @@ class Outbox(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+class OutboxSlot(SQLModel, table=True):
+    """Every ladder slot an occupying outbox row holds: its own, and those its message
+    covers (one voice: several due steps of one client go out as one message). The
+    primary key makes a slot impossible to take twice, whichever message takes it;
+    a cancelled row's slots are deleted with the cancellation (0004_outbox_slot)."""
+
+    __tablename__ = "outbox_slot"
+
+    account: str = Field(primary_key=True)
+    client: str = Field(primary_key=True)
+    ladder: str = Field(primary_key=True)
+    anchor: str = Field(primary_key=True)
+    step: int = Field(primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+
+
 class InvoiceTable(SQLModel, table=True):
     __tablename__ = "invoice"
     __table_args__ = (sa.UniqueConstraint("account", "client", "number", name="uq_invoice"),)
@@ -270,6 +286,7 @@ MESSAGE = _table(Message)
 CLIENT_STATE = _table(ClientStateTable)
 BOUNCING = _table(BouncingAddress)
 OUTBOX = _table(Outbox)
+OUTBOX_SLOT = _table(OutboxSlot)
 INVOICE = _table(InvoiceTable)
 EVENT = _table(Event)
 SUMMARY_LOG = _table(SummaryLog)

@@ -27,13 +27,22 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ghostwatch.errors import TemplateError
 
-__all__ = ["BUILTIN_NAMES", "LANGUAGES", "TemplateSet", "format_date", "sample_context"]
+__all__ = [
+    "BUILTIN_NAMES",
+    "LANGUAGES",
+    "LocalDay",
+    "TemplateSet",
+    "format_date",
+    "local_day",
+    "sample_context",
+]
 
 BUILTIN_NAMES = (
     "check_in",
     "closing_notice",
     "payment_reminder",
     "work_paused",
+    "work_resumed",
     "deadline_reminder",
 )
 LANGUAGES = ("en", "ka", "th")  # languages the built-ins are written in
@@ -256,6 +265,95 @@ def format_date(day: date, language: str) -> str:
     return f"{day.day} {months[day.month - 1]} {year}"
 
 
+# Georgian nouns decline: "27 ნოემბრის" (of 27 November), "27 ნოემბრამდე" (by 27 November).
+_KA_MONTH_STEMS = [
+    ("იანვრ", "იანვარ"),
+    ("თებერვლ", "თებერვალ"),
+    ("მარტ", "მარტ"),
+    ("აპრილ", "აპრილ"),
+    ("მაის", "მაის"),
+    ("ივნის", "ივნის"),
+    ("ივლის", "ივლის"),
+    ("აგვისტო", "აგვისტო"),
+    ("სექტემბრ", "სექტემბერ"),
+    ("ოქტომბრ", "ოქტომბერ"),
+    ("ნოემბრ", "ნოემბერ"),
+    ("დეკემბრ", "დეკემბერ"),
+]
+_WEEKDAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "ka": ["ორშაბათი", "სამშაბათი", "ოთხშაბათი", "ხუთშაბათი", "პარასკევი", "შაბათი", "კვირა"],
+    "th": ["จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์"],
+}
+
+
+class LocalDay:
+    """A local date as templates write it, in the client's language.
+
+    ``{{ day }}`` is ``format_date`` ("27 November 2026"); ``day.weekday`` ("Friday");
+    ``day.short`` (with the weekday, no year: "Friday 27 November",
+    "პარასკევი, 27 ნოემბერი", "วันศุกร์ที่ 27 พฤศจิกายน"); ``day.of`` the genitive
+    where the language declines ("27 ნოემბრის"; elsewhere the plain form);
+    ``day.until`` "by ..." ("by Friday 27 November", "27 ნოემბრამდე",
+    "ภายในวันศุกร์ที่ 27 พฤศจิกายน"); ``day.date`` the ``date`` itself.
+    """
+
+    __slots__ = ("date", "language")
+
+    def __init__(self, day: date, language: str) -> None:
+        self.date = day
+        self.language = language if language in _WEEKDAYS else "en"
+
+    def __str__(self) -> str:
+        return format_date(self.date, self.language)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalDay) and (self.date, self.language) == (
+            other.date,
+            other.language,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.date, self.language))
+
+    @property
+    def weekday(self) -> str:
+        return _WEEKDAYS[self.language][self.date.weekday()]
+
+    @property
+    def short(self) -> str:
+        months = _MONTHS[self.language]
+        day, month = self.date.day, months[self.date.month - 1]
+        if self.language == "th":
+            return f"วัน{self.weekday}ที่ {day} {month}"
+        if self.language == "ka":
+            return f"{self.weekday}, {day} {month}"
+        return f"{self.weekday} {day} {month}"
+
+    @property
+    def of(self) -> str:
+        if self.language == "ka":
+            stem = _KA_MONTH_STEMS[self.date.month - 1][0]
+            ending = "ს" if stem.endswith("ო") else "ის"
+            return f"{self.date.day} {stem}{ending}"
+        return str(self)
+
+    @property
+    def until(self) -> str:
+        if self.language == "ka":
+            stem = _KA_MONTH_STEMS[self.date.month - 1][0]
+            ending = "მდე" if stem.endswith("ო") else "ამდე"
+            return f"{self.date.day} {stem}{ending}"
+        if self.language == "th":
+            return f"ภายใน{self.short}"
+        return f"by {self.short}"
+
+
+def local_day(day: date, language: str) -> LocalDay:
+    """Return ``day`` as a ``LocalDay`` in ``language``."""
+    return LocalDay(day, language)
+
+
 # The values a trial render uses; render.template_context produces the same shape.
 _SAMPLE_SENT_AT = datetime(2026, 11, 14, 10, 30, tzinfo=UTC)
 
@@ -267,7 +365,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
         "account": {"display_name": "Nino Beridze", "address": "nino@studio.example"},
         "thread": {
             "subject": "Logo drafts",
-            "last_sent_at": format_date(_SAMPLE_SENT_AT.date(), language),
+            "last_sent_at": local_day(_SAMPLE_SENT_AT.date(), language),
             "sent_at": _SAMPLE_SENT_AT,
         },
         "days_silent": 8,
@@ -276,14 +374,40 @@ def sample_context(language: str = "en") -> dict[str, Any]:
         "invoice": {
             "number": "INV-2026-014",
             "amount": "1,200 GEL",
-            "due": format_date(date(2026, 12, 1), language),
+            "due": local_day(date(2026, 12, 1), language),
             "due_date": date(2026, 12, 1),
             "days_overdue": 3,
         },
         "deadline": {
             "what": "feedback on the logo drafts",
-            "due": format_date(date(2026, 12, 3), language),
+            "due": local_day(date(2026, 12, 3), language),
             "due_date": date(2026, 12, 3),
             "days_overdue": 2,
         },
+        "invoices": [
+            {
+                "number": "INV-2026-014",
+                "amount": "1,200 GEL",
+                "due": local_day(date(2026, 12, 1), language),
+                "due_date": date(2026, 12, 1),
+                "days_overdue": 3,
+            },
+            {
+                "number": "INV-2026-015",
+                "amount": "300 GEL",
+                "due": local_day(date(2026, 12, 2), language),
+                "due_date": date(2026, 12, 2),
+                "days_overdue": 2,
+            },
+        ],
+        "deadlines": [
+            {
+                "what": "feedback on the logo drafts",
+                "due": local_day(date(2026, 12, 3), language),
+                "due_date": date(2026, 12, 3),
+                "days_overdue": 2,
+            }
+        ],
+        "close_on": local_day(date(2026, 11, 27), language),
+        "returned": False,
     }

@@ -95,9 +95,14 @@ def test_the_story_reads_as_it_happened(demo: DemoRun) -> None:
     assert "\033[" not in out  # no colour when not on a terminal
     assert "Umbrella Studio is away until 13 Nov" in out
     assert "Acme Ltd marked ghosted" in out
-    # the out-of-office deferred Umbrella's closing notice from 9 Nov to 16 Nov
-    assert not re.search(r"Mon 9 Nov.*closing notice sent to Umbrella", out)
-    assert re.search(r"Mon 16 Nov \d\d:\d\d → closing notice sent to Umbrella Studio", out)
+    # Umbrella's check-in met an out-of-office ("until 13 Nov"): that check-in was not
+    # seen, so after the return (Mon 16 Nov) and two business days of grace the same
+    # check-in goes again -- never a closing notice as the first message back
+    assert not re.search(r"closing notice sent to Umbrella", out)
+    assert re.search(r"Wed 18 Nov \d\d:\d\d → check-in sent to Umbrella Studio", out)
+    # Initech's work-paused notice ends what is written to them: no check-in after it
+    paused = out.index("work-paused notice sent to Initech")
+    assert "sent to Initech" not in out[paused + 40 :]
     # a nudge's time in the client's zone and in yours, when they differ
     assert "check-in sent to Acme Ltd, Fri 6 Nov 15:40 in London, 19:40 yours" in out
     assert "next: check-in Thu 5 Nov 10:05 in New York, 19:05 yours" in out

@@ -44,9 +44,14 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0003_cursor_clients_key"]
+    assert script.get_heads() == ["0004_outbox_slot"]
     revisions = [r.revision for r in script.walk_revisions()]
-    assert revisions == ["0003_cursor_clients_key", "0002_outbox_retry", "0001_initial"]
+    assert revisions == [
+        "0004_outbox_slot",
+        "0003_cursor_clients_key",
+        "0002_outbox_retry",
+        "0001_initial",
+    ]
 
 
 def test_migrated_schema_matches_the_models(url: str) -> None:

@@ -108,22 +108,23 @@ def decide(c: ClientState, now: datetime, **acct: object) -> list:  # type: igno
             "closing_notice",
             utc(2026, 11, 16, 10),
         ),
-        # both sent: ghosted 7 days after the closing notice (no window needed)
+        # both sent: ghosted once the day the closing notice named (7 days on) is over
+        # (no window needed)
         (
-            utc(2026, 11, 20, 10),
+            utc(2026, 11, 23, 23),
             (sent(1, utc(2026, 11, 9, 10)), sent(2, utc(2026, 11, 16, 10))),
             Action.WAIT,
             0,
             None,
-            utc(2026, 11, 23, 10),
+            utc(2026, 11, 24, 0),
         ),
         (
-            utc(2026, 11, 23, 10),
+            utc(2026, 11, 24, 0),
             (sent(1, utc(2026, 11, 9, 10)), sent(2, utc(2026, 11, 16, 10))),
             Action.GHOST,
             0,
             None,
-            utc(2026, 11, 23, 10),
+            utc(2026, 11, 24, 0),
         ),
     ],
 )
@@ -287,12 +288,23 @@ def test_daily_limit_lets_the_earliest_through() -> None:
     assert [d.action for d in out].count(Action.HOLD) == 3
 
 
-@pytest.mark.parametrize("field", ["snoozed_until", "away_until"])
-def test_snooze_and_away_defer_to_the_next_window_after(field: str) -> None:
+def test_snooze_defers_to_the_next_window_after() -> None:
     until = utc(2026, 11, 12, 0)
-    [d] = decide(client(**{field: until}), NOW)
+    [d] = decide(client(snoozed_until=until), NOW)
     assert d.action is Action.WAIT and d.at == utc(2026, 11, 12, 9)
-    [d] = decide(client(**{field: until}), utc(2026, 11, 12, 9, 30))
+    [d] = decide(client(snoozed_until=until), utc(2026, 11, 12, 9, 30))
+    assert d.action is Action.SEND
+
+
+def test_away_defers_past_the_return_and_a_grace_of_two_business_days() -> None:
+    # back on Thursday 12 Nov: Friday and Monday are the grace, Monday 16 Nov 00:00 its end
+    until = utc(2026, 11, 12, 0)
+    [d] = decide(client(away_until=until), NOW)
+    assert d.action is Action.WAIT and d.at == utc(2026, 11, 16, 9)
+    assert d.returned
+    [d] = decide(client(away_until=until), utc(2026, 11, 13, 9, 30))
+    assert d.action is Action.WAIT
+    [d] = decide(client(away_until=until), utc(2026, 11, 16, 9, 30))
     assert d.action is Action.SEND
 
 

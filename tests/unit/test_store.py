@@ -439,10 +439,12 @@ def test_nudge_records_and_daily_count(store: Store) -> None:
     plan(store, step=2, message_id="<n3@x>", planned_at=T0 + timedelta(hours=1))
 
     records = store.nudge_records(ACCOUNT)
+    first = (sent.template, sent.message_id, sent.subject)
+    third = (sent.template, "<n3@x>", sent.subject)
     assert records == {
         "Acme": (
-            NudgeRecord("silence", "<m1@x>", 1, S.SENT, T0 + timedelta(seconds=2)),
-            NudgeRecord("silence", "<m1@x>", 2, S.PLANNED, T0 + timedelta(hours=1)),
+            NudgeRecord("silence", "<m1@x>", 1, S.SENT, T0 + timedelta(seconds=2), *first),
+            NudgeRecord("silence", "<m1@x>", 2, S.PLANNED, T0 + timedelta(hours=1), *third),
         )
     }
     assert store.nudges_sent_since(ACCOUNT, T0) == 1

@@ -36,8 +36,9 @@ def tdir(tmp_path: Path) -> Path:
         ("check_in", "ka", "user-ka\n"),  # <dir>/<language>/
         ("check_in", "th", "user-root\n"),  # <dir>/
         ("closing_notice", "ka", "user-root-closing\n"),  # <dir>/ before built-in ka
-        ("payment_reminder", "ka", "Subject: ანგარიში INV-2026-014\n"),  # built-in, ka
-        ("payment_reminder", "fr", "Subject: Invoice INV-2026-014\n"),  # built-in English
+        # built-in, ka (the sample context has two invoices)
+        ("payment_reminder", "ka", "Subject: ინვოისები INV-2026-014, INV-2026-015\n"),
+        ("payment_reminder", "fr", "Subject: Invoices INV-2026-014, INV-2026-015\n"),
     ],
 )
 def test_lookup_order(tdir: Path, name: str, language: str, expected: str) -> None:
