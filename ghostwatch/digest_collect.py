@@ -5,7 +5,7 @@ of ``summary``). Reads only: ``collect`` stores nothing but the configured invoi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ghostwatch import policy
@@ -132,25 +132,9 @@ def client_info(
         history=tuple((c.at, c.inbound) for c in contacts),
         next_template=(nxt.template or GHOST) if nxt else None,
         next_at=nxt.at if nxt else None,
-        unreadable=unreadable_since(state.name, decisions),
+        # the client's mail that could not be read holds their nudges until you look
+        unreadable=(state.unreadable_at,) if state.unreadable_at else (),
     )
-
-
-def unreadable_since(client: str, decisions: Sequence[Decision]) -> tuple[datetime | date, ...]:
-    """When each message of ``client`` that could not be read was sent, as the policy's
-    ``held.unreadable`` clauses say (each date once, oldest first)."""
-    found: set[datetime | date] = set()
-    for d in decisions:
-        for clause in d.why:
-            if d.client == client and clause.code == "held.unreadable":
-                on = clause.arg("on")
-                if isinstance(on, date):  # a datetime is a date too
-                    found.add(on)
-    return tuple(sorted(found, key=_sort_key))
-
-
-def _sort_key(at: datetime | date) -> tuple[int, int, int]:
-    return (at.year, at.month, at.day)
 
 
 def _nudge(row: OutboxRow, at: datetime, status: str) -> NudgeInfo:

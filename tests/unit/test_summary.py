@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ghostwatch.digest_collect import unreadable_since
-from ghostwatch.domain import Action, Decision, LadderKind, why
 from ghostwatch.summary import (
     ClientInfo,
     HealthInfo,
@@ -398,23 +396,3 @@ def test_a_message_that_could_not_be_read_needs_you() -> None:
     assert rows[0]["detail"].startswith("Their message of Sun 22 Nov could not be read")
     ka = view(SummaryData("a", "Asia/Tbilisi", language="ka", clients=(hidden,)), NOW)
     assert ka["needs"][0]["label"] == "წერილი ვერ წავიკითხეთ"
-
-
-def test_the_unreadable_messages_come_from_the_policys_clauses() -> None:
-    def held(client: str, *clauses: object) -> Decision:
-        return Decision(
-            client, "studio", Action.HOLD, "silence", LadderKind.SILENCE, "a", 1,
-            "check_in", NOW, "held", why=clauses,  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    on = date(2026, 11, 20)
-    decisions = [
-        held("Vandelay", why("silence.due", client="Vandelay", days=8), why(
-            "held.unreadable", client="Vandelay", on=on)),
-        held("Vandelay", why("held.unreadable", client="Vandelay", on=date(2026, 11, 18))),
-        held("Vandelay", why("held.unreadable", client="Vandelay", on=on)),  # once
-        held("Other", why("held.unreadable", client="Other", on=date(2026, 11, 1))),
-        held("Vandelay", why("held.owe_reply")),
-    ]  # fmt: skip
-    assert unreadable_since("Vandelay", decisions) == (date(2026, 11, 18), on)
-    assert unreadable_since("Nobody", decisions) == ()
