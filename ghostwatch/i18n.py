@@ -156,8 +156,11 @@ class Translator:
 
     def zone_name(self) -> str:
         """The zone as its readers call it: the IANA key in English ("Asia/Tbilisi"),
-        CLDR's name elsewhere ("საქართველოს დრო", "เวลาไทย"); UTC stays "UTC"."""
+        CLDR's name elsewhere ("საქართველოს დრო", "เวลาไทย"). CLDR has no name for UTC
+        itself ("Unknown Region"), so UTC is a message of the catalogue."""
         key = self.zone.key
-        if self.language == SOURCE or key in ("UTC", "Etc/UTC"):
+        if key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
+            return self.pgettext("zone", "UTC")
+        if self.language == SOURCE:
             return key
         return str(get_timezone_name(self.zone, "long", locale=self.locale))

@@ -159,7 +159,8 @@ def test_times_are_in_the_zone_and_the_zone_has_a_local_name() -> None:
     assert Translator("th", ZoneInfo("Asia/Bangkok")).at(at) == "พฤหัส 26 พ.ย. เวลา 12:00 น."
     assert Translator("ka", TBILISI).zone_name() == "საქართველოს დრო"
     assert Translator("th", ZoneInfo("Asia/Bangkok")).zone_name() == "เวลาไทย"
-    assert Translator("th", ZoneInfo("UTC")).zone_name() == "UTC"
+    assert Translator("th", ZoneInfo("UTC")).zone_name() == "เวลามาตรฐานกรีนิช"
+    assert Translator("en", ZoneInfo("UTC")).zone_name() == "UTC"
 
 
 def test_a_thai_summary_shows_the_buddhist_year() -> None:
