@@ -28,7 +28,7 @@ from ghostwatch.summary import (
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, a Tuesday
 LADDER = (7.0, 14.0, 21.0)
-DOC_HEIGHT = 1960  # the sample's full length at 800 px wide
+DOC_HEIGHT = 2040  # the sample's full length at 800 px wide
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
