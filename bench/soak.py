@@ -7,14 +7,17 @@ writes; noise arrives; invoices fall due; then three cycles (09:30, 12:30, 15:30
 Georgian public holidays observed). After every day the invariants are checked against
 what the SMTP server really received (sim time of each nudge = its cycle's ``now``):
 no duplicate Message-ID or slot, no nudge while the client is owed a reply, away,
-snoozed or bouncing, the per-day cap, and every nudge inside the window on a business
-day. Exit 1 on the first violation (printed with the seed), else print totals.
+snoozed or bouncing, the per-day cap, every nudge inside the window on a business
+day, and no two messages to one client within ``min_gap`` (2 days; the totals report the
+smallest gap seen between two messages to one client). Exit 1 on the first violation
+(printed with the seed), else print totals.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import sys
 import tempfile
@@ -40,6 +43,7 @@ CYCLES = (
     timedelta(hours=15, minutes=30),
 )
 CAP = 25
+MIN_GAP = timedelta(days=2)  # the default [rules].min_gap
 GE = holidays.country_holidays("GE", years=range(2026, 2028))
 
 
@@ -159,7 +163,20 @@ def violations(truth: Truth, smtp: Any, db: Path) -> list[str]:
         if at.weekday() >= 5 or at.date() in GE or not (9 <= at.hour < 17):
             problems.append(f"{at}: nudge outside the window or on a day off")
     problems += [f"{d}: {n} nudges > cap {CAP}" for d, n in per_day.items() if n > CAP]
+    for a, gap in gaps(truth, smtp).items():
+        if gap < MIN_GAP:
+            problems.append(f"{a}: two messages {gap} apart (min_gap {MIN_GAP})")
     return problems
+
+
+def gaps(truth: Truth, smtp: Any) -> dict[str, timedelta]:
+    """Per client address, the smallest time between two messages it received."""
+    times: dict[str, list[datetime]] = {}
+    for (_mid, rcpts), at in zip(smtp_log(smtp), truth.sent_at, strict=True):
+        times.setdefault(rcpts[0], []).append(at)
+    return {
+        a: min(b - x for x, b in itertools.pairwise(ts)) for a, ts in times.items() if len(ts) > 1
+    }
 
 
 async def soak(
@@ -195,6 +212,11 @@ async def soak(
         finally:
             app.close()
     truth.totals["nudges sent"] = len(smtp_log(smtp))
+    smallest = gaps(truth, smtp)
+    truth.totals["min gap between two nudges to one client"] = str(
+        min(smallest.values(), default="-")
+    )
+    truth.totals["clients nudged more than once"] = len(smallest)
     truth.totals["summaries sent"] = len(smtp.messages) - len(smtp_log(smtp))
     truth.totals.update(f"outbox {r.status}" for r in rows)
     truth.totals.update(f"template {r.ladder.split(':')[0]}" for r in rows if r.status == "sent")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -219,10 +220,30 @@ class PaymentMatcher(FrozenModel):
         return self
 
 
+_LANGUAGE_KEY = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def _display_name(value: Any) -> Any:
+    """A display name is a string, or a table of them by language with a ``default``."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise problem('expected a name, or a table like { default = "...", ka = "..." }')
+    if "default" not in value:
+        raise problem("a table of names needs a 'default' (used for other languages)")
+    for key, name in value.items():
+        if key != "default" and not _LANGUAGE_KEY.fullmatch(key):
+            raise problem(f"{key!r} is not a language code (like 'en', 'ka', 'th')")
+        if not isinstance(name, str):
+            raise problem(f"{key}: expected a name (a string)")
+    return value
+
+
 class AccountConfig(FrozenModel):
     name: AccountName
     address: Email
-    display_name: str = ""
+    # a name, or one per language: { default = "Nino Beridze", ka = "ნინო ბერიძე" }
+    display_name: Annotated[str | dict[str, str], BeforeValidator(_display_name)] = ""
     timezone: TimeZone
     mode: Literal["send", "draft"] = "send"
     max_nudges_per_day: int = Field(default=20, ge=0)
@@ -246,6 +267,18 @@ class AccountConfig(FrozenModel):
             if isinstance(data.get(key), dict) and "username" not in data[key]:
                 data[key] = {**data[key], "username": address if isinstance(address, str) else ""}
         return data
+
+    def name_in(self, language: str | None = None) -> str:
+        """The display name to sign with in ``language`` (the default one if none)."""
+        if isinstance(self.display_name, str):
+            return self.display_name
+        return self.display_name.get(language or "default") or self.display_name["default"]
+
+    def display_names(self) -> tuple[tuple[str, str], ...]:
+        """Every (language, name) of a table of names, the default left out."""
+        if isinstance(self.display_name, str):
+            return ()
+        return tuple(sorted((k, v) for k, v in self.display_name.items() if k != "default"))
 
     @field_validator("smtp")
     @classmethod

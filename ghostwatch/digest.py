@@ -94,9 +94,7 @@ def message(app: App, summary: Summary, message_id: str, now: datetime) -> Email
     user, _, domain = account.address.rpartition("@")
     to_user, _, to_domain = app.config.summary_to().rpartition("@")
     msg = EmailMessage(policy=render.POLICY)
-    msg["From"] = Address(
-        render.sanitize_header(account.display_name or "ghostwatch"), user, domain
-    )
+    msg["From"] = Address(render.sanitize_header(account.name_in() or "ghostwatch"), user, domain)
     msg["To"] = Address("", to_user, to_domain)
     msg["Subject"] = render.sanitize_header(summary.subject)
     msg["Date"] = email.utils.format_datetime(now.astimezone(ZoneInfo(account.timezone)))

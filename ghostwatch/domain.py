@@ -279,6 +279,8 @@ class AccountState:
     max_nudges_per_day: int
     mode: str = "send"  # send | draft
     sent_today: int = 0  # nudges sent or drafted since local midnight in the account's zone
+    # (language, name) where the user signs differently per language
+    display_names: tuple[tuple[str, str], ...] = ()
 
 
 # --- what the policy decides -------------------------------------------------------------
@@ -347,9 +349,12 @@ class Decision:
 
     @property
     def invoices(self) -> tuple[Invoice, ...]:
-        """The invoices this message is about: its own, then those it covers."""
-        return tuple(d.invoice for d in (self, *self.covers) if d.invoice is not None)
+        """The invoices this message is about, oldest due date first."""
+        found = [d.invoice for d in (self, *self.covers) if d.invoice is not None]
+        return tuple(sorted(found, key=lambda i: (i.due, i.number)))
 
     @property
     def deadlines(self) -> tuple[Deadline, ...]:
-        return tuple(d.deadline for d in (self, *self.covers) if d.deadline is not None)
+        """The deadlines this message is about, oldest due date first."""
+        found = [d.deadline for d in (self, *self.covers) if d.deadline is not None]
+        return tuple(sorted(found, key=lambda d: (d.due, d.what)))

@@ -22,7 +22,8 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
 6. Ladders know each other: while an invoice or deadline ladder has started and not
    ended, the silence ladder is quiet. An invoice whose ladder ran out unpaid means
    work is paused: nothing more is written to that client until it is paid; then one
-   ``work_resumed`` thank-you (``rules.work_resumed``).
+   ``work_resumed`` thank-you (``rules.work_resumed``). Paying an invoice we had
+   chased answers the user's message before it: no check-in follows a payment.
 7. A holiday is not silence: a message answered by an out-of-office counts as unseen.
    The same step is due again after the return date plus ``return_grace`` (or
    ``away_default`` after the auto-reply when it gave no date), and the first message
@@ -224,10 +225,27 @@ def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
 
 
 def _in_payment_talk(client: ClientState) -> bool:
-    """True while an invoice or deadline ladder has sent a step and has not ended."""
-    open_ladders = [(i.key, i.due) for i in client.invoices if not i.paid]
-    open_ladders += [(d.key, d.due) for d in client.deadlines if not d.met]
-    return any(ladder_records(client, key, due.isoformat()) for key, due in open_ladders)
+    """True while an invoice or deadline ladder has sent a step and has not ended: an
+    invoice until it is paid (its ladder running out means work is paused), a deadline
+    until it is met or its ladder has no step left."""
+    if any(ladder_records(client, i.key, i.due.isoformat()) for i in client.invoices if not i.paid):
+        return True
+    return any(
+        0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
+        for d in client.deadlines
+        if not d.met and (steps := client.rules.deadline_ladder)
+    )
+
+
+def _silence_start(client: ClientState, sent_at: datetime) -> datetime:
+    """Step 1 counts from our message, or from the last reminder of a deadline ladder
+    that ran out after it (the conversation went quiet then, not before)."""
+    ends = [sent_at]
+    for d in client.deadlines:
+        prog = progress(client, d.key, d.due.isoformat(), client.rules.deadline_ladder)
+        if not d.met and prog.last_at is not None and prog.last_at > sent_at:
+            ends.append(prog.last_at)
+    return max(ends)
 
 
 def client_status(client: ClientState, now: datetime) -> ClientStatus:
@@ -302,21 +320,23 @@ def _unseen_hold(client: ClientState, decision: Decision, prog: Progress) -> Dec
     return _hold(decision, why("held.auto_replies", since=since))
 
 
-def _silence_start(client: ClientState, sent_at: datetime) -> datetime:
-    """Step 1 counts from our message, or from a later payment that ended a payment
-    conversation (paying is a sign of life)."""
-    paid = [
-        i.paid_at
+def _answered_by_payment(client: ClientState, sent_at: datetime) -> bool:
+    """True when an invoice we had chased was paid after our message: paying answers
+    it (no "is everything all right?" to a client who just paid)."""
+    return any(
+        i.paid_at is not None
+        and i.paid_at >= sent_at
+        and ladder_records(client, i.key, i.due.isoformat())
         for i in client.invoices
-        if i.paid_at is not None and ladder_records(client, i.key, i.due.isoformat())
-    ]
-    return max([sent_at, *paid])
+    )
 
 
 def _silence(client: ClientState, now: datetime) -> _Candidate | None:
     anchor = silence_anchor(client)
     thread = client.thread
     if anchor is None or thread is None or client.ghosted_anchor == anchor:
+        return None
+    if _answered_by_payment(client, thread.sent_at):
         return None
     rules, steps = client.rules, client.rules.ladder
     prog = progress(client, SILENCE, anchor, steps)
@@ -336,9 +356,8 @@ def _silence(client: ClientState, now: datetime) -> _Candidate | None:
     days = max((now - thread.sent_at).days, 0)
     clause = why("silence.due", client=client.name, days=days, since=since, template=template)
     decision = _explain(base, clause, template=template)
-    decision = replace(
-        decision, at=_due(client, steps, prog, _silence_start(client, thread.sent_at))
-    )
+    start = _silence_start(client, thread.sent_at)
+    decision = replace(decision, at=_due(client, steps, prog, start))
     if prog.unseen is not None:
         decision = _explain(decision, why("step.again"))
     until_ghost = sum((s.after for s in steps[prog.position + 1 :]), rules.give_up_after)
@@ -583,7 +602,8 @@ def _one_voice(client: ClientState, decisions: list[Decision], now: datetime) ->
     for d in decisions:
         if d.kind is LadderKind.SILENCE and (talk or paused):
             continue  # the payment conversation is the conversation
-        if paused and d.template != "work_resumed" and d.action is not Action.HOLD:
+        # (a thank-you too: work does not resume while another invoice keeps it paused)
+        if paused and d.action is not Action.HOLD:
             invoice, since = paused[0]
             day = local_date(since, client.rules.timezone)
             clause = why("quiet.work_paused", client=client.name, number=invoice.number, since=day)

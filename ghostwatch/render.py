@@ -155,10 +155,11 @@ def template_context(
     thread = decision.thread
     last_out = thread.sent_at if thread is not None else client.last_outbound
     name = sanitize_header(client.name)
+    signature = dict(account.display_names).get(lang, account.display_name)
     context: dict[str, Any] = {
         "client": {"name": name, "first_name": sanitize_header(client.first_name)},
         "account": {
-            "display_name": sanitize_header(account.display_name),
+            "display_name": sanitize_header(signature),
             "address": sanitize_header(account.address),
         },
         "thread": None,
@@ -266,7 +267,8 @@ def render_nudge(
         html = _split_subject(html)[1]
 
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = _address(account.display_name, account.address, "account address")
+    signature = dict(account.display_names).get(client.language, account.display_name)
+    msg["From"] = _address(signature, account.address, "account address")
     msg["To"] = _address("", decision.to_addr, "recipient")
     if decision.thread is not None:
         msg["Subject"] = reply_subject(decision.thread.subject)

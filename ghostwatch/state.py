@@ -141,7 +141,8 @@ def account_state(
     return AccountState(
         name=account.name,
         address=account.address,
-        display_name=account.display_name,
+        display_name=account.name_in(),
+        display_names=account.display_names(),
         timezone=account.timezone,
         paused=paused,
         last_sync_at=last_sync_at,

@@ -83,10 +83,13 @@ def test_the_default_ladder_end_to_end(
     assert closing["Subject"] == "Re: Logo drafts"
     assert "close" in closing.get_content().lower()
 
-    assert scenario.once(T0 + 21 * DAY) == 0  # ghosted, nothing sent
+    # the closing notice named day 21: ghosted once that day is over, nothing sent
+    assert scenario.once(T0 + 21 * DAY) == 0
+    assert scenario.row(T0 + 21 * DAY, capsys, "Acme Ltd")["state"] == "nudged"
+    assert scenario.once(T0 + 22 * DAY) == 0
     assert len(received(smtp_server)) == 2
-    assert scenario.row(T0 + 21 * DAY, capsys, "Acme Ltd")["state"] == "ghosted"
-    for later in (22, 40, 400):
+    assert scenario.row(T0 + 22 * DAY, capsys, "Acme Ltd")["state"] == "ghosted"
+    for later in (23, 40, 400):
         assert scenario.once(T0 + later * DAY) == 0
     assert len(received(smtp_server)) == 2
     assert [s for _, _, s in outbox(scenario)] == ["sent", "sent"]
@@ -196,10 +199,10 @@ def test_a_configured_public_holiday_is_skipped(
 
 
 @pytest.mark.parametrize(
-    ("name", "address", "subject", "language"),
+    ("name", "address", "subject", "language", "greeting"),
     [
-        ("ნინო სტუდია", "gela@example.ge", "ლოგოს ესკიზები", "ka"),
-        ("บริษัท สยาม", "somchai@example.co.th", "แบบร่างโลโก้ รอบที่สอง", "th"),
+        ("ნინო სტუდია", "gela@example.ge", "ლოგოს ესკიზები", "ka", "გამარჯობათ,"),
+        ("บริษัท สยาม", "somchai@example.co.th", "แบบร่างโลโก้ รอบที่สอง", "th", "เรียน ท่านผู้เกี่ยวข้อง"),
     ],
 )
 def test_georgian_and_thai_arrive_intact_with_one_re(
@@ -210,6 +213,7 @@ def test_georgian_and_thai_arrive_intact_with_one_re(
     address: str,
     subject: str,
     language: str,
+    greeting: str,
 ) -> None:
     scenario.clients = client_toml(name, [address], language=f'"{language}"')
     start_thread(imap_server, to=address, subject=f"Re: {subject}")
@@ -222,7 +226,10 @@ def test_georgian_and_thai_arrive_intact_with_one_re(
     assert b"Subject: Re: =?utf-8?" in raw
     body = msg.get_content()
     assert "Nino Beridze" in body
-    assert name.split()[0] in body
+    # no first_name and no mail from a person there yet: the neutral greeting, never
+    # the company's name
+    assert body.startswith(greeting)
+    assert name.split()[0] not in body
 
 
 def test_imap_unreachable_exits_1_and_sends_nothing(

@@ -124,8 +124,9 @@ def test_out_of_office_is_not_contact_and_makes_the_client_away(
     assert row["last_inbound"] is None
     assert row["state"] == "away"
     assert row["away_until"] == "2026-11-21T00:00:00Z"
-    # the check-in waits until after the return date, in the next window
-    assert row["next_action"]["at"] == "2026-11-23T09:00:00Z"
+    # the check-in waits until after the return date (Fri 20 Nov: back Monday 23) and two
+    # business days of grace, in the next window
+    assert row["next_action"]["at"] == "2026-11-25T09:00:00Z"
 
 
 def test_exchange_style_auto_reply_with_only_subject_and_rules_loop(

@@ -4,7 +4,7 @@ holidays that are not silence (policy rules 5-7). Pure: literal datetimes, no se
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from ghostwatch import policy
 from ghostwatch.domain import (
@@ -234,3 +234,22 @@ def test_the_closing_notice_names_the_day_the_client_will_be_ghosted() -> None:
 def test_a_message_that_could_not_be_read_holds_the_client() -> None:
     [d] = decide(client(unreadable_at=utc(2026, 11, 8, 9)), utc(2026, 11, 9, 10))
     assert d.action is Action.HOLD and "could not be read" in d.reason
+
+
+def test_paying_a_chased_invoice_answers_our_message_no_check_in_follows() -> None:
+    reminded = (inv_record(1, 1, utc(2026, 11, 4, 9)),)
+    paid = invoice(1, due=date(2026, 11, 1), paid=True, paid_at=utc(2026, 11, 6, 8))
+    c = client(invoices=(paid,), nudges=(replace(reminded[0], anchor="2026-11-01"),))
+    assert not [d for d in decide(c, utc(2026, 11, 20, 10)) if d.ladder == "silence"]
+    # an invoice paid without being chased says nothing about our message
+    quiet = client(invoices=(paid,))
+    assert [d.template for d in decide(quiet, utc(2026, 11, 20, 10))] == ["check_in"]
+
+
+def test_after_a_deadline_ladder_runs_out_the_check_in_counts_from_its_reminder() -> None:
+    dl = Deadline("deadline:logo", "logo feedback", date(2026, 11, 3))
+    reminded = NudgeRecord("deadline:logo", "2026-11-03", 1, S.SENT, utc(2026, 11, 5, 9))
+    c = client(deadlines=(dl,), nudges=(reminded,))
+    # our message of 2 Nov would make the check-in due on the 9th: it waits for 12 Nov
+    [d] = decide(c, utc(2026, 11, 10, 10))
+    assert (d.template, d.at) == ("check_in", utc(2026, 11, 12, 9))
