@@ -68,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="act as if it were this instant (ISO-8601; UTC if no offset)",
         )
 
-    cmd("check-config", "validate the configuration and templates; list every problem")
+    q = cmd("check-config", "validate the configuration and templates; list every problem")
+    q.add_argument(
+        "--show-templates",
+        action="store_true",
+        help="also print the first lines of every template the ladders name, rendered with "
+        "sample values, per language (docs/templates.md lists the variables)",
+    )
     q = cmd("run", "the daemon: watch every account (IDLE/poll), send due nudges, daily summary")
     q.add_argument(
         "--now",
@@ -179,7 +185,22 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
+    if getattr(args, "show_templates", False):
+        _show_templates(TemplateSet(config.templates.dir or None), sorted(template_names(config)))
     return EXIT_OK
+
+
+def _show_templates(templates: Any, names: list[tuple[str, str]], lines: int = 6) -> None:
+    """Print the first ``lines`` non-blank lines of each template, rendered with sample
+    values (``templates.sample_context``), one block per (template, language)."""
+    from ghostwatch.templates import sample_context
+
+    for name, language in names:
+        text, _html = templates.render(name, language, sample_context(language))
+        shown = [line for line in text.splitlines() if line.strip()][:lines]
+        print(f"\n{name} ({language}):")
+        for line in shown:
+            print(f"  | {line}")
 
 
 def cmd_once(args: argparse.Namespace) -> int:

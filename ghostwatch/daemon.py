@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
 from typing import Any
 
 import structlog
 
-from ghostwatch import digest, payments, policy, state
+from ghostwatch import digest, payments, policy, render, state
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -35,6 +36,7 @@ from ghostwatch.sync import SyncContext, SyncReport, resolve_folders, sync_accou
 from ghostwatch.templates import TemplateSet
 
 log = structlog.get_logger(__name__)
+ADOPT_FIELDS = (b"X-Ghostwatch-Nudge", b"In-Reply-To")
 
 
 def utcnow() -> datetime:
@@ -215,6 +217,7 @@ class App:
             async with ImapMailbox(imap_endpoint(account)) as mailbox:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
+                await self.adopt_nudges(mailbox, account, folders, now)
                 report.decisions = self.decide(account, now)
                 report.ghosted = self._ghost(account, report.decisions, now)
                 if not dry_run:
@@ -256,6 +259,58 @@ class App:
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
         }
         return await sync_account(mailbox, self.store, ctx, watched)
+
+    async def adopt_nudges(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> int:
+        """Rebuild the outbox rows of our own nudges found in Sent but unknown to the
+        database (it was lost, or restored from an old copy): each one's slots come
+        from its ``X-Ghostwatch-Nudge`` header, so no ladder starts again and a ghosted
+        client stays ghosted. Costs one query when there is nothing to adopt."""
+        found = self.store.unadopted_nudges(account.name)
+        sent = folders.get(FolderRole.SENT)
+        if not found or sent is None:
+            return 0
+        adopted = 0
+        for message_id, client, to_addr, sent_at, subject in found:
+            uid = await mailbox.find_by_message_id(sent, message_id)
+            if uid is None:
+                continue
+            header = b""
+            async for batch in mailbox.fetch_headers([uid], ADOPT_FIELDS):
+                header = batch[0].header if batch else b""
+            fields = BytesHeaderParser().parsebytes(header)
+            parsed = render.parse_nudge_header(
+                str(fields.get(render.NUDGE_HEADER, "")), fields.get("In-Reply-To")
+            )
+            if parsed is None:
+                log.warning("nudge.not_adopted", message_id=message_id, reason="no slots in header")
+                continue
+            template, slots = parsed
+            if self.store.adopt_nudge(
+                account=account.name,
+                client=client,
+                message_id=message_id,
+                template=template or self._template_at(client, slots[0]),
+                slots=slots,
+                sent_at=sent_at,
+                to_addr=to_addr,
+                subject=subject,
+                at=now,
+            ):
+                adopted += 1
+                log.warning("nudge.adopted", client=client, message_id=message_id, slots=len(slots))
+        return adopted
+
+    def _template_at(self, client_name: str, slot: tuple[str, str, int]) -> str:
+        """The template a legacy nudge header did not name: its silence step's."""
+        ladder = self.config.rules_for(self.config.client(client_name)).ladder
+        step = slot[2]
+        return ladder[step - 1].template if 0 < step <= len(ladder) else ""
 
     def _ghost(
         self, account: AccountConfig, decisions: Sequence[Decision], now: datetime

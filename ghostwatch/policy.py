@@ -404,7 +404,7 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
     rules = client.rules
     found = _dated(client, invoice.key, LadderKind.INVOICE, invoice.due, rules.invoice_ladder)
     if found is None:
-        return None
+        return _paused(client, invoice)
     decision, prog, start = found
     clause = why(
         "invoice.due",
@@ -428,6 +428,20 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
                 replace(decision, at=deferred), why("wait.replied", client=client.name, on=on)
             )
     return _Candidate(_unseen_hold(client, decision, prog) or decision)
+
+
+def _paused(client: ClientState, invoice: Invoice) -> _Candidate | None:
+    """An invoice whose ladder ran out unpaid: work is paused. Held, so ``status`` and
+    the summary say so ("work paused for invoice X since 12 Nov; no answer yet")."""
+    steps = client.rules.invoice_ladder
+    prog = progress(client, invoice.key, invoice.due.isoformat(), steps)
+    if not steps or prog.last_at is None:
+        return None
+    since = local_date(prog.last_at, client.rules.timezone)
+    base = _base(client, invoice.key, LadderKind.INVOICE, invoice.due.isoformat(), prog)
+    base = replace(base, at=prog.last_at, invoice=invoice, returned=False)
+    clause = why("quiet.work_paused", client=client.name, number=invoice.number, since=since)
+    return _Candidate(_hold(base, clause))
 
 
 def _resumed(client: ClientState, invoice: Invoice, now: datetime) -> _Candidate | None:

@@ -16,13 +16,18 @@ Invariants:
 - Rule 5: nudges look like a person's follow-up: no ``Auto-Submitted`` (RFC 3834 would
   make the client's auto-responders stay silent, fine, but also marks the mail as
   machine-made to filters); instead ``X-Ghostwatch-Nudge`` lets our own sync tell a
-  nudge from a hand-written message in Sent.
+  nudge from a hand-written message in Sent. It names the ladder and step for a human
+  reader and, after ``slots=``, every slot the message holds and its template
+  (``nudge_header``): enough to rebuild the outbox from Sent when the database is lost.
 """
 
 from __future__ import annotations
 
+import base64
+import email.header
 import email.policy
 import email.utils
+import json
 import re
 from datetime import date, datetime
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
@@ -37,7 +42,10 @@ from ghostwatch.templates import TemplateSet, local_day
 __all__ = [
     "NUDGE_HEADER",
     "POLICY",
+    "is_own_message_id",
     "make_message_id",
+    "nudge_header",
+    "parse_nudge_header",
     "render_nudge",
     "reply_subject",
     "sanitize_header",
@@ -59,6 +67,10 @@ _MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # visible ASCII but < and >, o
 _ADDR = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 _SUBJECT_LINE = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n(?:[ \t]*\r?\n)?")
 _DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
+_OWN_ID = re.compile(r"<gw\.[0-9a-f]{32}@[A-Za-z0-9.-]+>")
+_SLOTS = re.compile(r"slots=([A-Za-z0-9_\s-]+)")
+_CHUNK = 60  # the token is split by spaces so the header folds without RFC 2047
+_LEGACY = re.compile(r"^(?P<ladder>[^;]+); step=(?P<step>\d+)")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -122,6 +134,48 @@ def make_message_id(domain: str, token: str) -> str:
     if not _DOMAIN.fullmatch(domain):
         raise ValueError(f"Message-ID domain must be a host name: {domain!r}")
     return f"<gw.{token}@{domain.lower()}>"
+
+
+def is_own_message_id(message_id: str | None) -> bool:
+    """True for a Message-ID of the form ``make_message_id`` produces (a nudge of ours)."""
+    return message_id is not None and _OWN_ID.fullmatch(message_id.strip()) is not None
+
+
+Slot = tuple[str, str, int]
+
+
+def nudge_header(decision: Decision) -> str:
+    """Return the ``X-Ghostwatch-Nudge`` value for ``decision``'s message:
+    ``<ladder>; step=<n>; slots=<base64url JSON of the template and every slot>``,
+    the token in space-separated chunks (a long word would be RFC 2047 encoded)."""
+    data = {"t": decision.template or "", "s": [list(s) for s in decision.slots]}
+    token = base64.urlsafe_b64encode(json.dumps(data, ensure_ascii=True).encode()).decode()
+    token = token.rstrip("=")
+    chunks = " ".join(token[i : i + _CHUNK] for i in range(0, len(token), _CHUNK))
+    return f"{decision.ladder}; step={decision.step}; slots={chunks}"
+
+
+def parse_nudge_header(value: str, in_reply_to: str | None) -> tuple[str, list[Slot]] | None:
+    """Return ``(template, slots)`` from an ``X-Ghostwatch-Nudge`` value, or None if it
+    says too little. A value from before ``slots=`` (``silence; step=2``) gives the
+    silence slot anchored on the message it answered, template unknown ("")."""
+    try:
+        value = str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return None
+    found = _SLOTS.search(value)
+    if found is not None:
+        token = _SPACES.sub("", found.group(1))
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            slots = [(str(a), str(b), int(c)) for a, b, c in data["s"]]
+            return str(data.get("t", "")), slots
+        except (ValueError, KeyError, TypeError):
+            return None
+    legacy = _LEGACY.match(value)
+    if legacy is None or legacy["ladder"] != "silence" or not in_reply_to:
+        return None
+    return "", [("silence", in_reply_to.strip(), int(legacy["step"]))]
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -281,7 +335,7 @@ def render_nudge(
         msg["Subject"] = sanitize_header(own_subject or "") or _fallback_subject(decision)
     msg["Date"] = email.utils.format_datetime(now.astimezone(_zone(account.timezone)))
     msg["Message-ID"] = message_id
-    msg[NUDGE_HEADER] = sanitize_header(f"{decision.ladder}; step={decision.step}")
+    msg[NUDGE_HEADER] = sanitize_header(nudge_header(decision))
     msg.set_content(body, subtype="plain", charset="utf-8", cte=_cte(body))
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))

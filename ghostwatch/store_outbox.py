@@ -36,7 +36,7 @@ from ghostwatch.domain import OCCUPYING_STATUSES, NudgeRecord, OutboxStatus
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import StoreBase
 from ghostwatch.store_records import _json_default
-from ghostwatch.store_tables import EVENT, OUTBOX, OUTBOX_SLOT
+from ghostwatch.store_tables import EVENT, MESSAGE, OUTBOX, OUTBOX_SLOT
 
 S = OutboxStatus
 TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
@@ -385,6 +385,68 @@ class OutboxStore(StoreBase):
                     )
                 )
         return {client: tuple(items) for client, items in records.items()}
+
+    def unadopted_nudges(self, account: str) -> list[tuple[str, str, str, datetime, str]]:
+        """Return our own nudges seen in the mailbox that the outbox does not know (the
+        database was lost or restored from an old copy): ``(message_id, client,
+        counterpart, date, subject)``, oldest first, one per Message-ID."""
+        m, o = MESSAGE.c, OUTBOX.c
+        known = sa.select(o.message_id).where(o.account == account)
+        query = (
+            sa.select(m.message_id, m.client, m.counterpart, m.date, m.subject)
+            .where(
+                m.account == account,
+                m.is_nudge == sa.true(),
+                m.client.is_not(None),
+                m.message_id.is_not(None),
+                m.message_id.not_in(known),
+            )
+            .order_by(m.date, m.id)
+        )
+        with self._tx() as connection:
+            rows = connection.execute(query).all()
+        seen: dict[str, tuple[str, str, str, datetime, str]] = {}
+        for r in rows:
+            seen.setdefault(
+                r.message_id, (r.message_id, r.client, r.counterpart or "", r.date, r.subject)
+            )
+        return list(seen.values())
+
+    def adopt_nudge(
+        self,
+        *,
+        account: str,
+        client: str,
+        message_id: str,
+        template: str,
+        slots: list[Slot],
+        sent_at: datetime,
+        to_addr: str,
+        subject: str,
+        at: datetime,
+    ) -> bool:
+        """Record a nudge found in Sent that the outbox does not know as ``sent``, with
+        every slot it holds, so no ladder restarts after a lost database. Return False
+        (and change nothing) when its own slot or Message-ID is already taken."""
+        ladder, anchor, step = slots[0]
+        values: dict[str, Any] = {
+            "account": account, "client": client, "ladder": ladder, "anchor": anchor,
+            "step": step, "template": template, "message_id": message_id,
+            "status": S.SENT, "to_addr": to_addr, "subject": subject, "raw": b"",
+            "reason": "recovered from the Sent folder", "due_at": sent_at,
+            "planned_at": sent_at, "attempts": 1, "sent_at": sent_at, "updated_at": sent_at,
+        }  # fmt: skip
+        event = {"kind": "nudge.recovered", "at": at, "account": account, "client": client,
+                 "slots": [f"{a} {b} step {c}" for a, b, c in slots]}  # fmt: skip
+        with self._tx(write=True) as connection:
+            try:
+                row = _insert_plan(connection, values, tuple(slots[1:]))
+            except IntegrityError:
+                return False  # the Message-ID is known after all (another process)
+            if row is None:
+                return False
+            _insert_event(connection, event, message_id=message_id)
+        return True
 
     def outbox_slots(self, outbox_id: int) -> list[Slot]:
         """Return every (ladder, anchor, step) slot nudge ``outbox_id`` holds, its own first."""

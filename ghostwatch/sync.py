@@ -41,7 +41,7 @@ from functools import cached_property
 
 import structlog
 
-from ghostwatch import classify, payments
+from ghostwatch import classify, payments, render
 from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import (
     Classification,
@@ -329,7 +329,9 @@ def message_row(
         references=env.references,
         away_until=result.away_until,
         bounced=result.bounced,
-        is_nudge=env.message_id is not None and env.message_id in ctx.nudge_ids,
+        # ours: planned by this database, or of the form only ghostwatch writes (a nudge
+        # sent before the database was lost; daemon.adopt_nudges rebuilds its slots)
+        is_nudge=env.message_id in ctx.nudge_ids or render.is_own_message_id(env.message_id),
         reason=result.reason,
         seen_at=ctx.now,
     )

@@ -364,7 +364,9 @@ def test_invoice_ladder_ends() -> None:
         )
         for s in (1, 2)
     )
-    assert decide(inv_client(nudges=done), utc(2027, 1, 20, 10)) == []
+    # the ladder ran out unpaid: work is paused, nothing more is sent, the user is told
+    [held] = decide(inv_client(nudges=done), utc(2027, 1, 20, 10))
+    assert held.action is Action.HOLD and "work paused for invoice INV-1" in held.reason
     assert decide(client(invoices=(replace(INV, paid=True),)), utc(2026, 12, 4, 10)) == [
         d for d in decide(client(), utc(2026, 12, 4, 10))
     ]

@@ -145,7 +145,7 @@ def test_threading_headers() -> None:
     assert msg["Date"].datetime == NOW
     assert msg["Date"].datetime.utcoffset() == timedelta(hours=4)  # account's zone
     assert msg["MIME-Version"] == "1.0"
-    assert msg[NUDGE_HEADER] == "silence; step=1"
+    assert msg[NUDGE_HEADER].startswith("silence; step=1; slots=")
     assert "Auto-Submitted" not in msg
     body = text_of(msg)
     assert body.startswith("Hi Jane,\n")  # the template's Subject line is not in the body
@@ -285,7 +285,7 @@ def test_threadless_invoice_nudge_takes_the_template_subject() -> None:
     msg = round_trip(render(decision, replace(CLIENT, language="ka")))
     assert msg["Subject"] == "ინვოისი INV-7"
     assert "In-Reply-To" not in msg and "References" not in msg
-    assert msg[NUDGE_HEADER] == "invoice:INV-7; step=2"
+    assert msg[NUDGE_HEADER].startswith("invoice:INV-7; step=2; slots=")
     body = text_of(msg)
     assert "1 ნოემბერი 2026" in body and "800 GEL" in body
     assert not body.startswith("Subject:")
@@ -336,3 +336,22 @@ def test_render_is_pure() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_nudge_header_carries_every_slot_and_reads_back() -> None:
+    from email.parser import BytesHeaderParser
+
+    from ghostwatch.render import is_own_message_id, parse_nudge_header
+
+    other = replace(DECISION, ladder="deadline:ლოგოს ესკიზები", anchor="2026-11-03", step=2)
+    decision = replace(DECISION, covers=(other,))
+    raw = render(decision).as_bytes()
+    header = BytesHeaderParser().parsebytes(raw)["X-Ghostwatch-Nudge"]
+    assert parse_nudge_header(str(header), None) == (
+        "check_in",
+        [("silence", "<orig-3@acme.example>", 1), ("deadline:ლოგოს ესკიზები", "2026-11-03", 2)],
+    )
+    # a header from before slots= still gives the silence slot it answered
+    assert parse_nudge_header("silence; step=2", "<m1@x>") == ("", [("silence", "<m1@x>", 2)])
+    assert parse_nudge_header("invoice:INV-1; step=1", "<m1@x>") is None
+    assert is_own_message_id(MSG_ID) and not is_own_message_id("<gw.nothex@x>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,3 +161,73 @@ def test_format_date(day: date, language: str, expected: str) -> None:
 
 def test_empty_dir_means_builtins_only() -> None:
     assert TemplateSet("").directory is None
+
+
+def _shapes(lang: str) -> dict[str, dict[str, Any]]:
+    """The sample context and the variations a real message can take."""
+    shapes = {
+        name: sample_context(lang)
+        for name in (
+            "full",
+            "one_invoice",
+            "no_deadlines",
+            "two_deadlines",
+            "returned",
+            "no_thread",
+            "no_first_name",
+            "no_close_on",
+        )
+    }
+    shapes["one_invoice"]["invoices"] = shapes["one_invoice"]["invoices"][:1]
+    shapes["no_deadlines"]["deadlines"] = []
+    extra = shapes["two_deadlines"]["deadlines"][0] | {"what": "the homepage copy"}
+    shapes["two_deadlines"]["deadlines"].append(extra)
+    shapes["returned"]["returned"] = True
+    shapes["no_thread"]["thread"] = None
+    shapes["no_first_name"]["client"]["first_name"] = ""
+    shapes["no_close_on"]["close_on"] = None
+    return shapes
+
+
+INVOICE_TEMPLATES = ("payment_reminder", "work_paused", "work_resumed")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_every_builtin_renders_cleanly_in_every_shape(name: str, lang: str) -> None:
+    for shape, ctx in _shapes(lang).items():
+        text, _ = TemplateSet(None).render(name, lang, ctx)
+        where = f"{name} ({lang}, {shape})"
+        assert text.startswith("Subject: "), where
+        assert "{{" not in text and "{%" not in text and "}}" not in text, where
+        assert "ანგარიში" not in text, where  # Georgian: an invoice is "ინვოისი"
+        assert "พักงานชั่วคราว" not in text, where  # Thai: "แจ้งหยุดดำเนินงานชั่วคราว"
+        assert "\n\n\n" not in text, where
+        assert "Nino Beridze" in text.splitlines()[-1], where
+        if name in INVOICE_TEMPLATES:
+            for invoice in ctx["invoices"]:
+                assert invoice["number"] in text, where
+        if name in ("payment_reminder", "deadline_reminder"):
+            for deadline in ctx["deadlines"]:
+                assert deadline["what"] in text, where
+        if name == "closing_notice" and ctx["close_on"] is not None:
+            assert ctx["close_on"].until in text, where
+        if ctx["returned"] and name in ("check_in", "deadline_reminder", "payment_reminder"):
+            plain, _ = TemplateSet(None).render(name, lang, sample_context(lang))
+            assert len(text) > len(plain), where  # the welcome-back paragraph
+        if lang == "th":
+            for gendered in ("ครับ", "ค่ะ", "ผม", "ดิฉัน"):
+                assert gendered not in text, where
+        if not ctx["client"]["first_name"]:
+            greeting = text.splitlines()[1]
+            assert greeting in ("Hello,", "გამარჯობათ,", "เรียน ท่านผู้เกี่ยวข้อง"), where
+
+
+@pytest.mark.parametrize(
+    ("first_name", "greeting"), [("Jane", "เรียน คุณ Jane"), ("สมชาย", "เรียน คุณสมชาย")]
+)
+def test_thai_greeting_spaces_only_before_latin_script(first_name: str, greeting: str) -> None:
+    ctx = sample_context("th")
+    ctx["client"]["first_name"] = first_name
+    text, _ = TemplateSet(None).render("check_in", "th", ctx)
+    assert text.splitlines()[1] == greeting
