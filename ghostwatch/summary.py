@@ -94,28 +94,6 @@ def languages() -> tuple[str, ...]:
     return i18n.languages()
 
 
-def _headings(w: Words) -> dict[str, str]:
-    """The fixed words of both templates (``t.<key>`` there)."""
-    return {
-        "title": w._("Daily summary"),
-        "needs": w._("Needs you"),
-        "sent": w._("Sent since the last summary"),
-        "next": w._("Going out next"),
-        "waiting": w._("Waiting on clients"),
-        "invoices": w._("Invoices"),
-        "health": w._("Health"),
-        "nothing": w._("Nothing here."),
-        "quiet": w._("unusually quiet"),
-        "ok": w._("all good"),
-        "footer": w._("Sent by ghostwatch once a day. For every client: ghostwatch status."),
-        "col_client": w._("Client"),
-        "col_invoice": w._("Invoice"),
-        "col_amount": w._("Amount"),
-        "col_due": w._("Due"),
-        "col_status": w._("Status"),
-    }
-
-
 @lru_cache(maxsize=1)
 def _env() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
@@ -165,7 +143,7 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
         **counts,
     )
     return {
-        "t": _headings(w),
+        "t": w.headings(),
         "lang": data.language,
         "subject": subject,
         "date": w.full_date(today),
@@ -245,22 +223,6 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
     return rows
 
 
-def _status(status: str, w: Words) -> str:
-    """An outbox status (or "scheduled", "due", "held") in words."""
-    words = {
-        "sent": w.pgettext("nudge", "sent"),
-        "drafted": w._("put in Drafts"),
-        "failed": w._("failed"),
-        "unknown": w._("outcome unknown"),
-        "planned": w._("retrying"),
-        "sending": w._("sending"),
-        "scheduled": w._("scheduled"),
-        "due": w._("due now"),
-        "held": w.pgettext("nudge", "held"),
-    }
-    return words.get(status, clean(status))
-
-
 def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:
     if n.why or w.language == i18n.SOURCE:
         detail = w.reason(n.client, n.why, n.reason)
@@ -270,7 +232,7 @@ def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:
         detail = w._("to {address}", address=clean(n.to)) if n.to else ""
     row = _row(n.client, w.label(n.template), detail, _TONES.get(n.status, "info"))
     row["when"] = w.at(n.at)
-    row["status"] = _status(n.status, w)
+    row["status"] = w.nudge_status(n.status)
     row["to"] = clean(n.to)
     return row
 

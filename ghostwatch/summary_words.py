@@ -82,3 +82,39 @@ class Words(Translator):
         text = self.pgettext("join clauses", "; ").join(said) if said else clean(english)
         prefix = f"{clean(client)}: "
         return text[len(prefix) :] if text.startswith(prefix) else text
+
+    def headings(self) -> dict[str, str]:
+        """The fixed words of both templates (``t.<key>`` there)."""
+        return {
+            "title": self._("Daily summary"),
+            "needs": self._("Needs you"),
+            "sent": self._("Sent since the last summary"),
+            "next": self._("Going out next"),
+            "waiting": self._("Waiting on clients"),
+            "invoices": self._("Invoices"),
+            "health": self._("Health"),
+            "nothing": self._("Nothing here."),
+            "quiet": self._("unusually quiet"),
+            "ok": self._("all good"),
+            "footer": self._("Sent by ghostwatch once a day. For every client: ghostwatch status."),
+            "col_client": self._("Client"),
+            "col_invoice": self._("Invoice"),
+            "col_amount": self._("Amount"),
+            "col_due": self._("Due"),
+            "col_status": self._("Status"),
+        }
+
+    def nudge_status(self, status: str) -> str:
+        """An outbox status (or "scheduled", "due", "held") in words."""
+        words = {
+            "sent": self.pgettext("nudge", "sent"),
+            "drafted": self._("put in Drafts"),
+            "failed": self._("failed"),
+            "unknown": self._("outcome unknown"),
+            "planned": self._("retrying"),
+            "sending": self._("sending"),
+            "scheduled": self._("scheduled"),
+            "due": self._("due now"),
+            "held": self.pgettext("nudge", "held"),
+        }
+        return words.get(status, clean(status))
