@@ -30,7 +30,7 @@ from typing import Any
 from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import ClientState, Decision, Envelope
 from ghostwatch.dsn import decode_part
-from ghostwatch.policy import ladder_records
+from ghostwatch.policy import ladder_records, paused_invoices
 
 __all__ = [
     "deadline_rows",
@@ -156,11 +156,15 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
     date), ``paid``, ``replied_at`` (the client's latest human message since the due
     date, which pauses chasing), ``steps_sent``, ``next_step`` (see ``_next_step``)
     and ``note`` -- "Acme replied about INV-014 — check" while an unpaid invoice has
-    a reply, else None. ``decisions`` are ``policy.decide``'s for the account."""
+    a reply, else None; ``paused_since`` (ISO) when its ladder ran out unpaid and work
+    is paused (``next_step`` is then None: nothing more goes out about it).
+    ``decisions`` are ``policy.decide``'s for the account."""
+    paused = {inv.number: since for inv, since in paused_invoices(client)}
     rows = []
     for inv in sorted(client.invoices, key=lambda i: (i.due, i.number)):
         anchor = inv.due.isoformat()
         replied = inv.replied_at if not inv.paid else None
+        waiting = not inv.paid and inv.number not in paused
         rows.append(
             {
                 "number": inv.number,
@@ -169,8 +173,9 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
                 "paid": inv.paid,
                 "replied_at": _iso(inv.replied_at),
                 "steps_sent": _steps_sent(client, inv.key, anchor),
-                "next_step": None if inv.paid else _next_step(client, decisions, inv.key, anchor),
+                "next_step": _next_step(client, decisions, inv.key, anchor) if waiting else None,
                 "note": f"{client.name} replied about {inv.number} — check" if replied else None,
+                "paused_since": _iso(paused.get(inv.number)),
             }
         )
     return rows

@@ -203,7 +203,14 @@ def test_invoice_rows_show_the_next_step() -> None:
             "reason": row["next_step"]["reason"],
         },
         "note": None,
+        "paused_since": None,
     }
+
+
+def test_a_paused_invoice_has_no_next_step_and_says_since_when() -> None:
+    paused = (REMINDED, replace(REMINDED, step=2, at=datetime(2026, 11, 12, 9, tzinfo=UTC)))
+    [row] = rows(acme(invoices=(INV,), nudges=paused), datetime(2026, 11, 20, 10, tzinfo=UTC))
+    assert (row["next_step"], row["paused_since"]) == (None, "2026-11-12T09:00:00Z")
 
 
 def test_a_reply_since_the_due_date_is_a_note_until_paid() -> None:
