@@ -8,7 +8,7 @@ Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 
    measured runs find the same warm index, header cache and page cache.
 2. Measures, each in a child process of its own (so peak RSS is that path's alone):
    - raw: imapclient EXAMINE, SEARCH SINCE, then UID FETCH of the same items
-     ghostwatch asks for (BODY.PEEK[HEADER.FIELDS (the 27 classify.HEADER_FIELDS)],
+     ghostwatch asks for (BODY.PEEK[HEADER.FIELDS (the 29 classify.HEADER_FIELDS)],
      INTERNALDATE, RFC822.SIZE) in batches of the same size, as explicit UID lists;
    - ghostwatch: ``sync.sync_folder`` (STATUS, EXAMINE, SEARCH, fetch_headers batches,
      parse_headers + classify, body reads for bounces/auto-replies, record_messages,

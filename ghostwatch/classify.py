@@ -34,9 +34,9 @@ from functools import lru_cache
 from ghostwatch.autoreply_subjects import (
     AUTO_REPLY_PREFIXES,
     AUTO_REPLY_WEAK_WORDS,
-    BOUNCE_PREFIXES,
     REPLY_MARKERS,
 )
+from ghostwatch.bounce_signs import NOREPLY, bounce_reason, bounce_suspect
 from ghostwatch.domain import (
     Classification,
     ClientMatcher,
@@ -58,6 +58,7 @@ __all__ = [
     "match_client",
     "parse_headers",
     "parse_return_date",
+    "raw_sender",
 ]
 
 # --- matching -------------------------------------------------------------------------
@@ -170,20 +171,73 @@ def classify(
     ``clients`` may be a ClientIndex (built once for many messages)."""
     clients = _as_index(clients)
     direction, client, counterpart = _direction(env, role, account_addresses, clients)
+    if client is None and role is not FolderRole.DRAFTS and not _ADDR_SPEC.fullmatch(env.from_addr):
+        unreadable = _unreadable_sender(env, role, clients)
+        if unreadable is not None:
+            return unreadable
     kind, reason = _kind(env)
+    suspect = kind is not Kind.BOUNCE and bounce_suspect(env, kind, reason)
     away = None
-    needs_body = kind is Kind.BOUNCE
+    needs_body = kind is Kind.BOUNCE or suspect
     bounced: tuple[str, ...] = ()
-    if kind is Kind.AUTO_REPLY and env.date is not None:
-        away = parse_return_date(env.subject, sent=env.date)
-        needs_body = away is None and direction is Direction.INBOUND
+    sent = env.date or env.received  # a Date-less notice: when the server got it
+    if kind is Kind.AUTO_REPLY and sent is not None:
+        away = parse_return_date(env.subject, sent=sent)
+        needs_body = needs_body or (away is None and direction is Direction.INBOUND)
     if kind is Kind.BOUNCE:
         bounced = address_list(env.headers.get("x-failed-recipients", ""))
         if client is None:
             client, counterpart = _first_client(bounced, clients)
     if role is FolderRole.DRAFTS:
         reason += "; draft (never sent)"
-    return Classification(kind, direction, client, counterpart, reason, away, bounced, needs_body)
+    return Classification(
+        kind, direction, client, counterpart, reason, away, bounced, needs_body, suspect
+    )
+
+
+_ADDR_SPEC = re.compile(r"[^\s<>\"'(),;:@\x00\ufffd]+@[^\s<>\"'(),;:@\x00\ufffd]+")
+
+
+def _unreadable_sender(
+    env: Envelope, role: FolderRole, clients: ClientIndex
+) -> Classification | None:
+    """A From field that parses to no well-formed address but holds a client's (8-bit
+    garbage, NULs, broken quoting): UNREADABLE contact of that client, never a silent
+    drop; None when no client's address is in it."""
+    if role is FolderRole.SENT:
+        return None
+    raw_from = env.headers.get("from", "")
+    found = _client_in(raw_from, clients)
+    if found is None:
+        return None
+    reason = f"unreadable From field {raw_from[:80]!r}"
+    return Classification(Kind.UNREADABLE, Direction.INBOUND, found[0], found[1], reason)
+
+
+def _client_in(text: str, clients: ClientIndex) -> tuple[str, str] | None:
+    for candidate in _ADDR_SPEC.findall(text):
+        name = clients.match(candidate.strip(".[]"))
+        if name is not None:
+            return name, candidate
+    return None
+
+
+_RAW_FROM = re.compile(rb"^from[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M)
+
+
+def raw_sender(header: bytes, clients: Clients) -> tuple[str, str] | None:
+    """(client, address) when a client's address is in the raw From field(s) of
+    ``header``, read without the email package (for mail that failed to parse);
+    None otherwise. Never raises."""
+    try:
+        index = _as_index(clients)
+        for m in _RAW_FROM.finditer(bytes(header)[:65536]):
+            found = _client_in(m.group(1).decode("utf-8", "replace"), index)
+            if found is not None:
+                return found
+    except PARSE_ERRORS:
+        return None
+    return None
 
 
 def _direction(
@@ -218,7 +272,7 @@ def _kind(env: Envelope) -> tuple[Kind, str]:
     report = _report_type(h.get("content-type", ""))
     if report == "feedback-report" or h.get("feedback-type") or _subject_is_complaint(env):
         return Kind.BULK, "ARF feedback/complaint report"
-    bounce = _bounce_reason(env, report)
+    bounce = bounce_reason(env, report)
     if bounce:
         return Kind.BOUNCE, bounce
     auto = _auto_reply_reason(env, report)
@@ -239,44 +293,12 @@ def _report_type(content_type: str) -> str | None:
     return found.group(1) if found else ""
 
 
-_SYSTEM_LOCALS = re.compile(r"^(?:mailer-daemon|mail-daemon|maildaemon|postmaster|post_master"
-                            r"|poostmaster|mdaemon|mail\.daemon)(?:[+.-]|$)")  # fmt: skip
-_SYSTEM_NAMES = re.compile(r"mail delivery (?:subsystem|system|service)|mailer-daemon"
-                           r"|mail administrator|postmaster")  # fmt: skip
+# Delivery systems and the antivirus / mail-gateway filters that return mail.
 _COMPLAINT_SUBJECTS = ("complaint about message from", "abuse report", "email feedback report")
 
 
 def _subject_is_complaint(env: Envelope) -> bool:
     return env.subject.casefold().startswith(_COMPLAINT_SUBJECTS)
-
-
-def _bounce_reason(env: Envelope, report: str | None) -> str | None:
-    h = env.headers
-    if report is not None and report != "disposition-notification":
-        return f"multipart/report {report or '(no report-type)'}"
-    if h.get("x-failed-recipients"):
-        return "header X-Failed-Recipients"
-    local = env.from_addr.partition("@")[0]
-    if _SYSTEM_LOCALS.match(local) or (not local and _SYSTEM_NAMES.search(env.from_name.lower())):
-        return f"From {env.from_addr or env.from_name}"
-    if _SYSTEM_NAMES.search(env.from_name.lower()):
-        return f"From {env.from_name}"
-    subject = env.subject.casefold().lstrip("* ")
-    if subject.startswith(BOUNCE_PREFIXES) and _looks_automated(env):
-        return "bounce subject from an automated sender"
-    return None
-
-
-def _looks_automated(env: Envelope) -> bool:
-    h = env.headers
-    return_path = h.get("return-path", "").strip().lower()
-    return bool(
-        (return_path in ("<>", "") and "return-path" in h)
-        or "mailer-daemon" in return_path
-        or h.get("auto-submitted", "no").lower() != "no"
-        or not env.from_addr
-        or _NOREPLY.match(env.from_addr.partition("@")[0]) is not None
-    )
 
 
 def _auto_reply_reason(env: Envelope, report: str | None) -> str | None:
@@ -334,9 +356,6 @@ def _auto_reply_subject(subject: str) -> str | None:
     return f"subject {subject[: found.end()].strip()!r}"
 
 
-_NOREPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|do_not_reply|noreply-[\w-]+)$")
-
-
 def _bulk_reason(env: Envelope) -> str | None:
     h = env.headers
     if h.get("list-id"):
@@ -344,7 +363,7 @@ def _bulk_reason(env: Envelope) -> str | None:
     precedence = _precedence(env)
     if precedence in ("bulk", "list", "junk"):
         return f"header Precedence: {precedence}"
-    if _NOREPLY.match(env.from_addr.partition("@")[0]):
+    if NOREPLY.match(env.from_addr.partition("@")[0]):
         return "no-reply sender"
     return None
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ghostwatch import __version__, logs
+from ghostwatch.cli_setup import SETUP_HANDLERS, add_setup_commands
+from ghostwatch.cli_setup import status_exit as _status_exit
 from ghostwatch.errors import ConfigError, GhostwatchError
 
 if TYPE_CHECKING:
@@ -54,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"ghostwatch {__version__}")
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log events shown, on standard error (default: warning)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
@@ -87,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--dry-run", action="store_true", help="send nothing; list what would go out")
     q = cmd("status", "one row per client: who owes whom, state, next action")
     q.add_argument("--json", action="store_true", help="print a JSON array")
+    q.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if any account is stale, failing or paused (for cron and monitors)",
+    )
     now_opt(q)
     q = cmd("summary", "build the daily summary; send it or write it as HTML")
     now_opt(q)
@@ -94,17 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--send", action="store_true", help="email it to [summary].to")
     g.add_argument("--out", metavar="FILE", help="write the HTML to FILE")
     q = cmd("history", "every contact and nudge with one client (the evidence)")
-    q.add_argument("client", metavar="CLIENT")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    q.add_argument("--json", action="store_true", help="print a JSON array")
     q = cmd("export", "the evidence log of all clients")
-    q.add_argument("--format", choices=["csv", "json"], default="csv")
+    q.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="output format (default: csv)"
+    )
     q.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     q = cmd("snooze", "pause nudges for one client until a date")
-    q.add_argument("client", metavar="CLIENT")
-    q.add_argument("--until", type=_day, required=True, metavar="DATE")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    q.add_argument(
+        "--until",
+        type=_day,
+        required=True,
+        metavar="DATE",
+        help="resume on this day (YYYY-MM-DD, the client's time zone)",
+    )
     now_opt(q)
     q = cmd("resume", "resume nudges for a snoozed client")
-    q.add_argument("client", metavar="CLIENT")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     now_opt(q)
     q = cmd("pause", "stop all sending (syncing continues)")
     q.add_argument("--account", help="only this account (default: all)")
@@ -113,11 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--account", help="only this account (default: all)")
     now_opt(q)
     q = cmd("paid", "mark an invoice paid")
-    q.add_argument("client", metavar="CLIENT")
-    q.add_argument("invoice", metavar="INVOICE")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
     now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
+    add_setup_commands(cmd)
     return p
 
 
@@ -267,7 +288,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print()
         for h in health:
             print(format_health(h, zones.get(h["account"], UTC_ZONE)))
-    return EXIT_OK
+    return _status_exit(args, health)
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
@@ -461,6 +482,7 @@ HANDLERS: dict[str, Handler] = {
     "history": cmd_history,
     "export": cmd_export,
     "demo": cmd_demo,
+    **SETUP_HANDLERS,  # init, completion
 }
 
 

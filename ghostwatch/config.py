@@ -401,6 +401,6 @@ def find_config_path(cli_value: str | None, env: Mapping[str, str]) -> Path:
     raise ConfigError(
         [
             "no configuration file found; tried --config (not given), $GHOSTWATCH_CONFIG "
-            f"(not set), {path} (not found). Start from config.example.toml."
+            f"(not set), {path} (not found). Run `ghostwatch init` to write one."
         ]
     )

@@ -119,6 +119,9 @@ class Envelope:
     subject: str = ""
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+    # when the server received it (IMAP INTERNALDATE), given by the shell; stands in for
+    # ``date`` where a sender's clock is needed and the Date header is missing
+    received: datetime | None = None
     # lower-cased header name -> decoded value, for the classification headers only
     headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -137,6 +140,9 @@ class Classification:
     away_until: date | None = None  # out-of-office return date, when unambiguous
     bounced: tuple[str, ...] = ()  # hard-bounced recipient addresses
     needs_body: bool = False  # the shell should fetch the body and call classify_body
+    # a weak bounce sign (a bounce subject from a person, a null Return-Path, a vendor's
+    # notice): classify_body confirms it from the body (kind BOUNCE) or leaves the kind
+    bounce_suspect: bool = False
 
 
 # --- configuration as the core sees it ----------------------------------------------

@@ -38,7 +38,7 @@ HEADER_FIELDS: tuple[bytes, ...] = (
     b"X-Autoreply-From", b"X-Mail-Autoreply", b"X-FC-MachineGenerated", b"Precedence",
     b"X-Precedence", b"X-Auto-Response-Suppress", b"X-MS-Exchange-Inbox-Rules-Loop",
     b"Return-Path", b"List-Id", b"List-Unsubscribe", b"Content-Type", b"X-Failed-Recipients",
-    b"X-Microsoft-Original-Message-ID", b"Feedback-Type",
+    b"X-Microsoft-Original-Message-ID", b"Feedback-Type", b"X-MLServer", b"Mailing-List",
 )  # fmt: skip
 _WANTED = frozenset(f.decode().lower() for f in HEADER_FIELDS)
 _ADDRESS_FIELDS = frozenset({"from", "sender", "to", "cc", "return-path", "x-failed-recipients"})
@@ -56,9 +56,10 @@ _CHARSET_ALIASES = {"windows-874": "cp874", "gb2312": "gb18030", "gbk": "gb18030
                     "ks_c_5601-1987": "cp949", "iso-8859-8-i": "iso-8859-8"}  # fmt: skip
 
 
-def parse_headers(raw: bytes) -> Envelope:
+def parse_headers(raw: bytes, *, received: datetime | None = None) -> Envelope:
     """Given a header block (or a whole message), return its Envelope. Never raises:
-    missing or unparseable fields come back as None / "" / ()."""
+    missing or unparseable fields come back as None / "" / (). ``received`` (the
+    server's INTERNALDATE, aware) is passed through to ``Envelope.received``."""
     try:
         fields = _header_fields(raw)
     except PARSE_ERRORS:
@@ -75,6 +76,7 @@ def parse_headers(raw: bytes) -> Envelope:
         subject=decoded.get("subject", ""),
         in_reply_to=_first_msgid(fields.get("in-reply-to", "")),
         references=tuple(_MSGID.findall(fields.get("references", ""))),
+        received=received,
         headers=decoded,
     )
 
@@ -188,13 +190,17 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
 
 
 def _to_text(data: bytes, charset: str) -> str:
-    """Decode with the named charset; unknown charsets and bad bytes -> U+FFFD."""
+    """Decode with the named charset; unknown or unusable charsets -> UTF-8, bad bytes
+    -> U+FFFD. Never raises: ``codecs.lookup`` raises ValueError for a name holding a
+    NUL, and codecs that are not text encodings ("base64", "rot13", "idna" with
+    "replace") raise LookupError or UnicodeError on ``bytes.decode``."""
     charset = _CHARSET_ALIASES.get(charset, charset)
     try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"
-    return data.decode(charset, "replace")
+        if codecs.lookup(charset)._is_text_encoding:
+            return data.decode(charset, "replace")
+    except (LookupError, ValueError, UnicodeError, TypeError):
+        pass
+    return data.decode("utf-8", "replace")
 
 
 def _first_address(value: str) -> tuple[str, str]:

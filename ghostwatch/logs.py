@@ -4,13 +4,18 @@ Every event is a constant dotted name with key-value fields
 (``log.info("nudge.sent", client=..., message_id=...)``). ``account`` and ``client``
 are bound through contextvars by the daemon. A last-line-of-defence processor masks
 any field whose name says it holds a secret.
+
+Under systemd (``$JOURNAL_STREAM`` names the very stream we write to), each line starts
+with its syslog priority, ``<3>`` for an error (sd-daemon(3)'s ``SD_ERR`` prefix, which
+journald strips and stores as ``PRIORITY``), so ``journalctl -p err`` finds errors.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -29,11 +34,44 @@ def redact_secrets(
     return event
 
 
+# syslog(3) priorities of structlog's level names
+PRIORITY = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "info": 6, "debug": 7}
+
+
+def writes_to_journal(stream: TextIO, env: Mapping[str, str]) -> bool:
+    """True if ``stream`` is the journal stream systemd names in ``$JOURNAL_STREAM``
+    (``DEVICE:INODE``, systemd.exec(5)): a redirected stderr under systemd is not."""
+    expected = env.get("JOURNAL_STREAM", "")
+    if not expected:
+        return False
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # a StringIO or a closed stream
+        return False
+    return expected == f"{st.st_dev}:{st.st_ino}"
+
+
+def with_priority(renderer: Any) -> Any:
+    """Wrap a structlog renderer so each line starts with ``<N>``, its syslog priority."""
+
+    def render(logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+        level = str(event.get("level", method)).lower()
+        return f"<{PRIORITY.get(level, 6)}>{renderer(logger, method, event)}"
+
+    return render
+
+
 def configure(
-    *, level: str = "info", stream: TextIO | None = None, json: bool | None = None
+    *,
+    level: str = "info",
+    stream: TextIO | None = None,
+    json: bool | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> None:
     """Configure structlog for the process. ``json=None`` picks JSON unless ``stream``
-    is a TTY. Safe to call more than once (the last call wins)."""
+    is a TTY; lines carry a ``<N>`` priority prefix when ``stream`` is the journal
+    (``writes_to_journal(stream, env)``, ``env`` defaults to ``os.environ``). Safe to
+    call more than once (the last call wins)."""
     out = stream if stream is not None else sys.stderr
     use_json = not out.isatty() if json is None else json
     # Without an explicit stream, look sys.stderr up at each write: it may be replaced
@@ -48,6 +86,8 @@ def configure(
         if use_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    if writes_to_journal(out, os.environ if env is None else env):
+        renderer = with_priority(renderer)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -14,6 +14,8 @@ Invariants:
   reading is a valid date ("12/25"). When both readings are valid, differ, and both
   fall in the window, the date is ambiguous and ignored.
 - Weekday names alone ("back on Monday") give no date.
+- Native digits (Thai, Arabic-Indic, Persian, Devanagari, Bengali, Myanmar, Khmer, Lao,
+  full-width) are read as ASCII digits before matching: "๓๑ ธันวาคม ๒๕๖๙" is 31.12.2026.
 - Several distinct anchored dates -> the latest (a multilingual notice repeats one
   date; "until 3 Dec, back on 4 Dec" means away through the 4th at the latest).
 
@@ -31,6 +33,12 @@ from typing import Any
 __all__ = ["MAX_AWAY", "parse_return_date"]
 
 MAX_AWAY = timedelta(days=90)
+# zero of each decimal-digit block a notice may be written in -> "0123456789"
+_DIGIT_ZEROS = (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x0ED0, 0x1040, 0x17E0, 0xFF10)
+_ASCII_DIGITS = str.maketrans(
+    {chr(zero + n): str(n) for zero in _DIGIT_ZEROS for n in range(10)}
+    | {"٫": ".", "٬": ",", "،": ","}  # Arabic decimal/thousands sep, comma
+)
 _MAX_TEXT = 2000  # an OOF notice says its date near the top; signature and quoted mail follow
 
 # month -> names (casefolded). Inflected forms are listed explicitly.
@@ -196,7 +204,7 @@ _PREFIX_WORDS = (
     "wrócę", "till och med", "tills", "åter", "tillbaka", "til og med", "tilbage",
     "tilbake", "palaan", "takaisin", "zpět", "vracím", "до", "по", "вернусь", "возвращаюсь",
     "повернуся", "повернусь", "dönüş", "έως", "μέχρι", "επιστρέφω", "עד", "אחזור", "حتى",
-    "أعود",
+    "أعود", "سأعود", "العودة", "عودتي", "برمی\u200cگردم", "برمیگردم", "بازگشت", "تا تاریخ",
 )
 _PREFIX_CJK = ("จนถึง", "ถึง", "กลับมา", "กลับ", "直到", "至", "到")
 _POSTFIX = (
@@ -239,7 +247,8 @@ def _unwrap(text: str) -> str:
 
 
 def _parse(text: str, sent_day: date) -> date | None:
-    folded = _unwrap(text[:_MAX_TEXT]).replace("\u00a0", " ").replace("’", "'").casefold()
+    text = text[:_MAX_TEXT].translate(_ASCII_DIGITS)
+    folded = _unwrap(text).replace("\u00a0", " ").replace("’", "'").casefold()
     matches = _date_matches(folded)
     found: set[date] = set()
     prev_end: int | None = None

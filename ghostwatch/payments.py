@@ -18,18 +18,14 @@ Rules it keeps (SPEC section 2, "Invoices"):
 
 from __future__ import annotations
 
-import email
-import email.policy
-import html
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from email.message import Message
 from typing import Any
 
 from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import ClientState, Decision, Envelope
-from ghostwatch.dsn import decode_part
+from ghostwatch.dsn import message_body
 from ghostwatch.policy import ladder_records, paused_invoices
 
 __all__ = [
@@ -41,7 +37,6 @@ __all__ = [
     "sender_matches",
 ]
 
-_TAG = re.compile(r"<[^>]*>")
 _MAX_TEXT = 64_000  # characters of a body searched: bank notices are short
 
 
@@ -100,26 +95,11 @@ def match_payment(
 
 
 def message_text(raw: bytes, *, html_fallback: bool = True) -> str:
-    """Return the first text/plain part of message ``raw``, decoded (declared charset,
-    else UTF-8, bad bytes replaced); without one, the first text/html part with its
-    tags removed (unless ``html_fallback`` is false). Attachments are skipped; a
-    message that cannot be parsed gives "". Never raises."""
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        html_part: Message | None = None
-        for part in msg.walk():
-            if part.get_content_disposition() == "attachment":
-                continue
-            ctype = part.get_content_type()
-            if ctype == "text/plain":
-                return decode_part(part)
-            if ctype == "text/html" and html_part is None:
-                html_part = part
-    except (ValueError, TypeError, LookupError, UnicodeError, IndexError):
-        return ""
-    if html_part is None or not html_fallback:
-        return ""
-    return html.unescape(_TAG.sub(" ", decode_part(html_part)))
+    """Return the first text/plain part of message ``raw``, decoded by mail-parser
+    (declared charset, else UTF-8, bad bytes replaced); without one, the first
+    text/html part with its tags removed (unless ``html_fallback`` is false).
+    Attachments are skipped; a message that cannot be parsed gives "". Never raises."""
+    return message_body(raw, html_fallback=html_fallback, limit=_MAX_TEXT).text
 
 
 # --- status and summary rows ---------------------------------------------------------

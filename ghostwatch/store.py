@@ -10,9 +10,12 @@ Invariants:
 - Every datetime in and out is aware UTC; the store never reads the clock
   (callers pass ``at``), except ``seen_at`` defaulting to now in record_messages.
 - A message is stored once per account: by (folder, uidvalidity, uid), and by
-  Message-ID when it has one. The copy stored first wins, so a message seen in
-  INBOX and All Mail, or again after a UIDVALIDITY change, counts once. Messages
-  without a Message-ID are de-duplicated by position only (they are rare).
+  ``message_key`` (Message-ID + sender + header Date) when it has a Message-ID. The
+  copy stored first wins, so a message seen in INBOX and All Mail (or Sent), or
+  again after a UIDVALIDITY change, counts once; a message that reuses a stored
+  Message-ID with another sender or date is stored and counted (a client's reply
+  from a buggy mailer is never lost). Messages without a Message-ID are
+  de-duplicated by position only (they are rare).
 - Only human mail is contact: client_facts ignores auto-replies, bounces and bulk
   mail for last contact, and our own nudges for "our last message".
 - Writes use ``BEGIN IMMEDIATE`` on SQLite: concurrent writers queue (busy_timeout).
@@ -22,6 +25,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +65,7 @@ __all__ = [
     "OutboxRow",
     "Store",
     "UnknownInvoice",
+    "message_key",
 ]
 
 _ID_CHUNK = 500  # bound parameters per IN (...) query
@@ -97,6 +102,24 @@ class MessageRow:
     reason: str = ""
     internal_date: datetime | None = None
     seen_at: datetime | None = None
+    # ``message_key(message_id, from_addr, header Date)``; None = computed from
+    # message_id and from_addr alone
+    message_key: str | None = None
+
+
+def message_key(message_id: str | None, from_addr: str, sent: datetime | None) -> str | None:
+    """The de-duplication key of a message: None without a Message-ID, else a digest of
+    the Message-ID, the (normalised) sender and the header Date (None = no Date), so
+    two copies of one message share it and a reused Message-ID does not."""
+    if message_id is None:
+        return None
+    stamp = "" if sent is None else sent.astimezone(UTC).isoformat()
+    text = f"{message_id}\n{from_addr.lower()}\n{stamp}"
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def _key(row: MessageRow) -> str | None:
+    return row.message_key or message_key(row.message_id, row.from_addr, None)
 
 
 _MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRow))
@@ -160,6 +183,7 @@ def _message_params(row: MessageRow, seen_at: datetime) -> dict[str, Any]:
     params["bounced"] = _json_list(row.bounced)
     params["references"] = " ".join(row.references)
     params["seen_at"] = row.seen_at or seen_at
+    params["message_key"] = _key(row)
     return params
 
 
@@ -193,6 +217,7 @@ def _sqlite_message(row: MessageRow, seen_at: datetime) -> tuple[Any, ...]:
         int(row.is_nudge),
         row.reason,
         sqlite_datetime(row.seen_at or seen_at),
+        _key(row),
     )
 
 
@@ -234,7 +259,8 @@ class Store(OutboxStore, RecordsStore):
     ) -> int:
         """Insert ``rows`` in one transaction, skipping duplicates; return how many
         were new. A row is a duplicate if its (account, folder, uidvalidity, uid) or
-        its (account, message_id) is already stored (or earlier in ``rows``).
+        its (account, message_key) is already stored (or earlier in ``rows``): the
+        same Message-ID from another sender or with another Date is not one.
         Raise TypeError for unknown or missing keys; StoreError for a bad value (naive
         datetime, unknown direction or kind) or a database failure -- then nothing
         of the batch is stored."""

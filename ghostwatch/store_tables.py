@@ -10,8 +10,11 @@ Invariants:
   values are stored as UTC without an offset and always read back aware UTC.
 - Enum columns store the enum's string value (``"planned"``), never its name.
 - Message de-duplication: (account, folder, uidvalidity, uid) is unique, and so is
-  (account, message_id) where message_id is not null -- the same message seen in
-  INBOX and All Mail, or again after a UIDVALIDITY change, is stored once.
+  (account, message_key) where message_key is not null. The key digests the
+  Message-ID, the sender and the header Date (``store.message_key``): the same
+  message seen in INBOX and All Mail, in Sent and INBOX, or again after a UIDVALIDITY
+  change, is stored once, but a message that reuses a stored Message-ID with another
+  sender or date (resent mail, buggy mailers) is stored too.
 - Outbox slot: (account, client, ladder, anchor, step) is unique among rows whose
   status is not ``cancelled`` (domain.OCCUPYING_STATUSES): the database itself
   refuses a second plan of a slot, and only a cancelled plan frees it.
@@ -122,13 +125,14 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account", "folder", "uidvalidity", "uid", name="uq_message_uid"),
         sa.Index(
-            "uq_message_message_id",
+            "uq_message_key",
             "account",
-            "message_id",
+            "message_key",
             unique=True,
-            sqlite_where=sa.text("message_id IS NOT NULL"),
-            postgresql_where=sa.text("message_id IS NOT NULL"),
+            sqlite_where=sa.text("message_key IS NOT NULL"),
+            postgresql_where=sa.text("message_key IS NOT NULL"),
         ),
+        sa.Index("ix_message_message_id", "account", "message_id"),
         # client_facts: per-client aggregates by direction/kind/is_nudge over date
         sa.Index("ix_message_facts", "account", "client", "direction", "kind", "is_nudge", "date"),
     )
@@ -156,6 +160,7 @@ class Message(SQLModel, table=True):
     is_nudge: bool = False
     reason: str = ""
     seen_at: datetime = _when()
+    message_key: str | None = None  # digest of Message-ID, sender, header Date
 
 
 class ClientStateTable(SQLModel, table=True):

@@ -7,8 +7,10 @@ Invariants:
    is stored, so a crash mid-sync re-reads, never skips. Re-reading is harmless:
    messages are de-duplicated by (folder, UIDVALIDITY, UID) and by Message-ID.
 3. With nothing new, a folder costs one STATUS round trip.
-4. A message that cannot be parsed or classified is logged and skipped; it never
-   stops the sync.
+4. A message that cannot be parsed or classified never stops the sync, and client
+   mail is never dropped silently: if its sender is (or its raw From field holds) a
+   client's address it is stored as kind ``unreadable`` with the reason, else it is
+   logged and skipped (``sync.message_skipped``).
 5. The account's ``last_sync_at`` is set only when every folder synced; a failed sync
    leaves it as it was, so the stale-data guard (SPEC 3.3) can fire.
 6. Bodies are fetched only when headers cannot decide: bounces and auto-replies of
@@ -28,13 +30,18 @@ Invariants:
    read again, so a new client's history is known at once; messages already stored
    are recognised by UID and Message-ID and not counted twice. Messages stored
    before keep the client they were stored for.
+9. A message is recognised as one already stored by UID, or by ``message_key``
+   (Message-ID + sender + header Date): a Message-ID reused by another message is
+   not enough to drop it (``store.message_key``).
+10. Where a message's own Date is needed (an out-of-office return date) and it has
+   none, its INTERNALDATE stands in (``Envelope.received``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -53,12 +60,12 @@ from ghostwatch.domain import (
 )
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.imap_fetch import FetchedHeaders
-from ghostwatch.store import MessageRow, Store
+from ghostwatch.store import MessageRow, Store, message_key
+from ghostwatch.sync_effects import Payment, record_side_effects
 
 log = structlog.get_logger(__name__)
 
 BODY_LIMIT = 256_000  # bytes of a bounce or auto-reply read to find recipients and dates
-Payment = tuple[Envelope, str] | None  # (Envelope, body text) of a possible payment notice
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class SyncContext:
     now: datetime
     nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
     payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
+    # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
+    parse: Callable[..., Envelope] = classify.parse_headers
 
     @cached_property
     def clients(self) -> classify.ClientIndex:
@@ -97,8 +106,11 @@ class _Read:
     def refines(self) -> bool:
         """classify_body has something to add."""
         # Bounces come from MAILER-DAEMON, not the client: read them to learn who bounced.
+        # A suspected bounce is read whoever sent it: it may name a client that bounced.
         result = self.result
-        return result.needs_body and (result.client is not None or result.kind is Kind.BOUNCE)
+        return result.needs_body and (
+            result.client is not None or result.kind is Kind.BOUNCE or result.bounce_suspect
+        )
 
     @property
     def wants_body(self) -> bool:
@@ -207,7 +219,7 @@ async def sync_folder(
         # Invariant 7: only mail that concerns a client is kept; bounces and payment
         # notices from others are acted on below
         report.stored += store.record_messages([row for row, _ in kept if row.client is not None])
-        _side_effects(store, ctx, kept)
+        record_side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(
             ctx.account,
@@ -256,8 +268,10 @@ async def _rows(
             if read.refines:
                 result = classify.classify_body(raw, result, read.env)
         except _SKIPPED as exc:
-            _skip(report, folder, read.fetched, exc)
-            continue
+            if result.client is None:
+                _skip(report, folder, read.fetched, exc)
+                continue
+            result = _unreadable(result.client, result.counterpart, exc)
         if result.client is None and result.kind is not Kind.BOUNCE and not read.paying:
             continue  # concerns no client and implies nothing (Invariant 7)
         row = message_row(ctx, folder, role, uidvalidity, read.fetched, read.env, result)
@@ -275,9 +289,10 @@ _SKIPPED = (ValueError, TypeError, LookupError, UnicodeError)
 def _read(
     ctx: SyncContext, folder: str, role: FolderRole, fetched: FetchedHeaders, report: FolderReport
 ) -> _Read | None:
-    """Classify one message from its headers; None (logged) if it is unusable."""
+    """Classify one message from its headers. One that cannot be read is stored as
+    UNREADABLE if a client's address is in its raw From field, else None (logged)."""
     try:
-        env = classify.parse_headers(fetched.header)
+        env = ctx.parse(fetched.header, received=fetched.internal_date)
         result = classify.classify(
             env, role=role, account_addresses=ctx.addresses, clients=ctx.clients
         )
@@ -285,9 +300,26 @@ def _read(
             ctx.payment_matchers, env
         )
     except _SKIPPED as exc:
-        _skip(report, folder, fetched, exc)
-        return None
+        sender = (
+            classify.raw_sender(fetched.header, ctx.clients)
+            if role is not FolderRole.SENT
+            else None
+        )
+        if sender is None:
+            _skip(report, folder, fetched, exc)
+            return None
+        client, address = sender
+        env = Envelope(None, None, address, "", received=fetched.internal_date)
+        log.warning("sync.message_unreadable", folder=folder, uid=fetched.uid, client=client)
+        return _Read(fetched, env, _unreadable(client, address, exc), False)
     return _Read(fetched, env, result, paying)
+
+
+def _unreadable(client: str, address: str | None, exc: Exception) -> Classification:
+    """Client mail that could not be classified: stored, never dropped (Invariant 4)."""
+    return Classification(
+        Kind.UNREADABLE, Direction.INBOUND, client, address, f"unreadable: {exc!r}"[:200]
+    )
 
 
 def _skip(report: FolderReport, folder: str, fetched: FetchedHeaders, exc: Exception) -> None:
@@ -314,78 +346,38 @@ def message_row(
         folder=folder,
         uidvalidity=uidvalidity,
         uid=fetched.uid,
-        message_id=env.message_id,
+        message_id=_text(env.message_id),
         date=fetched.internal_date,
         internal_date=fetched.internal_date,
         direction=result.direction,
         kind=result.kind,
         client=result.client,
-        counterpart=result.counterpart,
-        from_addr=env.from_addr,
-        from_name=env.from_name,
-        to_addrs=env.to + env.cc,
-        subject=env.subject,
-        in_reply_to=env.in_reply_to,
-        references=env.references,
+        counterpart=_text(result.counterpart),
+        from_addr=_clean(env.from_addr),
+        from_name=_clean(env.from_name),
+        to_addrs=tuple(_clean(a) for a in env.to + env.cc),
+        subject=_clean(env.subject),
+        in_reply_to=_text(env.in_reply_to),
+        references=tuple(_clean(r) for r in env.references),
         away_until=result.away_until,
         bounced=result.bounced,
         # ours: planned by this database, or of the form only ghostwatch writes (a nudge
         # sent before the database was lost; daemon.adopt_nudges rebuilds its slots)
         is_nudge=env.message_id in ctx.nudge_ids or render.is_own_message_id(env.message_id),
-        reason=result.reason,
+        reason=_clean(result.reason),
         seen_at=ctx.now,
+        message_key=message_key(env.message_id, env.from_addr, env.date),
     )
 
 
-def _side_effects(
-    store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment]]
-) -> None:
-    """Record what a batch implies beyond the messages themselves: bouncing addresses
-    and invoices paid."""
-    for row, payment in rows:
-        if payment is not None:
-            _settle_payments(store, ctx, row, payment)
-        if row.kind is Kind.BOUNCE and row.direction is not Direction.OUTBOUND:
-            for address in row.bounced:
-                client = ctx.clients.match(address)
-                if client is None:
-                    continue  # a bounce about someone who is not a client: not our business
-                store.mark_bouncing(
-                    ctx.account, address, client, row.date, row.message_id, row.reason
-                )
-                log.warning("client.bouncing", client=client, address=address)
+def _clean(text: str) -> str:
+    """NUL to U+FFFD: PostgreSQL refuses NUL in text, and a client's garbled header
+    must not fail the whole batch."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
-def _settle_payments(
-    store: Store, ctx: SyncContext, row: MessageRow, payment: tuple[Envelope, str]
-) -> None:
-    """Mark paid every open invoice the payment notice ``row`` names (paid_by = its
-    Message-ID) and log ``invoice.paid`` for each. A number open for several clients
-    is ambiguous: it is logged and left for ``ghostwatch paid``."""
-    env, text = payment
-    owners: dict[str, list[str]] = {}
-    for invoice in store.invoices(ctx.account):
-        if invoice.paid_at is None:
-            owners.setdefault(invoice.number, []).append(invoice.client)
-    by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
-    for number in payments.match_payment(ctx.payment_matchers, env, text, owners):
-        if len(owners[number]) > 1:
-            log.warning("payment.ambiguous", invoice=number, clients=owners[number])
-            continue
-        client = owners[number][0]
-        if store.mark_paid(ctx.account, client, number, row.date, by):
-            store.append_event(
-                "invoice.paid",
-                at=row.date,
-                account=ctx.account,
-                client=client,
-                message_id=row.message_id,
-                invoice=number,
-                by=by,
-                sender=row.from_addr,
-                subject=row.subject,
-            )
-            log.info("invoice.paid", client=client, invoice=number, by=by)
+def _text(text: str | None) -> str | None:
+    return None if text is None else _clean(text)
 
 
 async def sync_account(

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).parents[2] / "ghostwatch"
 PURE = [
     "policy",
     "classify",
+    "bounce_signs",
     "headers",
     "ooo",
     "dsn",

@@ -44,9 +44,10 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0004_outbox_slot"]
+    assert script.get_heads() == ["0005_message_key"]
     revisions = [r.revision for r in script.walk_revisions()]
     assert revisions == [
+        "0005_message_key",
         "0004_outbox_slot",
         "0003_cursor_clients_key",
         "0002_outbox_retry",
@@ -64,7 +65,7 @@ def test_the_comparison_sees_a_missing_migration(url: str) -> None:
     """Guard for the test above: at 0001 the models have columns the DB lacks."""
     engine = _at_revision(url, "0001_initial")
     added = {d[3].name for d in _schema_diffs(engine) if d[0] == "add_column"}
-    assert added == {"attempts", "next_attempt_at", "last_error", "clients_key"}
+    assert added == {"attempts", "next_attempt_at", "last_error", "clients_key", "message_key"}
 
 
 def _seed_0001(path: str) -> None:

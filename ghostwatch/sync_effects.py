@@ -1,0 +1,75 @@
+"""What a synced batch implies beyond its messages: bouncing addresses, paid invoices.
+
+Part of ``sync`` (Invariants 6 and 7 there): a bounce from MAILER-DAEMON marks the
+client address that bounced; a bank's notice pays the invoices it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import structlog
+
+from ghostwatch import payments
+from ghostwatch.domain import Direction, Envelope, Kind
+from ghostwatch.store import MessageRow, Store
+
+if TYPE_CHECKING:
+    from ghostwatch.sync import SyncContext
+
+log = structlog.get_logger("ghostwatch.sync")
+
+Payment = tuple[Envelope, str] | None  # (Envelope, body text) of a possible payment notice
+
+
+def record_side_effects(
+    store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment]]
+) -> None:
+    """Record what a stored batch implies beyond the messages themselves: bouncing
+    client addresses (``mark_bouncing``) and invoices paid (``mark_paid`` and an
+    ``invoice.paid`` event). Idempotent: a batch read again changes nothing."""
+    for row, payment in rows:
+        if payment is not None:
+            _settle_payments(store, ctx, row, payment)
+        if row.kind is Kind.BOUNCE and row.direction is not Direction.OUTBOUND:
+            for address in row.bounced:
+                client = ctx.clients.match(address)
+                if client is None:
+                    continue  # a bounce about someone who is not a client: not our business
+                store.mark_bouncing(
+                    ctx.account, address, client, row.date, row.message_id, row.reason
+                )
+                log.warning("client.bouncing", client=client, address=address)
+
+
+def _settle_payments(
+    store: Store, ctx: SyncContext, row: MessageRow, payment: tuple[Envelope, str]
+) -> None:
+    """Mark paid every open invoice the payment notice ``row`` names (paid_by = its
+    Message-ID) and log ``invoice.paid`` for each. A number open for several clients
+    is ambiguous: it is logged and left for ``ghostwatch paid``."""
+    env, text = payment
+    owners: dict[str, list[str]] = {}
+    for invoice in store.invoices(ctx.account):
+        if invoice.paid_at is None:
+            owners.setdefault(invoice.number, []).append(invoice.client)
+    by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
+    for number in payments.match_payment(ctx.payment_matchers, env, text, owners):
+        if len(owners[number]) > 1:
+            log.warning("payment.ambiguous", invoice=number, clients=owners[number])
+            continue
+        client = owners[number][0]
+        if store.mark_paid(ctx.account, client, number, row.date, by):
+            store.append_event(
+                "invoice.paid",
+                at=row.date,
+                account=ctx.account,
+                client=client,
+                message_id=row.message_id,
+                invoice=number,
+                by=by,
+                sender=row.from_addr,
+                subject=row.subject,
+            )
+            log.info("invoice.paid", client=client, invoice=number, by=by)
