@@ -199,10 +199,11 @@ def _client(app: App, name: str) -> ClientConfig:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ghostwatch.config import find_config_path, load_config, template_names
     from ghostwatch.templates import TemplateSet
+    from ghostwatch.trial import check_templates
 
     path = find_config_path(args.config, os.environ)
     config = load_config(path)
-    problems = TemplateSet(config.templates.dir or None).check(sorted(template_names(config)))
+    problems = check_templates(config, TemplateSet(config.templates.dir or None))
     if problems:
         raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
@@ -243,10 +244,13 @@ def _failures(report: CycleReport) -> list[Any]:
 def print_cycle(report: CycleReport, out: TextIO) -> None:
     from ghostwatch.domain import Action
 
+    for problem in report.errors:
+        print(f"FAILED: {problem}", file=out)
     for acc in report.accounts:
         if acc.error:
             print(f"{acc.account}: FAILED: {acc.error}", file=out)
-            continue
+            if acc.sync is None:
+                continue  # nothing was read: nothing else to say
         stored = acc.sync.stored if acc.sync else 0
         print(f"{acc.account}: synced ({stored} new message(s))", file=out)
         for d in acc.decisions:

@@ -28,8 +28,8 @@ from ghostwatch.domain import (
 )
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
-from ghostwatch.outbox import Courier, Delivery
-from ghostwatch.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
+from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
 from ghostwatch.store_records import InvoiceItem, InvoiceRow
 from ghostwatch.sync import SyncContext, SyncReport, resolve_folders, sync_account
@@ -59,10 +59,11 @@ class CycleReport:
     now: datetime
     accounts: list[AccountReport] = field(default_factory=list)
     summary_sent: bool = False
+    errors: list[str] = field(default_factory=list)  # outside any account (invoices, summary)
 
     @property
     def ok(self) -> bool:
-        return all(a.error is None for a in self.accounts)
+        return not self.errors and all(a.error is None for a in self.accounts)
 
 
 def imap_endpoint(account: AccountConfig) -> ImapEndpoint:
@@ -114,6 +115,10 @@ class App:
         self.before_recheck: Callable[[], object] | None = None
         # Set by the service: a stop was requested; finish the send in flight, no more.
         self.stop_requested: Callable[[], bool] = lambda: False
+        # Ports a test may replace (fakes through the composition root, never patching
+        # module globals): how an account's mailer is made and how a nudge is rendered.
+        self.mailer_factory: Callable[[SmtpEndpoint], Mailer] = SmtpMailer
+        self.render_nudge: Renderer = render.render_nudge
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
@@ -185,10 +190,18 @@ class App:
     # --- a cycle ----------------------------------------------------------------------
 
     async def cycle(self, now: datetime | None = None, *, dry_run: bool = False) -> CycleReport:
-        """Run one full cycle for every account; never raises for a mailbox fault."""
+        """Run one full cycle for every account, then the summary if due.
+
+        Never raises for an exception (BaseException such as cancellation aside): a
+        fault is logged once, recorded in the report (and, for an account, as its
+        ``last_error``), and every other account and the summary still run.
+        """
         now = now or self.clock()
         report = CycleReport(now)
-        self.sync_invoices(now)
+        try:
+            self.sync_invoices(now)
+        except Exception as exc:  # the invoices of the last cycle are still stored
+            report.errors.append(self._fault("cycle.invoices_failed", exc))
         for account in self.config.accounts:
             if self.stop_requested():
                 break
@@ -200,7 +213,10 @@ class App:
             finally:
                 structlog.contextvars.unbind_contextvars("account")
         if not self.stop_requested():
-            report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
+            try:
+                report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
+            except Exception as exc:  # retried at the next cycle (after the backoff)
+                report.errors.append(self._fault("cycle.summary_failed", exc))
         log.info(
             "cycle.done",
             ok=report.ok,
@@ -222,13 +238,37 @@ class App:
                 report.ghosted = self._ghost(account, report.decisions, now)
                 if not dry_run:
                     report.deliveries = await self._deliver(mailbox, account, folders, now)
-        except GhostwatchError as exc:
-            # One account's fault (network, login, a secret that cannot be read) is
-            # reported and recorded; the other accounts and the daemon go on.
-            report.error = f"{type(exc).__name__}: {exc}"
-            self.store.set_sync_error(account.name, now, report.error)
-            log.error("cycle.account_failed", error=report.error)
+        except Exception as exc:
+            # One account's fault (network, login, a secret that cannot be read, or a
+            # bug) is reported and recorded; the other accounts and the daemon go on.
+            report.error = self._fault("cycle.account_failed", exc)
+        if report.error is None and (crashed := [d for d in report.deliveries if d.unexpected]):
+            first = crashed[0]
+            report.error = (
+                f"{len(crashed)} nudge(s) failed unexpectedly; first: "
+                f"{first.decision.client} step {first.decision.step}: {first.error}"
+            )
+            log.error("cycle.account_failed", error=report.error)  # tracebacks: nudge.*
+        if report.error is not None:
+            self._record_error(account.name, now, report.error)
         return report
+
+    def _fault(self, event: str, exc: Exception) -> str:
+        """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""
+        text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, GhostwatchError):
+            log.error(event, error=text)
+        else:
+            log.error(event, error=text, exc_info=exc)
+        return text
+
+    def _record_error(self, account: str, now: datetime, error: str) -> None:
+        """Make ``error`` the account's ``last_error`` (status, summary); a store that
+        cannot take even that is logged, not raised."""
+        try:
+            self.store.set_sync_error(account, now, error)
+        except Exception as exc:
+            self._fault("cycle.error_not_recorded", exc)
 
     def _wanted_folders(self, account: AccountConfig) -> dict[FolderRole, str]:
         f = account.imap.folders
@@ -341,20 +381,23 @@ class App:
 
         acct, clients = self.states(account, now)
         by_name = {c.name: c for c in clients}
-        mailer = SmtpMailer(smtp_endpoint(account)) if account.mode == "send" else None
-        courier = Courier(self.store, acct, mailbox, mailer, folders, self.templates, recheck)
+        mailer = self.mailer_factory(smtp_endpoint(account)) if account.mode == "send" else None
+        courier = Courier(
+            self.store, acct, mailbox, mailer, folders, self.templates, recheck, self.render_nudge
+        )
         out: list[Delivery] = []
         try:
             out += await courier.resolve_unknown(now)
             for row in self.store.outbox_pending(account.name, now):
                 if self.stop_requested():
                     break
-                out.append(await courier.send_planned(row, now))
+                out.append(await isolated(courier.send_planned(row, now), row))
             for decision in self.decide(account, now):
                 if self.stop_requested():
                     break
                 if decision.action is Action.SEND:
-                    out.append(await courier.deliver(decision, by_name[decision.client], now))
+                    client = by_name[decision.client]
+                    out.append(await isolated(courier.deliver(decision, client, now), decision))
         finally:
             # also when a send or the store fails: no SMTP connection left half-open
             if mailer is not None:

@@ -68,6 +68,14 @@ class SendAuthError(SendError, PermanentError):
     """
 
 
+class SendTlsError(SendError, PermanentError):
+    """The SMTP server's certificate could not be verified: an account problem.
+
+    Nothing was sent; the nudge stays planned and the account's error is reported
+    (``once`` exits 1). Retrying will not help until the certificate or ``ca_file`` is fixed.
+    """
+
+
 class SendOutcomeUnknown(SendError):
     """The connection failed after DATA was sent: the message may have been accepted.
 

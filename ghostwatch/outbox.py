@@ -38,14 +38,16 @@ from ghostwatch.domain import (
     OutboxStatus,
 )
 from ghostwatch.errors import (
+    GhostwatchError,
     MailboxError,
     SendAuthError,
     SendOutcomeUnknown,
     SendRejected,
     SendRetryable,
+    SendTlsError,
 )
 from ghostwatch.imap import ImapMailbox
-from ghostwatch.smtp import SmtpMailer
+from ghostwatch.smtp import Mailer
 from ghostwatch.store import OutboxRow, Store
 from ghostwatch.store_outbox import IllegalTransition
 from ghostwatch.templates import TemplateSet
@@ -61,6 +63,8 @@ RETRY_CAP = timedelta(hours=4)
 SENDING_LEASE = timedelta(minutes=10)
 
 Recheck = Callable[[str], Awaitable[Sequence[Decision]]]
+# render.render_nudge's signature: (decision, client, account, templates, *, message_id, now)
+Renderer = Callable[..., EmailMessage]
 
 
 @dataclass
@@ -69,8 +73,11 @@ class Delivery:
 
     decision: Decision
     status: OutboxStatus | None  # None: not planned (the slot was already taken)
-    message_id: str | None = None
+    message_id: str | None = None  # None with FAILED: it failed before a row was written
     error: str | None = None
+    # An exception nobody expected (a bug, a broken port): logged with its traceback;
+    # the daemon records it as the account's last_error and backs off.
+    unexpected: bool = False
 
 
 def new_message_id(address: str) -> str:
@@ -90,17 +97,28 @@ class Courier:
     store: Store
     account: AccountState
     mailbox: ImapMailbox
-    mailer: SmtpMailer | None  # None in draft mode
+    mailer: Mailer | None  # None in draft mode
     folders: dict[FolderRole, str]
     templates: TemplateSet
     recheck: Recheck
+    render_nudge: Renderer = render.render_nudge  # a test's fake through the App
 
     async def deliver(self, decision: Decision, client: ClientState, now: datetime) -> Delivery:
-        """Plan, re-check, claim and send one SEND decision, exactly once."""
+        """Plan, re-check, claim and send one SEND decision, exactly once.
+
+        A nudge that cannot be rendered (template error, unusable address, any
+        exception) is planned and at once marked ``failed`` with the reason: it fails
+        alone, its slot is kept (never retried blindly) and the policy holds its ladder.
+        """
         message_id = new_message_id(self.account.address)
-        msg = render.render_nudge(
-            decision, client, self.account, self.templates, message_id=message_id, now=now
-        )
+        fault: Exception | None = None
+        try:
+            msg = self.render_nudge(
+                decision, client, self.account, self.templates, message_id=message_id, now=now
+            )
+            subject, raw = str(msg["Subject"]), msg.as_bytes()
+        except Exception as exc:  # one bad template or address fails this nudge only
+            fault, subject, raw = exc, "", b""
         row = self.store.plan_nudge(
             account=self.account.name,
             client=decision.client,
@@ -110,8 +128,8 @@ class Courier:
             template=decision.template or "",
             message_id=message_id,
             to_addr=decision.to_addr or "",
-            subject=str(msg["Subject"]),
-            raw=msg.as_bytes(),
+            subject=subject,
+            raw=raw,
             reason=decision.reason,
             due_at=decision.at,
             planned_at=now,
@@ -132,7 +150,24 @@ class Courier:
         if row is None:
             log.info("nudge.slot_taken", client=decision.client, step=decision.step)
             return Delivery(decision, None)
+        if fault is not None:
+            return self._unrenderable(row, decision, now, fault)
         return await self.send_planned(row, now)
+
+    def _unrenderable(
+        self, row: OutboxRow, decision: Decision, now: datetime, fault: Exception
+    ) -> Delivery:
+        """Mark a nudge that could not be rendered ``failed`` (planned -> sending ->
+        failed: nothing went out); an unexpected exception keeps its traceback."""
+        expected = isinstance(fault, GhostwatchError | ValueError)
+        if not expected:
+            log.error("nudge.render_crashed", client=row.client, exc_info=fault)
+        error = f"could not be rendered: {type(fault).__name__}: {fault}"
+        if not self.store.claim_outbox(row.id, at=now):
+            return Delivery(decision, None, row.message_id, error)
+        delivery = self._record(row, decision, OutboxStatus.FAILED, now, error)
+        delivery.unexpected = not expected
+        return delivery
 
     async def send_planned(self, row: OutboxRow, now: datetime) -> Delivery:
         """Re-check a planned row against fresh mail, claim it and deliver it."""
@@ -188,16 +223,27 @@ class Courier:
                     "nudge.retry", message_id=row.message_id, attempt=attempt + 1, error=str(exc)
                 )
                 await asyncio.sleep(delay)
-            except SendAuthError as exc:
-                # The account's login is wrong, not the nudge: keep it for a later cycle.
+            except (SendAuthError, SendTlsError) as exc:
+                # The account's login or certificate is wrong, not the nudge: keep it
+                # for a later cycle; the account's error is reported (exit 1).
                 self.store.set_outbox_status(
                     row.id, OutboxStatus.PLANNED, error=str(exc), next_attempt_at=now + RETRY_LATER
                 )
                 raise
             except SendRejected as exc:
                 return self._record(row, decision, OutboxStatus.FAILED, now, str(exc))
+            except ValueError as exc:  # the Mailer contract: refused before connecting
+                return self._record(row, decision, OutboxStatus.FAILED, now, str(exc))
             except SendOutcomeUnknown as exc:
                 return self._record(row, decision, OutboxStatus.UNKNOWN, now, str(exc))
+            except Exception as exc:
+                # A mailer that broke its contract: the content may have gone out, so
+                # the only safe outcome is unknown (resolved from Sent, never resent).
+                log.error("nudge.send_crashed", message_id=row.message_id, exc_info=exc)
+                error = f"unexpected {type(exc).__name__} while sending: {exc}"
+                delivery = self._record(row, decision, OutboxStatus.UNKNOWN, now, error)
+                delivery.unexpected = True
+                return delivery
             else:
                 delivery = self._record(row, decision, OutboxStatus.SENT, now)
                 await self._file_copy(row, now)
@@ -246,8 +292,11 @@ class Courier:
         try:
             if await self.mailbox.find_by_message_id(sent, row.message_id) is None:
                 await self.mailbox.append(sent, row.raw, flags=(b"\\Seen",), internal_date=now)
-        except MailboxError as exc:
-            # The nudge went out; a missing Sent copy is worth a warning, not a resend.
+        except Exception as exc:
+            # The nudge went out; a missing Sent copy is worth a warning, not a resend
+            # (nor a failed cycle: the row is already ``sent``).
+            if not isinstance(exc, MailboxError):
+                log.error("nudge.sent_copy_crashed", message_id=row.message_id, exc_info=exc)
             log.warning("nudge.sent_copy_failed", message_id=row.message_id, error=str(exc))
 
     async def resolve_unknown(self, now: datetime) -> list[Delivery]:
@@ -286,6 +335,31 @@ class Courier:
                 continue  # settled meanwhile by another process
             out.append(Delivery(_decision_of(row), OutboxStatus.SENT, row.message_id))
         return out
+
+
+# Faults of the account, not of one nudge: the connection or the login is gone, so the
+# account's cycle stops (reported, retried with backoff) instead of failing every nudge.
+ACCOUNT_FAULTS = (MailboxError, SendAuthError, SendTlsError)
+
+
+async def isolated(delivery: Awaitable[Delivery], what: Decision | OutboxRow) -> Delivery:
+    """Await one nudge's delivery; a fault of that nudge alone (a store call, a bug)
+    becomes its ``Delivery`` (``failed``, or the row the courier left) and the cycle goes
+    on with the next nudge. Account faults (``ACCOUNT_FAULTS``) propagate."""
+    decision = what if isinstance(what, Decision) else _decision_of(what)
+    try:
+        return await delivery
+    except ACCOUNT_FAULTS:
+        raise
+    except Exception as exc:
+        # Not turned into an outbox status (the row, if any, is left as it was and is
+        # settled by the usual recovery): the daemon makes it the account's last_error.
+        error = f"{type(exc).__name__}: {exc}"
+        trace = None if isinstance(exc, GhostwatchError) else exc  # ours say enough
+        log.error(
+            "nudge.crashed", client=decision.client, step=decision.step, error=error, exc_info=trace
+        )
+        return Delivery(decision, OutboxStatus.FAILED, None, error, unexpected=True)
 
 
 def _matches(decision: Decision, row: OutboxRow) -> bool:

@@ -36,6 +36,7 @@ from email.policy import Policy
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ghostwatch.addresses import parse_address
 from ghostwatch.domain import AccountState, ClientState, Decision
 from ghostwatch.templates import TemplateSet, local_day
 
@@ -64,7 +65,6 @@ _REPLY_PREFIX = re.compile(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r"\s+")
 _MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # visible ASCII but < and >, one @
-_ADDR = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 _SUBJECT_LINE = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n(?:[ \t]*\r?\n)?")
 _DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
 _OWN_ID = re.compile(r"<gw\.[0-9a-f]{32}@[A-Za-z0-9.-]+>")
@@ -103,6 +103,7 @@ def _policy() -> email.policy.EmailPolicy[EmailMessage]:
 
 
 POLICY = _policy()
+POLICY_UTF8 = POLICY.clone(utf8=True)  # RFC 6532 headers, for non-ASCII local parts
 
 
 def sanitize_header(value: str) -> str:
@@ -268,19 +269,27 @@ def _split_subject(text: str) -> tuple[str | None, str]:
 
 
 def _fallback_subject(decision: Decision) -> str:
+    """The subject of a threadless nudge whose template has none: single-line (Rule 1)
+    and never empty, whatever the configured invoice number or deadline holds."""
     if decision.invoices:
-        return "Invoice " + ", ".join(i.number for i in decision.invoices)
-    if decision.deadline is not None:
-        return decision.deadline.what
-    return "Following up"
+        numbers = ", ".join(sanitize_header(i.number) for i in decision.invoices)
+        subject = f"Invoice {numbers}"
+    elif decision.deadline is not None:
+        subject = sanitize_header(decision.deadline.what)
+    else:
+        subject = ""
+    return subject or "Following up"
 
 
 def _address(display_name: str, addr: str, what: str) -> Address:
-    clean = sanitize_header(addr).strip("<>")
-    if not _ADDR.fullmatch(clean):
-        raise ValueError(f"{what} is not a plain email address: {addr!r}")
-    username, domain = clean.rsplit("@", 1)
-    return Address(display_name=sanitize_header(display_name), username=username, domain=domain)
+    """Return the header value for ``addr``: any legal addr-spec (quoted local part,
+    UTF-8 local part, internationalised domain written as IDNA A-labels; see
+    ``addresses``). Raise ``ValueError`` naming ``what`` if it is not one."""
+    try:
+        parsed = parse_address(addr)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not a usable email address: {exc}") from None
+    return parsed.header(sanitize_header(display_name))
 
 
 def _references(references: tuple[str, ...], parent: str) -> list[str]:
@@ -320,10 +329,15 @@ def render_nudge(
     if html is not None:
         html = _split_subject(html)[1]
 
-    msg = EmailMessage(policy=POLICY)
     signature = dict(account.display_names).get(client.language, account.display_name)
-    msg["From"] = _address(signature, account.address, "account address")
-    msg["To"] = _address("", decision.to_addr, "recipient")
+    sender = _address(signature, account.address, "account address")
+    recipient = _address("", decision.to_addr, "recipient")
+    # A UTF-8 local part can only be written as UTF-8 (RFC 6532; RFC 2047 words are
+    # not allowed in an addr-spec): such a message needs SMTPUTF8 anyway.
+    eai = not (sender.username.isascii() and recipient.username.isascii())
+    msg = EmailMessage(policy=POLICY_UTF8 if eai else POLICY)
+    msg["From"] = sender
+    msg["To"] = recipient
     if decision.thread is not None:
         msg["Subject"] = reply_subject(decision.thread.subject)
         parent = sanitize_header(decision.thread.message_id)

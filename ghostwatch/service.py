@@ -14,7 +14,8 @@ Invariants:
    EXIT_DEADLINE_S of the first signal; a second signal exits at once.
 2. A watcher that fails reconnects with capped exponential backoff and jitter; its
    failure is recorded in the store, so ``status`` and the summary show it. A failed
-   cycle is retried the same way, independently of the poll interval.
+   cycle is retried the same way, independently of the poll interval, and nothing
+   retries it sooner: not a summary or nudge that is due, not new mail (only a stop).
 3. SIGHUP reloads the config between cycles; an invalid config (templates included)
    is logged problem by problem and the old one keeps running.
 4. Only the loop touches the App between cycles; signal handlers just set flags.
@@ -39,12 +40,13 @@ from typing import Any, NoReturn
 import structlog
 
 from ghostwatch import policy
-from ghostwatch.config import AccountConfig, Config, load_config, template_names
+from ghostwatch.config import AccountConfig, Config, load_config
 from ghostwatch.daemon import App, CycleReport, imap_endpoint, iso, utcnow
 from ghostwatch.errors import ConfigError, GhostwatchError, MailboxError
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.notify import Notifier
 from ghostwatch.templates import TemplateSet
+from ghostwatch.trial import check_templates
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +86,9 @@ class Service:
     notifier: Notifier = field(default_factory=Notifier)
     retry_cap_s: float = RETRY_CAP_S
     app: App | None = None
+    # The composition root's seam: how the App is built from the config (a test gives
+    # one with a fake port; never a patched module global).
+    app_factory: Callable[..., App] = App.open
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -99,7 +104,7 @@ class Service:
 
         Raise ConfigError if the config is invalid at start (exit 2 in the CLI).
         """
-        self.app = App.open(load_config(self.config_path), clock=self.clock)
+        self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
         self._started = self.clock()
         self._install_signals()
         self._start_watchers()
@@ -132,15 +137,21 @@ class Service:
             retry_s = None if ok else retry.next()
             if ok:
                 retry.reset()
-            await self._sleep(self._between_cycles(retry_s))
+            # After a failure nothing cuts the backoff short: not a due summary or
+            # nudge, not new mail (Invariant 2); a stop request still does.
+            await self._sleep(self._between_cycles(retry_s), at_least_s=retry_s or 0.0)
 
     def _between_cycles(self, retry_s: float | None) -> float:
-        """Report stale mailboxes; return how long to sleep (a store fault: retry)."""
+        """Report stale mailboxes; return how long to sleep: never less than
+        ``retry_s`` after a failed cycle (a fault here: the backoff, else the cap)."""
         try:
             self._check_stale(self.clock())
             return self._next_wake(retry_s)
-        except GhostwatchError as exc:
-            log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # planning the sleep must not end the service
+            if isinstance(exc, GhostwatchError):
+                log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
+            else:
+                log.exception("service.plan_failed")
             return retry_s or self.retry_cap_s
 
     # --- one cycle ----------------------------------------------------------------
@@ -189,11 +200,20 @@ class Service:
             waits.append((summary_at - now).total_seconds())
         if self.notifier.watchdog_s:
             waits.append(self.notifier.watchdog_s / 2)
-        delay = max(MIN_SLEEP_S, min(waits))
+        # A due-but-unsent summary or nudge says "now": after a failure that must not
+        # override the backoff (it made a hot loop of logins), so retry_s is a floor.
+        delay = max(MIN_SLEEP_S, retry_s or 0.0, min(waits))
         log.debug("service.sleeping", seconds=round(delay, 3))
         return delay
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, at_least_s: float = 0.0) -> None:
+        """Sleep ``seconds``, woken early by new mail or a stop; for the first
+        ``at_least_s`` only a stop wakes it (the backoff after a failed cycle)."""
+        if at_least_s > 0:
+            await self._sleep_unless_stopped(min(at_least_s, seconds))
+            seconds -= at_least_s
+            if seconds <= 0 or self._stop.is_set():
+                return
         waiters = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(self._stop.wait()),
@@ -357,10 +377,8 @@ class Service:
         what cannot change while running; raise ConfigError listing every problem."""
         config = load_config(self.config_path)
         name = self.config_path.name
-        problems = [
-            f"{name}: templates: {p}"
-            for p in TemplateSet(config.templates.dir or None).check(sorted(template_names(config)))
-        ]
+        templates = TemplateSet(config.templates.dir or None)
+        problems = [f"{name}: templates: {p}" for p in check_templates(config, templates)]
         old_url = self._app.config.database.resolved_url()
         if config.database.resolved_url() != old_url:
             problems.append(f"{name}: database.url: changing the database needs a restart")

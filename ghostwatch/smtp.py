@@ -4,7 +4,10 @@ Invariants:
 - Rule 1: the outcome of a send is one of three, decided by *where* it failed:
   * ``SendRetryable``: certainly not accepted. A connection error, timeout or 4xx
     before the content went out, or a 4xx as the final reply to the content.
-  * ``SendRejected``: a 5xx to MAIL, RCPT (every recipient refused) or DATA.
+  * ``SendRejected``: a 5xx to MAIL, RCPT (every recipient refused) or DATA; a message
+    the server cannot take (a UTF-8 local part without SMTPUTF8, decided before MAIL);
+    any other exception before the content went out.
+  * ``SendTlsError``: the server's certificate failed verification (an account fault).
   * ``SendOutcomeUnknown``: the content went out and the final reply never came
     (disconnect or timeout). The server may have accepted it: never resend; the
     caller looks for the Message-ID in Sent.
@@ -14,6 +17,8 @@ Invariants:
   downgrade from ``tls``/``starttls``; ``security="none"`` is refused unless the host
   is a loopback address.
 - Rule 3: ``Bcc``/``Resent-Bcc`` become envelope recipients and never reach the wire.
+  Envelope addresses are written with IDNA domains (``ghostwatch.addresses``); a
+  quoted local part stays quoted; SMTPUTF8 is used exactly when a local part needs it.
 - Rule 4: the password is read from its callable only when logging in, and never
   appears in a repr, a log line or an exception message.
 - Rule 5: one connection is reused for many sends (probed with NOOP before reuse and
@@ -32,7 +37,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Protocol
 
 import structlog
 from aiosmtplib import (
@@ -46,17 +51,19 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
+from ghostwatch.addresses import parse_address
 from ghostwatch.errors import (
     ConfigError,
     SendAuthError,
     SendOutcomeUnknown,
     SendRejected,
     SendRetryable,
+    SendTlsError,
     TransientError,
 )
 from ghostwatch.net import is_loopback, tls_context
 
-__all__ = ["SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
+__all__ = ["Mailer", "SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
 
 log = structlog.get_logger(__name__)
 
@@ -112,14 +119,16 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _envelope(msg: EmailMessage) -> tuple[str, list[str], bytes]:
-    """Return ``(sender, recipients, wire bytes)``; raise ``ValueError`` if the message
-    has no Message-ID, no sender or no recipient."""
+    """Return ``(sender, recipients, wire bytes)``, the addresses with IDNA domains (see
+    ``addresses``); raise ``ValueError`` if the message has no Message-ID, no sender,
+    no recipient, or an address that is not a legal addr-spec."""
     if not msg["Message-ID"]:
         raise ValueError("refusing to send a message without a Message-ID")
     senders = getaddresses([str(v) for v in msg.get_all("Sender", msg.get_all("From", []))])
     fields = ("To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
     values = [str(v) for name in fields for v in msg.get_all(name, [])]
-    recipients = list(dict.fromkeys(a for _, a in getaddresses(values) if a))
+    found = [a for _, a in getaddresses(values) if a]
+    recipients = list(dict.fromkeys(parse_address(a).addr_spec for a in found))
     if not senders or not senders[0][1] or not recipients:
         raise ValueError("a message needs a From address and at least one recipient")
     wire = copy.deepcopy(msg)
@@ -127,7 +136,21 @@ def _envelope(msg: EmailMessage) -> tuple[str, list[str], bytes]:
     data = _LINE_END.sub(b"\r\n", wire.as_bytes(policy=_WIRE_POLICY))
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return senders[0][1], recipients, data
+    return parse_address(senders[0][1]).addr_spec, recipients, data
+
+
+class Mailer(Protocol):
+    """The port the outbox sends through (``SmtpMailer``, or a test's fake).
+
+    ``send`` returns a receipt or raises ``SendRetryable`` / ``SendRejected`` /
+    ``SendAuthError`` / ``SendTlsError`` (nothing was sent), ``SendOutcomeUnknown``
+    (the content may have been delivered) or ``ValueError`` (refused before
+    connecting). Any other exception is treated as an unknown outcome.
+    """
+
+    async def send(self, msg: EmailMessage) -> SendReceipt: ...
+
+    async def close(self) -> None: ...
 
 
 class SmtpMailer:
@@ -171,8 +194,10 @@ class SmtpMailer:
     async def send(self, msg: EmailMessage) -> SendReceipt:
         """Send ``msg`` to its To/Cc/Bcc recipients; return the receipt.
 
-        Raise ``SendRetryable``, ``SendRejected`` or ``SendOutcomeUnknown`` per Rule 1,
-        and ``ValueError`` if ``msg`` has no Message-ID, sender or recipient. A partial
+        Raise ``SendRetryable``, ``SendRejected``, ``SendTlsError`` or
+        ``SendOutcomeUnknown`` per Rule 1 (no other exception escapes once connecting
+        begins), and ``ValueError`` before connecting if ``msg`` has no Message-ID,
+        sender or recipient, or an address is not a legal addr-spec. A partial
         success (some recipients refused) returns a receipt naming the accepted ones.
         """
         sender, recipients, data = _envelope(msg)
@@ -246,6 +271,11 @@ class SmtpMailer:
         except SMTPResponseException as exc:
             raise _by_code(exc.code, f"smtp {where}: {exc.code} {exc.message}") from exc
         except (SMTPException, OSError, ssl.SSLError) as exc:
+            if (bad_cert := _certificate_error(exc)) is not None:
+                raise SendTlsError(
+                    f"smtp {where}: TLS certificate verification failed: "
+                    f"{bad_cert.verify_message or bad_cert.reason} (set ca_file for a private CA)"
+                ) from exc
             raise SendRetryable(f"smtp {where}: cannot connect: {_describe(exc)}") from exc
 
     async def _login(self, smtp: SMTP) -> None:
@@ -268,9 +298,11 @@ class SmtpMailer:
     ) -> SendReceipt:
         where = f"smtp {self.endpoint.host}"
         content_sent = False
+        options = _mail_options(smtp, sender, recipients, data)  # SendRejected before MAIL
+        encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
         try:
-            await smtp.mail(sender, options=_mail_options(smtp, sender, recipients, data))
-            accepted = await self._recipients(smtp, recipients)
+            await smtp.mail(sender, options=options, encoding=encoding)
+            accepted = await self._recipients(smtp, recipients, encoding)
             reply = await smtp.execute_command(b"DATA")
             if reply.code != 354:
                 raise SMTPResponseException(reply.code, reply.message)
@@ -289,16 +321,27 @@ class SmtpMailer:
                     f"look for {message_id} in Sent before sending again"
                 ) from exc
             raise SendRetryable(f"{where}: {_describe(exc)} (nothing was sent)") from exc
+        except Exception as exc:
+            # Not a protocol fault (an address aiosmtplib cannot encode, a bug): say
+            # exactly whether the content may have gone out (Rule 1), never let it escape.
+            smtp.close()
+            self._smtp = None
+            if content_sent:
+                raise SendOutcomeUnknown(
+                    f"{where}: {_describe(exc)} after the message content was sent; "
+                    f"look for {message_id} in Sent before sending again"
+                ) from exc
+            raise SendRejected(f"{where}: {_describe(exc)} (nothing was sent)") from exc
         return SendReceipt(message_id, tuple(accepted), f"{final.code} {final.message}")
 
-    async def _recipients(self, smtp: SMTP, recipients: list[str]) -> list[str]:
+    async def _recipients(self, smtp: SMTP, recipients: list[str], encoding: str) -> list[str]:
         """RCPT each recipient; return the accepted ones. If none is accepted, raise the
         refusal that decides: a 4xx (may pass) wins over a 5xx."""
         accepted: list[str] = []
         refusals: list[SMTPRecipientRefused] = []
         for rcpt in recipients:
             try:
-                await smtp.rcpt(rcpt)
+                await smtp.rcpt(rcpt, encoding=encoding)
                 accepted.append(rcpt)
             except SMTPRecipientRefused as exc:
                 log.warning("smtp.recipient_refused", recipient=rcpt, code=exc.code)
@@ -320,12 +363,19 @@ class SmtpMailer:
 
 
 def _mail_options(smtp: SMTP, sender: str, recipients: list[str], data: bytes) -> list[str]:
-    """MAIL FROM parameters: SMTPUTF8 for non-ASCII addresses, BODY=8BITMIME for 8-bit
-    content. Raise ``SendRejected`` if the message needs one the server lacks."""
+    """MAIL FROM parameters: SMTPUTF8 for non-ASCII addresses or headers (RFC 6531/6532;
+    domains are already IDNA, so only a local part can need it), BODY=8BITMIME for
+    8-bit content. Raise ``SendRejected`` if the message needs one the server lacks:
+    decided before MAIL, so nothing reaches RCPT or DATA."""
     options: list[str] = []
-    if not all(a.isascii() for a in (sender, *recipients)):
+    non_ascii = [a for a in (sender, *recipients) if not a.isascii()]
+    if non_ascii or not data.partition(b"\r\n\r\n")[0].isascii():
         if not smtp.supports_extension("smtputf8"):
-            raise SendRejected("the server does not accept non-ASCII addresses (no SMTPUTF8)")
+            shown = ", ".join(non_ascii) or "the headers"
+            raise SendRejected(
+                f"{shown}: a non-ASCII address needs SMTPUTF8, which the server "
+                f"{smtp.hostname} does not offer (nothing was sent)"
+            )
         options.append("SMTPUTF8")
     if not data.isascii():
         if not smtp.supports_extension("8bitmime"):
@@ -360,6 +410,18 @@ async def _final_reply(smtp: SMTP, timeout_s: float) -> SMTPResponse:
 def _by_code(code: int, text: str) -> SendRetryable | SendRejected:
     """5xx -> ``SendRejected``; anything else (4xx, odd codes) -> ``SendRetryable``."""
     return SendRejected(text) if 500 <= code < 600 else SendRetryable(text)
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind ``exc`` (aiosmtplib wraps it), if any."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short cause/context chain; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _describe(exc: BaseException) -> str:

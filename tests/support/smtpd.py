@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -108,6 +109,7 @@ class _Handler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self.server.rcpts_seen.append(address)
         if (reply := await self._fault("RCPT")) is not None:
             return reply
         if address in self.server.refuse:
@@ -171,9 +173,17 @@ class _Controller(Controller):
 class SmtpTestServer:
     """A running aiosmtpd server with a recording handler; see the module docstring."""
 
-    def __init__(self, username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        smtputf8: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.messages: list[Received] = []
         self.refuse: set[str] = set()  # recipient addresses answered with 550
+        self.rcpts_seen: list[str] = []  # every RCPT TO address, accepted or not
         self.faults = _Faults()
         self._baseline = 0
         self.host = "127.0.0.1"
@@ -186,7 +196,13 @@ class SmtpTestServer:
                 "auth_require_tls": False,
             }
         self._controller = _Controller(
-            _Handler(self), hostname=self.host, port=0, ready_timeout=10, **auth
+            _Handler(self),
+            hostname=self.host,
+            port=0,
+            ready_timeout=10,
+            ssl_context=tls,  # implicit TLS (port 465 style) when given
+            enable_SMTPUTF8=smtputf8,
+            **auth,
         )
 
     @property
@@ -238,11 +254,19 @@ class SmtpTestServer:
 
 @pytest.fixture
 def smtp_server_factory() -> Iterator[Callable[..., SmtpTestServer]]:
-    """Start ``SmtpTestServer(username=..., password=...)`` servers; all stop at teardown."""
+    """Start ``SmtpTestServer(username=..., password=..., smtputf8=..., tls=...)``
+    servers (``smtputf8``: offer SMTPUTF8; ``tls``: a server context for implicit TLS);
+    all stop at teardown."""
     started: list[SmtpTestServer] = []
 
-    def start(username: str | None = None, password: str | None = None) -> SmtpTestServer:
-        server = SmtpTestServer(username, password).start()
+    def start(
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        smtputf8: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> SmtpTestServer:
+        server = SmtpTestServer(username, password, smtputf8=smtputf8, tls=tls).start()
         started.append(server)
         return server
 

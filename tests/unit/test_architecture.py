@@ -23,6 +23,14 @@ PURE = [
     "summary_words",
     "i18n",
     "payments",
+    "addresses",
+    "calendar",
+    "reasons",
+    "names",
+    "promises",
+    "promise_dates",
+    "promise_words",
+    "promise_verbs",
 ]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {

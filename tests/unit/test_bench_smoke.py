@@ -66,3 +66,9 @@ def test_send_bench_runs() -> None:
     out = run_bench("send.py", "--nudges", "5", "--rounds", "1")
     assert_table(out)
     assert "outbox" in out, out
+
+
+def test_render_budget_bench_runs() -> None:
+    out = run_bench("render_budget.py", "--renders", "5", "--repeat", "2")
+    assert_table(out)
+    assert "budget only" in out, out

@@ -355,3 +355,43 @@ def test_the_nudge_header_carries_every_slot_and_reads_back() -> None:
     assert parse_nudge_header("silence; step=2", "<m1@x>") == ("", [("silence", "<m1@x>", 2)])
     assert parse_nudge_header("invoice:INV-1; step=1", "<m1@x>") is None
     assert is_own_message_id(MSG_ID) and not is_own_message_id("<gw.nothex@x>")
+
+
+@pytest.mark.parametrize(
+    ("to_addr", "addr_spec"),
+    [
+        ('"jane doe"@acme.example', '"jane doe"@acme.example'),  # quoted local part
+        ("giorgi@დიზაინი.გე", "giorgi@xn--lodfjhca1a.xn--node"),  # IDNA A-labels
+        ("<jane@acme.example>", "jane@acme.example"),
+    ],
+)
+def test_every_legal_ascii_recipient_renders_as_ascii(to_addr: str, addr_spec: str) -> None:
+    msg = render(replace(DECISION, to_addr=to_addr))
+    head = msg.as_bytes().split(b"\r\n\r\n")[0]
+    assert head.isascii() and b"=?" not in head.split(b"\r\nTo: ")[1].split(b"\r\n")[0]
+    assert [a.addr_spec for a in round_trip(msg)["To"].addresses] == [addr_spec]
+
+
+def test_a_utf8_local_part_renders_as_utf8_never_as_an_encoded_word() -> None:
+    msg = render(replace(DECISION, to_addr="жанна@acme.example"))
+    raw = msg.as_bytes()
+    assert "To: жанна@acme.example\r\n".encode() in raw  # RFC 6532, needs SMTPUTF8
+    assert b"=?utf-8?b?0LbQsNC90L3QsA==?=" not in raw
+
+
+@pytest.mark.parametrize("what", ["logo\r\nBcc: evil@example.com", "\r\n\x00", "\u2028"])
+def test_the_fallback_subject_is_single_line_and_never_empty(what: str, tmp_path: Path) -> None:
+    (tmp_path / "deadline_reminder.txt").write_text("Hi,\n\nstill waiting.\n", encoding="utf-8")
+    deadline = Deadline("deadline:x", what, date(2026, 11, 20))
+    decision = replace(
+        DECISION,
+        thread=None,
+        template="deadline_reminder",
+        deadline=deadline,
+        kind=LadderKind.DEADLINE,
+    )
+    msg = render(decision, templates=TemplateSet(tmp_path))
+    subject = str(msg["Subject"])
+    assert subject and "\r" not in subject and "\n" not in subject and "\u2028" not in subject
+    head = msg.as_bytes().split(b"\r\n\r\n")[0].decode()
+    assert not any(line.lower().startswith("bcc:") for line in head.split("\r\n"))

@@ -231,3 +231,50 @@ def test_thai_greeting_spaces_only_before_latin_script(first_name: str, greeting
     ctx["client"]["first_name"] = first_name
     text, _ = TemplateSet(None).render("check_in", "th", ctx)
     assert text.splitlines()[1] == greeting
+
+
+# --- the step budget: a render cannot run away ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # 1,000,000 iterations: finishes in about a second without the budget, so this
+        # fails (renders) if the budget is gone, rather than hanging
+        "{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}",
+        # 65,536 macro calls and no loop at all
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(16) }}",
+        # a recursive loop whose second level iterates 100,000 items and calls nothing
+        "{% for x in range(1) recursive %}{% if loop.depth < 2 %}{{ loop(range(100000)) }}"
+        "{% endif %}{% endfor %}",
+        # iterating a long string, twice nested
+        "{% set s = 'x' * 5000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+    ],
+    ids=["nested-range", "macro-fanout", "recursive-loop", "string-loop"],
+)
+def test_a_runaway_render_stops_with_its_file_and_line(tmp_path: Path, source: str) -> None:
+    write(tmp_path / "check_in.txt", "Hi\n" + source + "\n")
+    with pytest.raises(TemplateError, match=r"check_in\.txt:2: .*ran too long"):
+        TemplateSet(tmp_path).render("check_in", "en", sample_context())
+
+
+def test_the_budget_leaves_loops_as_jinja_has_them(tmp_path: Path) -> None:
+    write(
+        tmp_path / "check_in.txt",
+        "{% for i in items %}{{ loop.index }}/{{ loop.length }}{{ '!' if loop.last }} "
+        "{% else %}none{% endfor %}|{% for i in [] %}x{% else %}empty{% endfor %}|"
+        "{% for n in tree recursive %}{{ n.name }}{% if n.kids %}({{ loop(n.kids) }}){% endif %}"
+        "{% endfor %}\n",
+    )
+    tree = [{"name": "a", "kids": [{"name": "b", "kids": []}]}, {"name": "c", "kids": []}]
+    context = sample_context() | {"items": ["x", "y", "z"], "tree": tree}
+    text, _ = TemplateSet(tmp_path).render("check_in", "en", context)
+    assert text == "1/3 2/3 3/3! |empty|a(b)c\n"
+
+
+def test_each_render_gets_a_fresh_budget(tmp_path: Path) -> None:
+    write(tmp_path / "check_in.txt", "{% for a in range(6000) %}{% endfor %}ok\n")
+    templates = TemplateSet(tmp_path)
+    for _ in range(3):  # 18,000 steps in all, 6,000 per render: each one passes
+        assert templates.render("check_in", "en", sample_context())[0] == "ok\n"
