@@ -11,11 +11,11 @@ import asyncio
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
 
 from ghostwatch import __version__, logs
 from ghostwatch.cli_setup import SETUP_HANDLERS, add_setup_commands
@@ -284,73 +284,15 @@ def cmd_status(args: argparse.Namespace) -> int:
             row["account_health"] = by_account.get(row["account"])
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        print(format_table(rows))
+        # Imported here: it brings Babel, which no other command needs.
+        from ghostwatch.status_table import UTC_ZONE, format_health, format_table
+
+        zones = {a.name: ZoneInfo(a.timezone) for a in app.config.accounts}
+        print(format_table(rows, zones))
         print()
         for h in health:
-            print(format_health(h))
+            print(format_health(h, zones.get(h["account"], UTC_ZONE)))
     return _status_exit(args, health)
-
-
-def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Render status rows as an aligned plain-text table."""
-    head = ["CLIENT", "STATE", "WAITING ON", "LAST IN", "LAST OUT", "STEP", "NEXT"]
-    body = [
-        [
-            r["client"],
-            r["state"],
-            r["waiting_on"] or "-",
-            (r["last_inbound"] or "-")[:16].replace("T", " "),
-            (r["last_outbound"] or "-")[:16].replace("T", " "),
-            str(r["step"]),
-            _next(r),
-        ]
-        for r in rows
-    ]
-    widths = [max(display_width(x) for x in col) for col in zip(head, *body, strict=False)]
-    lines = [
-        "  ".join(
-            c + " " * (w - display_width(c)) for c, w in zip(line, widths, strict=True)
-        ).rstrip()
-        for line in [head, *body]
-    ]
-    return "\n".join(lines) if body else "no clients configured"
-
-
-def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes: combining marks (Thai vowels, Georgian has
-    none) take none, wide East Asian characters two."""
-    return sum(
-        0
-        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
-        else 2
-        if unicodedata.east_asian_width(ch) in "WF"
-        else 1
-        for ch in text
-    )
-
-
-def _next(row: dict[str, Any]) -> str:
-    nxt = row["next_action"]
-    if nxt is None:
-        return row["held"][0] if row["held"] else "-"
-    return f"{nxt['kind']} at {nxt['at'][:16].replace('T', ' ')} UTC"
-
-
-def format_health(h: dict[str, Any]) -> str:
-    parts = [f"account {h['account']}: last sync {h['last_sync'] or 'never'}"]
-    if h["stale"]:
-        parts.append("STALE: no nudges until the mailbox is read again")
-    if h["paused"]:
-        parts.append("paused")
-    if h["watch_mode"]:
-        parts.append(f"watching by {h['watch_mode']}")
-    if h["last_error"]:
-        parts.append(f"last error {h['last_error_at']}: {h['last_error']}")
-    if h["unresolved_nudges"]:
-        parts.append(f"{h['unresolved_nudges']} nudge(s) of unknown outcome")
-    if h["failed_nudges"]:
-        parts.append(f"{h['failed_nudges']} failed nudge(s)")
-    return "; ".join(parts)
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
+
 from ghostwatch import demo_data, digest, policy
 from ghostwatch.config import load_config
 from ghostwatch.daemon import App, CycleReport
@@ -48,6 +50,21 @@ def when(at: datetime) -> str:
     """``Mon 2 Nov 13:30`` in the account's time zone."""
     t = local(at)
     return f"{t:%a} {t.day} {t:%b} {t:%H:%M}"
+
+
+def city(zone: str) -> str:
+    """The city a zone is named after, as CLDR writes it ("America/New_York" -> "New York")."""
+    return str(get_timezone_location(zone, locale="en", return_city=True))
+
+
+def both_zones(at: datetime, zone: str) -> str:
+    """When ``at`` is for the client and for you: "Fri 6 Nov 10:40 in New York, 19:40
+    yours" (with your day too when it differs); just yours when the clocks agree."""
+    theirs, ours = at.astimezone(ZoneInfo(zone)), local(at)
+    if theirs.replace(tzinfo=None) == ours.replace(tzinfo=None):
+        return when(at)
+    mine = f"{ours:%H:%M}" if ours.date() == theirs.date() else when(at)
+    return f"{theirs:%a} {theirs.day} {theirs:%b} {theirs:%H:%M} in {city(zone)}, {mine} yours"
 
 
 def day(at: datetime) -> str:
@@ -114,9 +131,22 @@ class Narrator:
             state = status.value if status else "skipped"
             self.event(now, "×", f"{name} to {d.client}: {state}", "warn")
             return
-        self.event(
-            now, "→", f"{name} sent to {d.client} ({why(d, now)}{self.language(d.client)})", "sent"
-        )
+        at = both_zones(now, self.zone(d.client))
+        theirs = f", {at}" if at != when(now) else ""  # the line starts with your time
+        text = f"{name} sent to {d.client}{theirs} ({why(d, now)}{self.language(d.client)})"
+        self.event(now, "→", text, "sent")
+
+    def zone(self, client: str) -> str:
+        """The client's time zone (theirs, else the rules' default)."""
+        return self.app.config.rules_for(self.app.config.client(client)).timezone
+
+    def next_text(self, row: dict[str, Any]) -> str:
+        """``; next: check-in Mon 16 Nov 09:00 in London, 12:00 yours`` ("" if nothing)."""
+        nxt = row["next_action"]
+        if not nxt:
+            return ""
+        at = both_zones(parse_iso(nxt["at"]), self.zone(row["client"]))
+        return f"; next: {policy.label(nxt['kind'])} {at}"
 
     def holds(self, now: datetime, decisions: Sequence[Decision]) -> None:
         for d in decisions:
@@ -137,9 +167,9 @@ class Narrator:
             stop = "the nudges stop" if old["step"] else "no nudge needed"
             self.event(now, "←", f"{name} replied: the ball is in your court; {stop}", "reply")
         elif new["waiting_on"] == "client" and old["waiting_on"] != "client":
-            self.event(now, "·", f"waiting for {name} to answer{next_text(new)}", "dim")
+            self.event(now, "·", f"waiting for {name} to answer{self.next_text(new)}", "dim")
         if new["state"] == "away" and old["state"] != "away":
-            self.event(now, "☂", f"{name} is away{self.until(new)}{next_text(new)}", "warn")
+            self.event(now, "☂", f"{name} is away{self.until(new)}{self.next_text(new)}", "warn")
         for address in sorted(set(new["bouncing"]) - set(old["bouncing"])):
             self.event(
                 now, "⚠", f"{name}: {address} bounced (user unknown): no nudges to it", "bad"
@@ -149,8 +179,9 @@ class Narrator:
         """`` until 13 Nov (auto-reply)``: the return date, in the client's own zone."""
         if not row["away_until"]:
             return " (auto-reply)"
-        zone = self.app.config.rules_for(self.app.config.client(row["client"])).timezone
-        back = parse_iso(row["away_until"]).astimezone(ZoneInfo(zone)) - timedelta(days=1)
+        back = parse_iso(row["away_until"]).astimezone(
+            ZoneInfo(self.zone(row["client"]))
+        ) - timedelta(days=1)
         return f" until {back.day} {back:%b} (auto-reply); nudges wait"
 
 
@@ -165,17 +196,6 @@ def why(d: Decision, now: datetime) -> str:
         return d.reason
     days = (now - d.thread.sent_at).days
     return f"{days} days since your message of {day(d.thread.sent_at)}"
-
-
-def next_label(row: dict[str, Any]) -> str:
-    """``check-in Mon 16 Nov 12:00`` from a status row; ``""`` when nothing is next."""
-    nxt = row["next_action"]
-    return f"{policy.label(nxt['kind'])} {when(parse_iso(nxt['at']))}" if nxt else ""
-
-
-def next_text(row: dict[str, Any]) -> str:
-    label = next_label(row)
-    return f"; next: {label}" if label else ""
 
 
 # --- the simulation ------------------------------------------------------------------
@@ -227,7 +247,7 @@ def overview(narrator: Narrator, report: CycleReport, rows: Sequence[dict[str, A
         waiting = {"you": "you owe them a reply", "client": "waiting for them"}.get(
             row["waiting_on"] or "", "no conversation yet"
         )
-        narrator.say(f"{'':<18}{row['client']:<16} {waiting}{next_text(row)}")
+        narrator.say(f"{'':<18}{row['client']:<16} {waiting}{narrator.next_text(row)}")
 
 
 # --- what is left in the folder ------------------------------------------------------

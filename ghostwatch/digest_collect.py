@@ -132,6 +132,8 @@ def client_info(
         history=tuple((c.at, c.inbound) for c in contacts),
         next_template=(nxt.template or GHOST) if nxt else None,
         next_at=nxt.at if nxt else None,
+        # the client's mail that could not be read holds their nudges until you look
+        unreadable=(state.unreadable_at,) if state.unreadable_at else (),
     )
 
 
@@ -154,6 +156,12 @@ def sent_since(rows: Sequence[OutboxRow], since: datetime) -> list[NudgeInfo]:
     return out
 
 
+def _decided(d: Decision, template: str, status: str) -> NudgeInfo:
+    """A decision as a summary row; its reason travels as clauses (``why``) so the
+    summary can say it in the reader's language."""
+    return NudgeInfo(d.client, template, d.at, status, d.reason, d.to_addr or "", d.why)
+
+
 def going_out(
     decisions: Sequence[Decision], rows: Sequence[OutboxRow], now: datetime
 ) -> list[NudgeInfo]:
@@ -163,10 +171,10 @@ def going_out(
     for d in decisions:
         template = d.template or GHOST
         if d.action is Action.HOLD:
-            out.append(NudgeInfo(d.client, template, d.at, "held", d.reason, d.to_addr or ""))
+            out.append(_decided(d, template, "held"))
         elif d.action is not Action.GHOST and d.at <= now + HORIZON:
             status = "due" if d.action is Action.SEND else "scheduled"
-            out.append(NudgeInfo(d.client, template, d.at, status, d.reason, d.to_addr or ""))
+            out.append(_decided(d, template, status))
     for row in rows:
         if row.status is OutboxStatus.PLANNED:
             out.append(_nudge(row, row.next_attempt_at or row.due_at, "planned"))

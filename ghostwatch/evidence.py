@@ -14,6 +14,9 @@ Invariants:
 - CSV is UTF-8 *with* a byte-order mark: Excel needs the BOM to read a CSV as UTF-8
   (without it Georgian and Thai turn into mojibake); LibreOffice, Numbers and
   Python's ``utf-8-sig`` codec accept it. Rows end in CRLF (RFC 4180).
+- The CSV speaks plainly: a message's ``classified`` detail is the classifier's reason in
+  words ("human reply", "automatic reply (its headers say so: ...)") rather than its
+  diagnostic text ("no automation signs"); JSON keeps the diagnostic text.
 - CSV cells that a spreadsheet would run as a formula -- starting with ``=``, ``+``,
   ``-``, ``@``, tab or carriage return -- get a leading apostrophe (OWASP, "CSV
   Injection"). A subject "-20% off" reads "'-20% off" in the CSV; JSON is unchanged.
@@ -44,6 +47,7 @@ __all__ = [
     "export_log",
     "format_history",
     "history",
+    "plain_reason",
     "to_csv",
     "to_json",
 ]
@@ -264,14 +268,57 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_KIND_WORDS = {
+    "auto_reply": "automatic reply",
+    "bounce": "bounce (the mail could not be delivered)",
+    "bulk": "newsletter, list or notification",
+    "unreadable": "could not be read",
+}
+_DRAFT = "; draft (never sent)"
+
+
+def _cue(reason: str) -> str:
+    """What gave a non-human message away, in words."""
+    if reason.startswith("header "):
+        return f"its headers say so: {reason.removeprefix('header ')}"
+    if reason.startswith("subject "):
+        return f"its subject says so: {reason.removeprefix('subject ')}"
+    if reason.startswith("From "):
+        return f"sent by {reason.removeprefix('From ')}"
+    if reason.startswith("multipart/report"):
+        return "a delivery report"
+    return reason
+
+
+def plain_reason(kind: str, direction: str | None, reason: str) -> str:
+    """The classifier's ``reason`` for a message of ``kind`` as a freelancer says it:
+    "human reply" (from the client), "your own message", "automatic reply (...)"."""
+    draft = reason.endswith(_DRAFT)
+    reason = reason.removesuffix(_DRAFT)
+    if kind == "human":
+        words = "your own message" if direction == "outbound" else "human reply"
+    else:
+        cue = _cue(reason)
+        words = _KIND_WORDS.get(kind, kind.replace("_", " ")) + (f" ({cue})" if cue else "")
+    return words + (", a draft (never sent)" if draft else "")
+
+
+def _csv_dict(e: Entry) -> dict[str, Any]:
+    d = entry_dict(e)
+    if e.type == "message" and isinstance(e.detail.get("classified"), str):
+        plain = plain_reason(e.kind, e.direction, e.detail["classified"])
+        d["detail"] = {**e.detail, "classified": plain}
+    return d
+
+
 def to_csv(entries: Sequence[Entry]) -> bytes:
     """Return ``entries`` as CSV bytes: UTF-8 with BOM, a header row of CSV_COLUMNS,
-    CRLF line ends, every cell guarded by ``csv_safe``."""
+    CRLF line ends, every cell guarded by ``csv_safe``; a message's reason in words."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in entries:
-        d = entry_dict(e)
+        d = _csv_dict(e)
         writer.writerow([csv_safe(_cell(d[column])) for column in CSV_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 

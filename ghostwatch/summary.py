@@ -21,7 +21,6 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -33,7 +32,7 @@ import css_inline
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ghostwatch.policy import label
+from ghostwatch import i18n
 from ghostwatch.summary_facts import (
     DAY,
     MIN_REPLY_SAMPLES,
@@ -42,7 +41,6 @@ from ghostwatch.summary_facts import (
     InvoiceInfo,
     NudgeInfo,
     SummaryData,
-    Words,
     bar_segments,
     clean,
     reply_gaps,
@@ -51,7 +49,7 @@ from ghostwatch.summary_facts import (
     unusually_quiet,
     usual_reply_time,
 )
-from ghostwatch.templates import format_date
+from ghostwatch.summary_words import Words
 
 __all__ = [
     "MIN_REPLY_SAMPLES",
@@ -65,7 +63,6 @@ __all__ = [
     "languages",
     "next_due",
     "reply_gaps",
-    "strings",
     "usual_reply_time",
     "view",
 ]
@@ -92,29 +89,14 @@ class Summary:
 # --- templates and words --------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _catalogs() -> dict[str, dict[str, str]]:
-    loaded: dict[str, dict[str, str]] = json.loads(
-        (TEMPLATE_DIR / "strings.json").read_text(encoding="utf-8")
-    )
-    return loaded
-
-
 def languages() -> tuple[str, ...]:
-    """The languages the summary has its own words for (English is complete)."""
-    return tuple(_catalogs())
-
-
-def strings(language: str) -> dict[str, str]:
-    """Return the summary's words in ``language``: its own where it has them, English
-    for the rest (and for a language it does not know)."""
-    catalogs = _catalogs()
-    return {**catalogs["en"], **catalogs.get(language, {})}
+    """The languages the summary is written in (English and every shipped catalogue)."""
+    return i18n.languages()
 
 
 @lru_cache(maxsize=1)
 def _env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -122,6 +104,8 @@ def _env() -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["width"] = i18n.display_width  # a heading's underline, in columns
+    return env
 
 
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
@@ -143,7 +127,7 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
     """Return the rows both templates render (Rule 1); raise ValueError if ``now`` is naive."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    w = Words(strings(data.language), ZoneInfo(data.timezone), data.language)
+    w = Words(data.language, ZoneInfo(data.timezone))
     needs = _needs(data, now, w)
     sent = [_nudge_row(n, w) for n in sorted(data.sent, key=lambda n: (n.at, n.client))]
     upcoming = [
@@ -153,24 +137,31 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
     waiting, earlier = _waiting(data, now, w)
     today = now.astimezone(w.zone).date()
     counts = {"needs": len(needs), "sent": len(sent), "next": len(upcoming)}
+    subject = w._(
+        "ghostwatch {date}: {needs} need you, {sent} sent, {next} going out",
+        date=w.day(today),
+        **counts,
+    )
     return {
-        "t": w.s,
+        "t": w.headings(),
         "lang": data.language,
-        "subject": w("subject", date=w.day(today), **counts),
-        "date": format_date(today, data.language),
-        "for_account": w("for_account", account=clean(data.account)),
-        "times_in": w("times_in", zone=data.timezone),
+        "subject": subject,
+        "date": w.full_date(today),
+        "for_account": w._("for {account}", account=clean(data.account)),
+        "times_in": w._("Times in {zone}.", zone=w.zone_name()),
         "counts": [
-            (len(needs), w("n_needs"), "warn" if needs else "ok"),
-            (len(sent), w("n_sent"), "info"),
-            (len(upcoming), w("n_next"), "info"),
-            (len(waiting), w("n_waiting"), "info"),
+            (len(needs), w._("need you"), "warn" if needs else "ok"),
+            (len(sent), w.pgettext("tile", "sent"), "info"),
+            (len(upcoming), w._("going out"), "info"),
+            (len(waiting), w.pgettext("tile", "waiting"), "info"),
         ],
         "needs": needs,
         "sent": sent,
         "next": upcoming,
         "waiting": waiting,
-        "ghosted_earlier": w("ghosted_earlier", names=", ".join(earlier)) if earlier else "",
+        "ghosted_earlier": w._("Ghosted earlier: {names}", names=", ".join(earlier))
+        if earlier
+        else "",
         "invoices": _invoices(data, today, w),
         "health": [_health_row(h, w) for h in data.health],
     }
@@ -185,58 +176,86 @@ def _is_new(at: datetime | None, since: datetime | None) -> bool:
 
 
 def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
-    """Replies owed (oldest first), bouncing addresses, clients who went ghosted since the
-    last summary, clients who wrote after an unpaid invoice fell due."""
+    """Replies owed (oldest first), bouncing addresses, client mail that could not be
+    read, clients who went ghosted since the last summary, clients who wrote after an
+    unpaid invoice fell due."""
     rows = []
     owed = [c for c in data.clients if c.waiting_on == "you" and c.last_inbound is not None]
     for c in sorted(owed, key=lambda c: (c.last_inbound, c.name)):
         assert c.last_inbound is not None
         days = w.days((now - c.last_inbound) // DAY)
-        detail = w("owed_detail", subject=clean(c.their_subject) or "…", days=days)
-        rows.append(_row(c.name, w("owed"), detail, "warn", w.day(c.last_inbound)))
+        detail = w._(
+            "“{subject}”, waiting {days}", subject=clean(c.their_subject) or "…", days=days
+        )
+        rows.append(_row(c.name, w._("Reply owed"), detail, "warn", w.day(c.last_inbound)))
     for c in data.clients:
         for address, since in c.bouncing:
-            detail = w("bounce_detail", address=clean(address), when=w.day(since))
-            rows.append(_row(c.name, w("bounce"), detail, "bad"))
+            detail = w._(
+                "{address} bounces since {when}; no nudges go to it. Fix the address.",
+                address=clean(address),
+                when=w.day(since),
+            )
+            rows.append(_row(c.name, w._("Bouncing address"), detail, "bad"))
+    for c in data.clients:
+        for on in c.unreadable:
+            detail = w._(
+                "Their message of {when} could not be read; please look at it in your "
+                "mailbox. No nudges go to them meanwhile.",
+                when=w.day(on),
+            )
+            rows.append(_row(c.name, w._("Message could not be read"), detail, "warn"))
     for c in data.clients:
         if c.state == "ghosted" and _is_new(c.ghosted_at, data.since):
             sent = w.day(c.last_outbound) if c.last_outbound else "…"
-            rows.append(_row(c.name, w("ghosted"), w("ghosted_detail", when=sent), "bad"))
+            detail = w._("No answer since your message of {when}; no more nudges.", when=sent)
+            rows.append(_row(c.name, w._("Went ghosted"), detail, "bad"))
     for inv in data.invoices:
         if inv.paid_at is None and inv.replied_at is not None:
-            detail = w(
-                "inv_reply_detail",
+            detail = w._(
+                "On {when}, after {number} ({amount}) fell due on {due}. "
+                "Check whether it was paid.",
                 when=w.day(inv.replied_at),
                 number=clean(inv.number),
                 amount=clean(inv.amount),
                 due=w.day(inv.due),
             )
-            rows.append(_row(inv.client, w("inv_reply"), detail, "warn"))
+            rows.append(_row(inv.client, w._("Wrote after an invoice fell due"), detail, "warn"))
     return rows
 
 
-def _reason(client: str, reason: str) -> str:
-    """The decision's reason without its leading "Client: " (the row names the client)."""
-    text = clean(reason)
-    prefix = f"{clean(client)}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
-
-
 def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:
-    what = w("ghost") if n.template == "ghost" else label(n.template)
-    row = _row(n.client, what, _reason(n.client, n.reason), _TONES.get(n.status, "info"))
+    if n.why or w.language == i18n.SOURCE:
+        detail = w.reason(n.client, n.why, n.reason)
+    else:
+        # A nudge recorded before reasons were data (the outbox keeps English text):
+        # that text is not shown to a reader of another language; where it went is.
+        detail = w._("to {address}", address=clean(n.to)) if n.to else ""
+    row = _row(n.client, w.label(n.template), detail, _TONES.get(n.status, "info"))
     row["when"] = w.at(n.at)
-    row["status"] = w.s.get(f"out_{n.status}", n.status)
+    row["status"] = w.nudge_status(n.status)
     row["to"] = clean(n.to)
     return row
 
 
 def _state(c: ClientInfo, w: Words) -> str:
     if c.state == "nudged":
-        return w("st_nudged", step=c.step, steps=max(len(c.ladder_days) - 1, c.step))
-    if c.state in ("away", "snoozed") and c.until is not None:
-        return w(f"st_{c.state}", when=w.day(c.until))
-    return w.s.get(f"st_{c.state}", c.state)
+        steps = max(len(c.ladder_days) - 1, c.step)
+        return w._("nudged {step} of {steps}", step=c.step, steps=steps)
+    if c.state == "away" and c.until is not None:
+        return w._("away until {when}", when=w.day(c.until))
+    if c.state == "snoozed" and c.until is not None:
+        return w._("snoozed until {when}", when=w.day(c.until))
+    words = {
+        "ok": w.pgettext("state", "ok"),
+        "waiting": w.pgettext("state", "waiting"),
+        "nudged": w.pgettext("state", "nudged"),
+        "away": w.pgettext("state", "away"),
+        "snoozed": w.pgettext("state", "snoozed"),
+        "bouncing": w.pgettext("state", "bouncing"),
+        "ghosted": w.pgettext("state", "ghosted"),
+        "paused": w.pgettext("state", "work paused"),
+    }
+    return words.get(c.state, clean(c.state))
 
 
 def _waiting(data: SummaryData, now: datetime, w: Words) -> tuple[list[dict[str, Any]], list[str]]:
@@ -263,41 +282,54 @@ def _waiting_row(c: ClientInfo, silence: timedelta, w: Words) -> dict[str, Any]:
     quiet = c.state in ("waiting", "nudged") and unusually_quiet(silence, usual)
     nxt = ""
     if c.next_template and c.next_at is not None:
-        what = w("ghost") if c.next_template == "ghost" else label(c.next_template)
-        nxt = w("next_nudge", what=what, when=w.at(c.next_at))
+        nxt = w._("next: {what} {when}", what=w.label(c.next_template), when=w.at(c.next_at))
     tone = "bad" if c.state == "bouncing" else "warn" if quiet or c.state == "nudged" else "info"
+    detail = w._(
+        "{days} since your message “{subject}”",
+        days=w.days(int(days)),
+        subject=clean(c.subject) or "…",
+    )
+    usual_text = ""
+    if usual:
+        usual_text = w._(
+            "usually answers within {usual}; now {now}", usual=w.span(usual), now=w.days(int(days))
+        )
     return {
         "client": clean(c.name),
-        "detail": w("days_silent", days=w.days(int(days)), subject=clean(c.subject) or "…"),
+        "detail": detail,
         "state": _state(c, w),
         "tone": tone,
-        "usual": w("usual", usual=w.span(usual), now=w.days(int(days))) if usual else "",
+        "usual": usual_text,
         "quiet": quiet,
         "next": nxt,
         "bar": bar_segments(days, c.ladder_days),
-        "ticks": tick_labels(days, c.ladder_days),
+        "ticks": tick_labels(days, c.ladder_days, w.short_days),
         "text_bar": text_bar(days, c.ladder_days),
-        "thresholds": "/".join(f"{t:g}d" for t in c.ladder_days),
+        "thresholds": "/".join(w.short_days(t) for t in c.ladder_days),
         "silence_days": days,
     }
+
+
+def _invoice_status(inv: InvoiceInfo, today: date, w: Words) -> tuple[str, str]:
+    if inv.paid_at is not None:
+        return w._("paid {when}", when=w.day(inv.paid_at)), "ok"
+    if inv.due < today:
+        return w._("overdue {days}", days=w.days((today - inv.due).days)), "bad"
+    if inv.due == today:
+        return w._("due today"), "warn"
+    return w._("due in {days}", days=w.days((inv.due - today).days)), "info"
 
 
 def _invoices(data: SummaryData, today: date, w: Words) -> list[dict[str, str]]:
     """Unpaid invoices (overdue first, by due date), then those paid since the last summary."""
     rows = []
     for inv in sorted(data.invoices, key=lambda i: (i.paid_at is not None, i.due, i.number)):
-        if inv.paid_at is not None:
-            if not _is_new(inv.paid_at, data.since):
-                continue
-            status, tone = w("paid", when=w.day(inv.paid_at)), "ok"
-        elif inv.due < today:
-            status, tone = w("overdue", days=w.days((today - inv.due).days)), "bad"
-        elif inv.due == today:
-            status, tone = w("due_today"), "warn"
-        else:
-            status, tone = w("due_in", days=w.days((inv.due - today).days)), "info"
+        if inv.paid_at is not None and not _is_new(inv.paid_at, data.since):
+            continue
+        status, tone = _invoice_status(inv, today, w)
         row = _row(inv.client, clean(inv.number), clean(inv.amount), tone, w.day(inv.due))
         row["status"] = status
+        row["due"] = w._("due {when}", when=row["when"])
         rows.append(row)
     return rows
 
@@ -305,20 +337,23 @@ def _invoices(data: SummaryData, today: date, w: Words) -> list[dict[str, str]]:
 def _health_row(h: HealthInfo, w: Words) -> dict[str, Any]:
     notes: list[tuple[str, str]] = []
     if h.stale:
-        notes.append((w("stale"), "bad"))
+        notes.append((w._("stale: no nudges until the mailbox is read again"), "bad"))
     if h.paused:
-        notes.append((w("paused"), "warn"))
+        notes.append((w._("paused: no nudges go out"), "warn"))
     if h.error:
         when = w.at(h.error_at) if h.error_at else "…"
-        notes.append((w("error", when=when, error=clean(h.error)), "bad"))
+        notes.append((w._("error {when}: {error}", when=when, error=clean(h.error)), "bad"))
     if h.unknown:
-        notes.append((w("unknown", n=h.unknown), "warn"))
+        text = w.ngettext(
+            "{n} nudge of unknown outcome", "{n} nudges of unknown outcome", h.unknown
+        )
+        notes.append((text, "warn"))
     if h.failed:
-        notes.append((w("failed", n=h.failed), "bad"))
-    last = w.at(h.last_sync) if h.last_sync else w("never")
+        notes.append((w.ngettext("{n} failed nudge", "{n} failed nudges", h.failed), "bad"))
+    last = w.at(h.last_sync) if h.last_sync else w._("never")
     return {
         "account": clean(h.account),
-        "last_sync": w("last_sync", when=last),
+        "last_sync": w._("last sync {when}", when=last),
         "notes": [{"text": text, "tone": tone} for text, tone in notes] or [],
         "tone": max((tone for _, tone in notes), key=("ok", "warn", "bad").index, default="ok"),
     }

@@ -1,21 +1,20 @@
 """The facts of the daily summary and the small computations on them. PURE (see ``summary``).
 
 ``SummaryData`` is what the shell gathers: plain values, aware UTC datetimes.
-Here too: the usual reply time, the silence bar, and ``Words`` (language and zone).
+Here too: the usual reply time and the silence bar (its threshold labels are
+``summary_words``'s).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from ghostwatch.domain import Why
 from ghostwatch.render import sanitize_header
-from ghostwatch.templates import format_date
 
 MIN_REPLY_SAMPLES = 2  # one answered message is an anecdote, not a habit
 DAY = timedelta(days=1)
@@ -45,6 +44,9 @@ class ClientInfo:
     history: tuple[tuple[datetime, bool], ...] = ()  # human messages: (at, inbound)
     next_template: str | None = None  # the silence ladder's next step ("ghost" = give up)
     next_at: datetime | None = None
+    # client messages that could not be read (when each was sent): they hold the
+    # client's nudges until you look, so the summary asks you to
+    unreadable: tuple[datetime | date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,9 @@ class NudgeInfo:
     template: str
     at: datetime
     status: str
-    reason: str = ""
+    reason: str = ""  # English; said from ``why`` instead when the decision has clauses
     to: str = ""
+    why: tuple[Why, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +157,15 @@ def bar_segments(days: float, ticks: Sequence[float]) -> list[dict[str, Any]]:
     return cells
 
 
-def tick_labels(days: float, ticks: Sequence[float]) -> list[dict[str, Any]]:
-    """Return the label row under the bar: one cell per threshold band."""
+def tick_labels(
+    days: float, ticks: Sequence[float], label: Callable[[float], str]
+) -> list[dict[str, Any]]:
+    """Return the label row under the bar: one cell per threshold band, each named by
+    ``label(days)`` of the threshold it starts at (the first, at 0, is blank)."""
     end = bar_scale(days, ticks)
     points = [0.0, *(t for t in ticks if 0 < t < end), end]
     return [
-        {"pct": round((b - a) / end * 100, 1), "label": f"{a:g}d" if a else ""}
+        {"pct": round((b - a) / end * 100, 1), "label": label(a) if a else ""}
         for a, b in itertools.pairwise(points)
     ]
 
@@ -182,41 +188,12 @@ def clean(value: str | None) -> str:
     return sanitize_header(value or "")
 
 
-class Words:
-    """Formats counts and times in the summary's language and zone."""
-
-    def __init__(self, strings: dict[str, str], zone: ZoneInfo, language: str) -> None:
-        self.s, self.zone, self.language = strings, zone, language
-
-    def __call__(self, key: str, **values: Any) -> str:
-        return self.s[key].format(**values)
-
-    def days(self, n: int) -> str:
-        return self("day_one" if n == 1 else "day_other", n=n)
-
-    def span(self, gap: timedelta) -> str:
-        hours = math.ceil(gap / timedelta(hours=1))
-        if hours < 24:
-            return self("hour_one" if hours == 1 else "hour_other", n=hours)
-        return self.days(round(gap / DAY))
-
-    def day(self, at: datetime | date) -> str:
-        day = at.astimezone(self.zone).date() if isinstance(at, datetime) else at
-        if self.language == "en":
-            return f"{day:%a} {day.day} {day:%b}"
-        return format_date(day, self.language)
-
-    def at(self, at: datetime) -> str:
-        return f"{self.day(at)} {at.astimezone(self.zone):%H:%M}"
-
-
 __all__ = [
     "ClientInfo",
     "HealthInfo",
     "InvoiceInfo",
     "NudgeInfo",
     "SummaryData",
-    "Words",
     "bar_segments",
     "clean",
     "reply_gaps",

@@ -1,6 +1,7 @@
 """A realistic daily summary, for the README picture and the rendering tests.
 
-``python -m ghostwatch.summary_sample [OUT.png] [--html OUT.html]`` renders it with
+``python -m ghostwatch.summary_sample [OUT.png] [--html OUT.html] [--language ka]``
+renders it (in English unless told) with
 headless Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``) to ``docs/summary.png``.
 Everything here is made up; nothing reads the clock (the sample is fixed in time).
 """
@@ -15,6 +16,7 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ghostwatch.domain import why
 from ghostwatch.summary import (
     ClientInfo,
     HealthInfo,
@@ -26,7 +28,7 @@ from ghostwatch.summary import (
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, a Tuesday
 LADDER = (7.0, 14.0, 21.0)
-DOC_HEIGHT = 1960  # the sample's full length at 800 px wide
+DOC_HEIGHT = 2040  # the sample's full length at 800 px wide
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -98,6 +100,7 @@ SAMPLE_CLIENTS: tuple[ClientInfo, ...] = (
         "Website copy",
         ladder_days=LADDER,
         bouncing=(("old.pm@globex.example", _ago(11)),),
+        unreadable=(_ago(2),),
     ),
     ClientInfo(
         "Initech",
@@ -151,11 +154,16 @@ def sample_data(language: str = "en") -> SummaryData:
         ),
         upcoming=(
             NudgeInfo("บริษัท สยาม ดีไซน์", "check_in", _ago(-2, -1), "scheduled",
-                      "บริษัท สยาม ดีไซน์: 7 days since your message of 20 Nov; check-in due"),
+                      "บริษัท สยาม ดีไซน์: 7 days since your message of 20 Nov; check-in due",
+                      why=(why("silence.due", client="บริษัท สยาม ดีไซน์", days=7,
+                               since=date(2026, 11, 20), template="check_in"),)),
             NudgeInfo("Acme Ltd", "closing_notice", _ago(-3, -1), "scheduled",
-                      "Acme Ltd: 12 days since your message of 15 Nov; closing notice due"),
+                      "Acme Ltd: 12 days since your message of 15 Nov; closing notice due",
+                      why=(why("silence.due", client="Acme Ltd", days=12,
+                               since=date(2026, 11, 15), template="closing_notice"),)),
             NudgeInfo("Globex", "check_in", _ago(0, -1), "held",
-                      "Globex: held: old.pm@globex.example is bouncing"),
+                      "Globex: held: old.pm@globex.example is bouncing",
+                      why=(why("held.bouncing", address="old.pm@globex.example"),)),
         ),
         invoices=(
             InvoiceInfo("Wayne Enterprises", "INV-2026-031", "900 EUR", date(2026, 11, 18)),
@@ -202,13 +210,17 @@ def screenshot(html: str, png: Path, *, binary: str, width: int = 800, height: i
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    html_out = None
+    html_out, language = None, "en"
     if "--html" in args:
         i = args.index("--html")
         html_out = Path(args[i + 1])
         del args[i : i + 2]
+    if "--language" in args:
+        i = args.index("--language")
+        language = args[i + 1]
+        del args[i : i + 2]
     png = Path(args[0]) if args else Path("docs/summary.png")
-    summary = build_summary(sample_data(), NOW)
+    summary = build_summary(sample_data(language), NOW)
     if html_out is not None:
         html_out.write_text(summary.html, encoding="utf-8")
     binary = chromium()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ghostwatch import cli
+from ghostwatch import demo as demo_module
 
 pytestmark = pytest.mark.slow
 
@@ -101,6 +103,10 @@ def test_the_story_reads_as_it_happened(demo: DemoRun) -> None:
     # Initech's work-paused notice ends what is written to them: no check-in after it
     paused = out.index("work-paused notice sent to Initech")
     assert "sent to Initech" not in out[paused + 40 :]
+    # a nudge's time in the client's zone and in yours, when they differ
+    assert "check-in sent to Acme Ltd, Fri 6 Nov 15:40 in London, 19:40 yours" in out
+    assert "next: check-in Thu 5 Nov 10:05 in New York, 19:05 yours" in out
+    assert re.search(r"check-in sent to ქვევრი და კო \(", out)  # same clock: said once
     assert "in Georgian" in out
     assert "in Thai" in out
 
@@ -112,3 +118,20 @@ def test_an_out_folder_that_is_not_empty_is_refused(
     assert cli.main(["demo", "--out", str(tmp_path)]) == 2
     assert "not an empty folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["precious.txt"]
+
+
+FRI = datetime(2026, 11, 6, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("hours", "zone", "said"),
+    [
+        (15.67, "America/New_York", "Fri 6 Nov 10:40 in New York, 19:40 yours"),
+        (21, "America/Los_Angeles", "Fri 6 Nov 13:00 in Los Angeles, Sat 7 Nov 01:00 yours"),
+        (8, "Asia/Tbilisi", "Fri 6 Nov 12:00"),
+        (8, "Asia/Dubai", "Fri 6 Nov 12:00"),  # another zone, the same clock: said once
+    ],
+)
+def test_both_zones(hours: float, zone: str, said: str) -> None:
+    at = FRI + timedelta(hours=hours)
+    assert demo_module.both_zones(at.replace(second=0, microsecond=0), zone) == said

@@ -171,6 +171,43 @@ def test_the_text_part_has_the_same_facts(
     assert db(scenario, "SELECT * FROM summary_log") == []
 
 
+# Everything of the realistic mailbox that is not the summary's own words.
+OUTSIDE = (
+    *EXPECTED,
+    *("Logo drafts", "Quarterly report", "Website copy", "Pitch deck", "Brand book"),
+    *(
+        "ლოგოს ესკიზები",
+        "Re: Sketch 1",
+        "Re: Sketch 0",
+        "Re:",
+        "INV-7",
+        "INV-3",
+        "1,200 GEL",
+        "900 EUR",
+    ),
+    *("ghostwatch status", "ghostwatch", "studio"),
+)
+
+
+@pytest.mark.parametrize("language", ["ka", "th"])
+def test_a_georgian_or_thai_summary_has_no_english_word_outside_names_and_data(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any, language: str
+) -> None:
+    now = realistic(scenario, imap_server, capsys)
+    scenario.clients = summary_keys(at="18:00", language=language) + CLIENTS
+    assert scenario.run("summary", "--send", "--now", iso(now), capsys=capsys) == 0
+    [msg] = summaries(smtp_server)
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    page = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    visible = htmllib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", page)))
+    assert f'lang="{language}"' in page
+    for part in (str(msg["Subject"]), text, visible):
+        part = re.sub(r"\S+@\S+", " ", part)  # addresses
+        for outside in sorted(OUTSIDE, key=len, reverse=True):
+            part = part.replace(outside, " ")
+        assert re.findall(r"[A-Za-z]{2,}", part) == [], part
+
+
 # --- exactly once a day --------------------------------------------------------------
 
 

@@ -177,3 +177,63 @@ def test_text_history_leaves_out_nudge_events(store: Store) -> None:
     assert "check_in (step 1) to gela@example.ge" in text
     assert "    | გამარჯობა, ნინო!" in text
     assert "client.snoozed" in text and "nudge.sent" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "direction", "reason", "words"),
+    [
+        ("human", "inbound", "no automation signs", "human reply"),
+        ("human", "outbound", "no automation signs", "your own message"),
+        (
+            "auto_reply",
+            "inbound",
+            "header Auto-Submitted: auto-replied",
+            "automatic reply (its headers say so: Auto-Submitted: auto-replied)",
+        ),
+        (
+            "auto_reply",
+            "inbound",
+            "subject 'Out of office'",
+            "automatic reply (its subject says so: 'Out of office')",
+        ),
+        (
+            "bounce",
+            "inbound",
+            "From mailer-daemon@x.example",
+            "bounce (the mail could not be delivered) (sent by mailer-daemon@x.example)",
+        ),
+        (
+            "bulk",
+            "inbound",
+            "header List-Id",
+            "newsletter, list or notification (its headers say so: List-Id)",
+        ),
+        (
+            "human",
+            "inbound",
+            "no automation signs; draft (never sent)",
+            "human reply, a draft (never sent)",
+        ),
+    ],
+)
+def test_the_classifiers_reasons_in_plain_words(
+    kind: str, direction: str, reason: str, words: str
+) -> None:
+    assert evidence.plain_reason(kind, direction, reason) == words
+
+
+def test_the_csv_says_human_reply_and_json_keeps_the_diagnostic(store: Store) -> None:
+    store.record_messages(
+        [
+            message(1, KA, T0, "ლოგო", reason="no automation signs"),
+            message(2, KA, T0, "Away", kind=Kind.AUTO_REPLY, reason="header X-Autoreply"),
+        ]
+    )
+    entries = evidence.export_log(store)
+    rows = list(csv.DictReader(io.StringIO(evidence.to_csv(entries).decode("utf-8-sig"))))
+    details = [json.loads(r["detail"])["classified"] for r in rows]
+    assert details == ["human reply", "automatic reply (its headers say so: X-Autoreply)"]
+    assert "no automation signs" not in evidence.to_csv(entries).decode("utf-8-sig")
+    assert json.loads(evidence.to_json(entries))[0]["detail"]["classified"] == (
+        "no automation signs"
+    )

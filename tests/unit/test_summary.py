@@ -261,10 +261,10 @@ def test_html_loads_nothing_and_runs_nothing() -> None:
     assert 'style="' in page  # CSS was inlined
 
 
-def test_language_headings_with_english_fallback() -> None:
+def test_language_headings_and_english_for_an_unknown_language() -> None:
     ka = build_summary(SummaryData("a", "UTC", language="ka", clients=CLIENTS), NOW)
-    assert "საჭიროებს თქვენს ყურადღებას" in ka.html and "საჭიროებს" in ka.text
-    assert "Reply owed" in ka.text  # sentences without a translation stay English
+    assert "თქვენს ყურადღებას საჭიროებს" in ka.html and "პასუხი თქვენზეა" in ka.text
+    assert "Reply owed" not in ka.text
     th = build_summary(SummaryData("a", "UTC", language="th"), NOW)
     assert "สรุปประจำวัน" in th.html
     assert "Needs you" in build_summary(SummaryData("a", "UTC", language="xx"), NOW).text
@@ -383,3 +383,16 @@ def test_next_due(now: datetime, zone: str, sent: bool, due: str) -> None:
     at = next_due(now, zone, time(8, 0), sent_today=sent)
     assert at.tzinfo is not None
     assert at.astimezone(UTC).isoformat(timespec="minutes") == due + "+00:00"
+
+
+def test_a_message_that_could_not_be_read_needs_you() -> None:
+    hidden = client(
+        "Vandelay", "waiting", "client", last_outbound=NOW - 3 * DAY, unreadable=(NOW - 2 * DAY,)
+    )
+    rows = view(SummaryData("a", "Asia/Tbilisi", clients=(hidden,)), NOW)["needs"]
+    assert [(r["client"], r["label"], r["tone"]) for r in rows] == [
+        ("Vandelay", "Message could not be read", "warn")
+    ]
+    assert rows[0]["detail"].startswith("Their message of Sun 22 Nov could not be read")
+    ka = view(SummaryData("a", "Asia/Tbilisi", language="ka", clients=(hidden,)), NOW)
+    assert ka["needs"][0]["label"] == "წერილი ვერ წავიკითხეთ"
