@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from ghostwatch.domain import Direction, Kind, ThreadRef
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import create_engine, upgrade
+from ghostwatch.store_lease import LeaseRow, LeaseStore
 from ghostwatch.store_outbox import IllegalTransition, OutboxRow, OutboxStore
 from ghostwatch.store_records import (
     AccountRow,
@@ -57,6 +58,7 @@ __all__ = [
     "IllegalTransition",
     "InvoiceItem",
     "InvoiceRow",
+    "LeaseRow",
     "MessageRow",
     "OutboxRow",
     "Store",
@@ -198,7 +200,7 @@ def _sqlite_insert_sql(dialect: sa.Dialect) -> str:
     return compiled.string
 
 
-class Store(OutboxStore, RecordsStore):
+class Store(OutboxStore, RecordsStore, LeaseStore):
     """The ghostwatch database. Build with ``Store.open(url)``; close with ``close()``."""
 
     fast_inserts = True  # SQLite bulk path for record_messages; False = portable Core path
@@ -241,12 +243,17 @@ class Store(OutboxStore, RecordsStore):
             except ValueError as exc:  # what bind processing reports on the portable path
                 raise StoreError(f"invalid message row: {exc}") from exc
             with self._tx(write=True) as connection:
-                result = connection.exec_driver_sql(self._message_sql, values)
-        else:
-            params = [_message_params(row, default_seen) for row in checked]
-            with self._tx(write=True) as connection:
-                result = connection.execute(self._insert_ignore(MESSAGE), params)
-        return max(result.rowcount, 0)
+                # sqlite3 returns no RETURNING rows from executemany; SQLite's own
+                # change counter is exact (rows skipped by ON CONFLICT do not count)
+                raw: Any = connection.connection.dbapi_connection
+                before = raw.total_changes
+                connection.exec_driver_sql(self._message_sql, values)
+                return int(raw.total_changes - before)
+        params = [_message_params(row, default_seen) for row in checked]
+        with self._tx(write=True) as connection:
+            # RETURNING, not rowcount: psycopg 3 reports -1 for ON CONFLICT DO NOTHING
+            statement = self._insert_ignore(MESSAGE).returning(MESSAGE.c.id)
+            return len(connection.execute(statement, params).all())
 
     @cached_property
     def _message_sql(self) -> str:
