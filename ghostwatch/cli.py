@@ -205,6 +205,9 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
         if acc.error:
             print(f"{acc.account}: FAILED: {acc.error}", file=out)
             continue
+        if acc.held_by:
+            print(f"{acc.account}: skipped (worked on by {acc.held_by})", file=out)
+            continue
         stored = acc.sync.stored if acc.sync else 0
         print(f"{acc.account}: synced ({stored} new message(s))", file=out)
         for d in acc.decisions:

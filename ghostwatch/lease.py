@@ -100,6 +100,7 @@ class LeaseKeeper:
     holder: str = field(default_factory=holder_id)
     shared: bool = True
     on_change: Callable[[], object] | None = None  # called from the renewal thread
+    background: bool = True  # renew from a thread; False: only when asked (tests)
     monotonic: Callable[[], float] = time.monotonic
     _until: dict[str, float] = field(default_factory=dict)  # account -> local deadline
     _epochs: dict[str, int] = field(default_factory=dict)
@@ -139,7 +140,8 @@ class LeaseKeeper:
             self._take(PRESENCE_PREFIX + self.holder)
         share = self._share(len(wanted))
         for account in [a for a in list(self._until) if a not in wanted]:
-            self.release(account)  # no longer configured here
+            if not account.startswith(PRESENCE_PREFIX):
+                self.release(account)  # no longer configured here
         for account in sorted(self._until, key=lambda a: _preference(a, self.holder)):
             if self._count() > share and not account.startswith(PRESENCE_PREFIX):
                 self.release(account)  # beyond our share: someone else takes it
@@ -161,8 +163,8 @@ class LeaseKeeper:
     def _share(self, accounts: int) -> int:
         if not self.shared:
             return accounts
-        daemons = max(1, len(self.store.live_presences()))
-        return math.ceil(accounts / daemons)
+        alive = [h for h in self.store.live_presences() if h == self.holder or not is_gone(h)]
+        return math.ceil(accounts / max(1, len(alive)))
 
     def _take(self, account: str, dead: Iterable[str] = ()) -> bool:
         started = self.monotonic()  # before the request: the database's expiry is later
@@ -201,9 +203,14 @@ class LeaseKeeper:
                 log.warning("lease.renew_failed", lease_account=account, error=str(exc))
 
     def vacancies(self, accounts: Iterable[str]) -> bool:
-        """True if one of ``accounts`` is free or expired and we are below our share."""
+        """True if the shares should change: we hold more than our share (another
+        daemon appeared), or one of ``accounts`` is free, expired or held by a gone
+        process while we are below our share."""
         wanted = list(accounts)
-        if self._count() >= self._share(len(wanted)):
+        share = self._share(len(wanted))
+        if self._count() > share:
+            return True
+        if self._count() >= share:
             return False
         now, rows = self.store.leases()
         for account in wanted:
@@ -217,7 +224,7 @@ class LeaseKeeper:
     # --- the renewal thread ----------------------------------------------------------
 
     def _start_thread(self) -> None:
-        if self._thread is not None or self._stop.is_set():
+        if not self.background or self._thread is not None or self._stop.is_set():
             return
         self._thread = threading.Thread(target=self._run, name="ghostwatch-lease", daemon=True)
         self._thread.start()

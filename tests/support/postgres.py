@@ -259,6 +259,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator
     yield request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(params=STORES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Once per store: "" on SQLite (the caller picks its own file), else a fresh
+    PostgreSQL database's URL. The Scenario fixtures use it."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    yield request.getfixturevalue("postgres_url")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start a cluster, print its URL, keep it until Enter (for manual tries)."""
     del argv
