@@ -79,7 +79,18 @@ def is_gone(holder: str) -> bool:
     host, boot, pid, start = parts
     if host != socket.gethostname() or boot != _boot_id():
         return False
-    return _start_ticks(int(pid)) != start
+    try:
+        os.kill(int(pid), 0)  # signal 0: does it exist? (nothing is sent)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists and belongs to another user
+    except (OverflowError, ValueError):
+        return False
+    # it exists: gone only if that pid now runs another program (pid reused). A
+    # process /proc hides from us (systemd ProtectProc=) is presumed alive.
+    ticks = _start_ticks(int(pid))
+    return ticks is not None and ticks != start
 
 
 def _preference(account: str, holder: str) -> str:

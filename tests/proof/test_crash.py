@@ -59,8 +59,8 @@ def _address(i: int) -> str:
     return f"c{i}@client{i}.example"
 
 
-def _build(directory: Path, imap: Any, smtp: Any, clients: int) -> Scenario:
-    scenario = Scenario(directory, imap.host, imap.port, imap.user, smtp.port)
+def _build(directory: Path, imap: Any, smtp: Any, clients: int, url: str = "") -> Scenario:
+    scenario = Scenario(directory, imap.host, imap.port, imap.user, smtp.port, database_url=url)
     scenario.rules = RULES
     scenario.clients = "".join(
         client_toml(f"Client {i}", [_address(i)], [f"client{i}.example"]) for i in range(clients)
@@ -118,10 +118,16 @@ def _calibrate(forkserver: ForkServer, make: Callable[[], tuple[Any, Any]]) -> f
         return time.monotonic() - start
 
 
+def _db(scenario: Scenario) -> Path | str:
+    """What check_invariants reads: the SQLite file, or the PostgreSQL URL."""
+    return scenario.database_url or scenario.directory / "gw.db"
+
+
 def test_random_sigkill_never_sends_twice(
     forkserver: ForkServer,
     imap_account_factory: Callable[[], Any],
     smtp_server_factory: Callable[..., Any],
+    database_factory: Callable[[], str],
 ) -> None:
     def make() -> tuple[Any, Any]:
         return imap_account_factory(), smtp_server_factory()
@@ -136,8 +142,8 @@ def test_random_sigkill_never_sends_twice(
     for number in range(-(-RUNS // PER_SCENARIO)):
         imap, smtp = make()
         with tempfile.TemporaryDirectory(prefix="gw-crash-") as d:
-            scenario = _build(Path(d), imap, smtp, CLIENTS)
-            db = scenario.directory / "gw.db"
+            scenario = _build(Path(d), imap, smtp, CLIENTS, database_factory())
+            db = _db(scenario)
             replied: dict[str, int] = {}
             now = BASE
             for run in range(min(PER_SCENARIO, RUNS - number * PER_SCENARIO)):
@@ -180,14 +186,15 @@ def test_crash_between_any_two_commits_never_sends_twice_nor_loses_evidence(
     forkserver: ForkServer,
     imap_account_factory: Callable[[], Any],
     smtp_server_factory: Callable[..., Any],
+    database_factory: Callable[[], str],
 ) -> None:
     """Kill at the start of transaction N (1..N-1 committed), for every N of a cycle."""
     n = 1
     while True:
         imap, smtp = imap_account_factory(), smtp_server_factory()
         with tempfile.TemporaryDirectory(prefix="gw-crash-") as d:
-            scenario = _build(Path(d), imap, smtp, 1)
-            db = scenario.directory / "gw.db"
+            scenario = _build(Path(d), imap, smtp, 1, database_factory())
+            db = _db(scenario)
             status = _once(forkserver, scenario, BASE, crash_at_tx=n)
             assert status in (0, -signal.SIGKILL), (n, status)
             problems = check_invariants(db, smtp_log(smtp))

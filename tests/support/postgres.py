@@ -28,7 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,25 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield ""
         return
     yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(params=STORES)
+def database_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """Once per store: a function returning a fresh database URL at each call ("" on
+    SQLite: the caller picks its own file). For tests that build many scenarios."""
+    if request.param == "sqlite":
+        yield lambda: ""
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(server.new_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        server.drop_database(url)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
