@@ -158,6 +158,12 @@ def _message_params(row: MessageRow, seen_at: datetime) -> dict[str, Any]:
     return params
 
 
+def _without_nul(params: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL text cannot hold NUL: a hostile subject or name with one would fail
+    the whole batch. NUL becomes U+FFFD (what a mail reader shows for it)."""
+    return {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in params.items()}
+
+
 # The SQLite fast path hands the driver tuples converted here, in table column
 # order, skipping SQLAlchemy's per-value bind processing (about 2x faster in bulk).
 # test_store checks it stores exactly what the portable path stores.
@@ -250,6 +256,8 @@ class Store(OutboxStore, RecordsStore, LeaseStore):
                 connection.exec_driver_sql(self._message_sql, values)
                 return int(raw.total_changes - before)
         params = [_message_params(row, default_seen) for row in checked]
+        if self._engine.dialect.name == "postgresql":
+            params = [_without_nul(p) for p in params]
         with self._tx(write=True) as connection:
             # RETURNING, not rowcount: psycopg 3 reports -1 for ON CONFLICT DO NOTHING
             statement = self._insert_ignore(MESSAGE).returning(MESSAGE.c.id)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import pytest
+
 from bench.soak import soak
 from ghostwatch import logs
 
 
+@pytest.mark.timeout(300)  # 90 real cycles; slower on a loaded machine
 async def test_thirty_simulated_days_keep_every_invariant(
     imap_server: Any, smtp_server: Any, database_url: str
 ) -> None:

@@ -3,7 +3,8 @@
 One throwaway cluster per pytest session: ``initdb`` into a ``tempfile.mkdtemp()``
 directory, ``pg_ctl start`` on a free 127.0.0.1 port (Debian's binaries from
 ``/usr/lib/postgresql/<version>/bin``). Every test gets a database of its own
-(``CREATE DATABASE``, a few milliseconds), dropped afterwards.
+(``CREATE DATABASE``), left in place: ``DROP DATABASE`` checkpoints and costs seconds
+on a loaded machine, and the whole cluster is removed at the end of the session.
 
 Invariants:
 - PostgreSQL refuses to run as root: as root, the cluster belongs to and runs as the
@@ -240,14 +241,10 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a fresh, empty PostgreSQL database (see the module docstring)."""
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.new_database()
-    try:
-        yield url
-    finally:
-        server.drop_database(url)
+    return server.new_database()
 
 
 @pytest.fixture(params=STORES)
@@ -277,15 +274,7 @@ def database_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], st
         yield lambda: ""
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    made: list[str] = []
-
-    def make() -> str:
-        made.append(server.new_database())
-        return made[-1]
-
-    yield make
-    for url in made:
-        server.drop_database(url)
+    yield server.new_database
 
 
 def main(argv: Sequence[str] | None = None) -> int:
