@@ -139,17 +139,14 @@ class App:
 
     def _claim(self) -> dict[str, str | None]:
         """Take or renew the accounts' leases; return account -> None if ours, else
-        who holds it (a store fault: "unknown", nothing is ours)."""
+        who holds it. Raise StoreError if the database fails."""
         names = [a.name for a in self.config.accounts]
         if self.leases is None:
             return dict.fromkeys(names)
         held = self.leases.refresh(names)
         if held == set(names):
             return dict.fromkeys(names)
-        try:
-            _now, rows = self.store.leases()
-        except GhostwatchError:
-            rows = {}
+        _now, rows = self.store.leases()
         return {
             n: None if n in held else (rows[n].holder if n in rows else "unknown") for n in names
         }

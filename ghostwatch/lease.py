@@ -136,14 +136,14 @@ class LeaseKeeper:
 
     def refresh(self, accounts: Iterable[str]) -> set[str]:
         """Renew what we hold, give back what exceeds our share, take free accounts up
-        to it; return the accounts held now. Database faults are logged: we keep
-        what is still locally valid and take nothing."""
+        to it; return the accounts held now. Raise StoreError if the database fails
+        (what we hold stays valid until its local deadline; the caller's cycle
+        fails with that error, as any other store fault)."""
         wanted = list(dict.fromkeys(accounts))
         try:
             self._refresh(wanted)
-        except GhostwatchError as exc:
-            log.warning("lease.refresh_failed", error=str(exc))
-        self._start_thread()
+        finally:
+            self._start_thread()
         return self.held() & set(wanted)
 
     def _refresh(self, wanted: list[str]) -> None:
