@@ -35,6 +35,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.dovecot import remove_in_background
+
 HOST = "127.0.0.1"
 SUPERUSER = "gw"
 REQUIRE_ENV = "GHOSTWATCH_REQUIRE_POSTGRES"
@@ -171,9 +173,11 @@ class PostgresServer:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
 
     def destroy(self) -> None:
+        """Stop the cluster and remove it in the background (a session leaves
+        hundreds of small databases: gigabytes to delete)."""
         if (self.data / "postmaster.pid").exists():
             self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_in_background(self.root)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
