@@ -193,6 +193,7 @@ def main() -> int:
     p.add_argument("--scan", type=int, default=3000)
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    _common.quiet_logs()  # the in-process scans log as the daemon does, into /dev/null
     smtp = SmtpTestServer().start()
     rows: list[Row] = []
     try:
