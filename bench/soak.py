@@ -64,9 +64,11 @@ class Truth:
     totals: Counter[str] = field(default_factory=Counter)
 
 
-def build(directory: Path, imap: Any, smtp: Any, clients: int, seed: int) -> Scenario:
+def build(
+    directory: Path, imap: Any, smtp: Any, clients: int, seed: int, database_url: str = ""
+) -> Scenario:
     rng = random.Random(seed)
-    s = Scenario(directory, imap.host, imap.port, imap.user, smtp.port)
+    s = Scenario(directory, imap.host, imap.port, imap.user, smtp.port, database_url=database_url)
     s.account_extra = f'max_nudges_per_day = {CAP}\nmax_sync_age = "6h"'
     s.rules = 'holidays_country = "GE"'
     parts = []
@@ -137,7 +139,7 @@ def simulate_day(
         truth.totals["noise messages"] += len(batch)
 
 
-def violations(truth: Truth, smtp: Any, db: Path) -> list[str]:
+def violations(truth: Truth, smtp: Any, db: Path | str) -> list[str]:
     problems = check_invariants(db, smtp_log(smtp))
     rows = {r.message_id: r for r in read_db(db)[0]}
     per_day: Counter[date] = Counter()
@@ -180,15 +182,24 @@ def gaps(truth: Truth, smtp: Any) -> dict[str, timedelta]:
 
 
 async def soak(
-    imap: Any, smtp: Any, *, clients: int, messages: int, days: int, seed: int
+    imap: Any,
+    smtp: Any,
+    *,
+    clients: int,
+    messages: int,
+    days: int,
+    seed: int,
+    database_url: str = "",
 ) -> dict[str, Any]:
     """Run the soak against an ImapAccount and an SmtpTestServer; return totals.
+    ``database_url``: "" for a SQLite file, else an empty PostgreSQL database.
     Raise AssertionError (with the seed) at the first violated invariant."""
     rng = random.Random(seed)
     truth = Truth()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gw-soak-") as d:
-        scenario = build(Path(d), imap, smtp, clients, seed)
+        scenario = build(Path(d), imap, smtp, clients, seed, database_url)
+        db: Path | str = database_url or Path(d) / "gw.db"
         app = App.open(load_config(scenario.config_path))
         try:
             for day in range(days):
@@ -205,10 +216,10 @@ async def soak(
                         )
                     truth.sent_at += [now] * (len(smtp_log(smtp)) - before)
                     truth.totals["cycles"] += 1
-                problems = violations(truth, smtp, Path(d) / "gw.db")
+                problems = violations(truth, smtp, db)
                 if problems:
                     raise AssertionError(f"seed {seed} day {day}: {problems[:10]}")
-            rows = read_db(Path(d) / "gw.db")[0]
+            rows = read_db(db)[0]
         finally:
             app.close()
     truth.totals["nudges sent"] = len(smtp_log(smtp))
@@ -234,13 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--messages", type=int, default=50000)
     p.add_argument("--days", type=int, default=200)
     p.add_argument("--seed", type=int, default=20260105)
+    p.add_argument(
+        "--store", choices=("sqlite", "postgresql"), default="sqlite",
+        help="postgresql: a throwaway cluster (tests/support/postgres.py)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     logs.configure(level="warning")  # per-cycle info lines would dominate the run time
     from tests.support.dovecot import DovecotServer
+    from tests.support.postgres import PostgresServer
     from tests.support.smtpd import SmtpTestServer
 
     dovecot = DovecotServer.launch()
     smtp = SmtpTestServer().start()
+    postgres = PostgresServer.launch() if args.store == "postgresql" else None
     try:
         job = soak(
             dovecot.new_account(),
@@ -249,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             messages=args.messages,
             days=args.days,
             seed=args.seed,
+            database_url=postgres.new_database() if postgres else "",
         )
         totals = asyncio.run(job)
     except AssertionError as exc:
@@ -257,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         smtp.stop()
         dovecot.destroy()
+        if postgres is not None:
+            postgres.destroy()
     for key, value in sorted(totals.items()):
         print(f"{key:>24}: {value}")
     return 0

@@ -251,6 +251,9 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
             print(f"{acc.account}: FAILED: {acc.error}", file=out)
             if acc.sync is None:
                 continue  # nothing was read: nothing else to say
+        if acc.held_by:
+            print(f"{acc.account}: skipped (worked on by {acc.held_by})", file=out)
+            continue
         stored = acc.sync.stored if acc.sync else 0
         print(f"{acc.account}: synced ({stored} new message(s))", file=out)
         for d in acc.decisions:

@@ -8,6 +8,7 @@ existing accounts) live in ``ghostwatch.config``.
 from __future__ import annotations
 
 import calendar
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -364,14 +365,57 @@ class ClientConfig(FrozenModel):
 DEFAULT_DATABASE_URL = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"
 
 
+# backend -> (accepted driver names, the module that driver needs, how to get it).
+# ghostwatch is tested with exactly these; store_engine.SUPPORTED says the same.
+DATABASE_DRIVERS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "sqlite": (("", "pysqlite"), "sqlite3", "it is part of Python"),
+    "postgresql": (("", "psycopg"), "psycopg", "pip install 'ghostwatch[postgres]'"),
+}
+SUPPORTED_DATABASES = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE"
+
+
+def check_database_url(value: str) -> str | None:
+    """Return what is wrong with database URL ``value`` (backend, driver, the driver's
+    module importable), or None if ghostwatch can use it. Never repeats a URL that
+    has a scheme (it may hold a password)."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9.-]*)(?:\+([A-Za-z0-9_.-]+))?://", value)
+    if match is None:  # no scheme at all: no password to hide either
+        return f"{value!r} is not a database URL (like sqlite:///path/to/file.db)"
+    backend, driver = match.group(1).lower(), (match.group(2) or "").lower()
+    if backend == "postgres":
+        return "unknown backend 'postgres': write postgresql+psycopg://..."
+    known = DATABASE_DRIVERS.get(backend)
+    if known is None:
+        return f"backend {backend!r} is not supported; supported: {SUPPORTED_DATABASES}"
+    drivers, module, install = known
+    if driver not in drivers:
+        listed = ", ".join(repr(d) for d in drivers if d)
+        return f"driver {driver!r} is not supported for {backend}; supported: {listed}"
+    if importlib.util.find_spec(module) is None:
+        return f"the {backend} driver ({module}) is not installed: {install}"
+    return None
+
+
 class DatabaseConfig(FrozenModel):
+    """``url``: SQLite file or PostgreSQL database. ``lease_ttl``: how long a daemon's
+    claim on an account lasts without renewal (another daemon takes over after it)."""
+
     url: str = ""
+    lease_ttl: PositiveDuration = timedelta(seconds=60)
 
     @field_validator("url")
     @classmethod
-    def _looks_like_url(cls, value: str) -> str:
-        if value and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
-            raise problem(f"{value!r} is not a database URL (like sqlite:///path/to/file.db)")
+    def _supported_url(cls, value: str) -> str:
+        wrong = check_database_url(value) if value else None
+        if wrong is not None:
+            raise problem(wrong)
+        return value
+
+    @field_validator("lease_ttl")
+    @classmethod
+    def _long_enough(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=3):
+            raise problem("lease_ttl must be at least 3s (it is renewed every third of it)")
         return value
 
     def resolved_url(self, env: Mapping[str, str] | None = None) -> str:

@@ -28,6 +28,7 @@ from ghostwatch.domain import (
 )
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.lease import LeaseKeeper
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
 from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
@@ -52,6 +53,7 @@ class AccountReport:
     ghosted: list[str] = field(default_factory=list)
     error: str | None = None
     dry_run: bool = False
+    held_by: str | None = None  # another ghostwatch process works on it: skipped
 
 
 @dataclass
@@ -119,16 +121,42 @@ class App:
         # module globals): how an account's mailer is made and how a nudge is rendered.
         self.mailer_factory: Callable[[SmtpEndpoint], Mailer] = SmtpMailer
         self.render_nudge: Renderer = render.render_nudge
+        # Several processes on one database: which accounts this one may work on
+        # (ghostwatch.lease). None: all of them (a process of its own, as in tests).
+        self.leases: LeaseKeeper | None = None
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
         """Open the store (migrating it) and the template set for ``config``."""
         store = Store.open(config.database.resolved_url())
         directory = config.templates.dir or None
-        return cls(config, store, TemplateSet(directory), clock=clock)
+        app = cls(config, store, TemplateSet(directory), clock=clock)
+        app.leases = LeaseKeeper(store, ttl=config.database.lease_ttl, shared=False)
+        return app
 
     def close(self) -> None:
+        if self.leases is not None:
+            self.leases.close()  # the accounts are free for another process at once
         self.store.close()
+
+    def may_work(self, account: str) -> bool:
+        """True while this process may sync and send for ``account`` (it holds the
+        account's lease, or there is no lease keeper). Checked before every send."""
+        return self.leases is None or self.leases.holds(account)
+
+    def _claim(self) -> dict[str, str | None]:
+        """Take or renew the accounts' leases; return account -> None if ours, else
+        who holds it. Raise StoreError if the database fails."""
+        names = [a.name for a in self.config.accounts]
+        if self.leases is None:
+            return dict.fromkeys(names)
+        held = self.leases.refresh(names)
+        if held == set(names):
+            return dict.fromkeys(names)
+        _now, rows = self.store.leases()
+        return {
+            n: None if n in held else (rows[n].holder if n in rows else "unknown") for n in names
+        }
 
     # --- state ----------------------------------------------------------------------
 
@@ -198,6 +226,7 @@ class App:
         """
         now = now or self.clock()
         report = CycleReport(now)
+        claimed = self._claim()
         try:
             self.sync_invoices(now)
         except Exception as exc:  # the invoices of the last cycle are still stored
@@ -205,6 +234,9 @@ class App:
         for account in self.config.accounts:
             if self.stop_requested():
                 break
+            if claimed[account.name] is not None:
+                report.accounts.append(AccountReport(account.name, held_by=claimed[account.name]))
+                continue
             structlog.contextvars.bind_contextvars(account=account.name)
             try:
                 report.accounts.append(
@@ -212,7 +244,9 @@ class App:
                 )
             finally:
                 structlog.contextvars.unbind_contextvars("account")
-        if not self.stop_requested():
+        # across daemons, the summary account's holder sends the daily summary
+        summary_account = self.config.summary_account().name
+        if not self.stop_requested() and self.may_work(summary_account):
             try:
                 report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
             except Exception as exc:  # retried at the next cycle (after the backoff)
@@ -389,12 +423,12 @@ class App:
         try:
             out += await courier.resolve_unknown(now)
             for row in self.store.outbox_pending(account.name, now):
-                if self.stop_requested():
+                if self.stop_requested() or not self.may_work(account.name):
                     break
                 out.append(await isolated(courier.send_planned(row, now), row))
             for decision in self.decide(account, now):
-                if self.stop_requested():
-                    break
+                if self.stop_requested() or not self.may_work(account.name):
+                    break  # a lost lease stops sending at once
                 if decision.action is Action.SEND:
                     client = by_name[decision.client]
                     out.append(await isolated(courier.deliver(decision, client, now), decision))
@@ -422,7 +456,10 @@ class App:
 
     def health_rows(self, now: datetime) -> list[dict[str, Any]]:
         rows = []
+        _db_now, leases = self.store.leases()
         for account in self.config.accounts:
+            lease = leases.get(account.name)
+            live = lease is not None and lease.expires_at > _db_now
             st = self.store.account_state(account.name)
             last = st.last_sync_at if st else None
             rows.append(
@@ -440,6 +477,9 @@ class App:
                         for r in self.store.outbox_all(account.name)
                         if r.status is OutboxStatus.FAILED
                     ),
+                    # which ghostwatch process works on the account (None: none now)
+                    "lease_holder": lease.holder if lease is not None and live else None,
+                    "lease_expires_at": iso(lease.expires_at) if lease is not None else None,
                 }
             )
         return rows

@@ -106,6 +106,7 @@ class Service:
         """
         self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
         self._started = self.clock()
+        self._share_accounts()
         self._install_signals()
         self._start_watchers()
         log.info("service.started", accounts=len(self.app.config.accounts), pid=os.getpid())
@@ -130,6 +131,7 @@ class Service:
             ok = await self._cycle_once()
             if self._stop.is_set():
                 break
+            self._start_watchers()  # the cycle may have taken or given back accounts
             if not ready:
                 self.notifier.ready(f"watching {len(self._app.config.accounts)} account(s)")
                 ready = True
@@ -253,11 +255,33 @@ class Service:
 
     # --- watchers -------------------------------------------------------------------
 
+    def _share_accounts(self) -> None:
+        """Share the accounts with other daemons on the same database (ghostwatch.lease):
+        take our share each cycle, and wake when an account is left without a holder."""
+        leases = self._app.leases
+        if leases is None:
+            return
+        loop = asyncio.get_running_loop()
+        leases.shared = True
+        leases.on_change = lambda: loop.call_soon_threadsafe(self._wake.set)
+
     def _start_watchers(self) -> None:
-        for account in self._app.config.accounts:
-            self._watchers[account.name] = asyncio.create_task(
-                self._watch(account), name=f"watch:{account.name}"
-            )
+        """Watch the accounts this daemon holds (every one, without leases); stop
+        watching those another daemon took over. A watcher that ended by itself (a
+        server without IDLE: the loop polls) is not restarted."""
+        app = self._app
+        if app.leases is not None:
+            app.leases.watch(a.name for a in app.config.accounts)
+        for account in app.config.accounts:
+            task = self._watchers.get(account.name)
+            if app.may_work(account.name) and task is None:
+                self._watchers[account.name] = asyncio.create_task(
+                    self._watch(account), name=f"watch:{account.name}"
+                )
+            elif not app.may_work(account.name) and task is not None:
+                task.cancel()
+                self._retire(task)
+                del self._watchers[account.name]
 
     def _retire(self, task: asyncio.Task[Any]) -> None:
         """Keep a cancelled task referenced until it ends (shutdown waits for it)."""

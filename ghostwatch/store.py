@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from ghostwatch.domain import Direction, Kind, ThreadRef
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import create_engine, upgrade
+from ghostwatch.store_lease import LeaseRow, LeaseStore
 from ghostwatch.store_outbox import IllegalTransition, OutboxRow, OutboxStore
 from ghostwatch.store_records import (
     AccountRow,
@@ -61,6 +62,7 @@ __all__ = [
     "IllegalTransition",
     "InvoiceItem",
     "InvoiceRow",
+    "LeaseRow",
     "MessageRow",
     "OutboxRow",
     "Store",
@@ -187,6 +189,12 @@ def _message_params(row: MessageRow, seen_at: datetime) -> dict[str, Any]:
     return params
 
 
+def _without_nul(params: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL text cannot hold NUL: a hostile subject or name with one would fail
+    the whole batch. NUL becomes U+FFFD (what a mail reader shows for it)."""
+    return {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in params.items()}
+
+
 # The SQLite fast path hands the driver tuples converted here, in table column
 # order, skipping SQLAlchemy's per-value bind processing (about 2x faster in bulk).
 # test_store checks it stores exactly what the portable path stores.
@@ -230,7 +238,7 @@ def _sqlite_insert_sql(dialect: sa.Dialect) -> str:
     return compiled.string
 
 
-class Store(OutboxStore, RecordsStore):
+class Store(OutboxStore, RecordsStore, LeaseStore):
     """The ghostwatch database. Build with ``Store.open(url)``; close with ``close()``."""
 
     fast_inserts = True  # SQLite bulk path for record_messages; False = portable Core path
@@ -274,12 +282,19 @@ class Store(OutboxStore, RecordsStore):
             except ValueError as exc:  # what bind processing reports on the portable path
                 raise StoreError(f"invalid message row: {exc}") from exc
             with self._tx(write=True) as connection:
-                result = connection.exec_driver_sql(self._message_sql, values)
-        else:
-            params = [_message_params(row, default_seen) for row in checked]
-            with self._tx(write=True) as connection:
-                result = connection.execute(self._insert_ignore(MESSAGE), params)
-        return max(result.rowcount, 0)
+                # sqlite3 returns no RETURNING rows from executemany; SQLite's own
+                # change counter is exact (rows skipped by ON CONFLICT do not count)
+                raw: Any = connection.connection.dbapi_connection
+                before = raw.total_changes
+                connection.exec_driver_sql(self._message_sql, values)
+                return int(raw.total_changes - before)
+        params = [_message_params(row, default_seen) for row in checked]
+        if self._engine.dialect.name == "postgresql":
+            params = [_without_nul(p) for p in params]
+        with self._tx(write=True) as connection:
+            # RETURNING, not rowcount: psycopg 3 reports -1 for ON CONFLICT DO NOTHING
+            statement = self._insert_ignore(MESSAGE).returning(MESSAGE.c.id)
+            return len(connection.execute(statement, params).all())
 
     @cached_property
     def _message_sql(self) -> str:

@@ -12,6 +12,16 @@ Invariants:
   two writers queue on busy_timeout instead of failing on a lock upgrade).
 - The schema is brought to Alembic ``head`` at every open, inside one
   transaction: an upgrade completes or leaves the database as it was.
+- Upgrades are serialized, so any number of processes may open a new database at
+  once: SQLite's ``BEGIN IMMEDIATE`` takes the write lock before Alembic reads its
+  version table; on PostgreSQL a transaction-scoped advisory lock
+  (``MIGRATION_LOCK``) does the same. The second process then finds ``head``.
+- Every upsert is one ``INSERT ... ON CONFLICT`` statement on both dialects, and
+  "was it new?" is answered by ``RETURNING``, never by a driver's ``rowcount``
+  (psycopg 3 reports -1 for ``ON CONFLICT DO NOTHING`` through SQLAlchemy 2.1).
+- Only SQLite (the stdlib driver) and PostgreSQL (psycopg 3) are supported
+  (``SUPPORTED``); anything else is refused when the engine is built, and by
+  ``check-config`` before that (``config_models.DatabaseConfig``).
 - Error messages never contain a password: URLs are shown masked.
 """
 
@@ -32,7 +42,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ghostwatch.errors import StoreError
@@ -45,6 +55,27 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
 )
+# backend -> the drivers ghostwatch is tested with (None: SQLAlchemy's default for it)
+SUPPORTED: dict[str, tuple[str | None, ...]] = {
+    "sqlite": (None, "pysqlite"),
+    "postgresql": (None, "psycopg"),
+}
+POSTGRES_EXTRA = "pip install 'ghostwatch[postgres]'"
+# pg_advisory_xact_lock key serializing migrations: any constant all ghostwatch
+# processes agree on ("ghostwatch" read as a 64-bit number, truncated).
+MIGRATION_LOCK = 0x67686F7374776174
+# PostgreSQL session settings: a lock held by another process fails after 5 s like
+# SQLite's busy_timeout, and a connection cut from the server is noticed within ~20 s
+# (TCP keepalives) instead of the kernel's two hours.
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "application_name": "ghostwatch",
+    "options": "-c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000",
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 2,
+}
 
 
 def parse_url(url: str) -> tuple[URL, str]:
@@ -104,13 +135,27 @@ def _on_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def check_backend(url: URL) -> None:
+    """Raise StoreError unless ``url`` names a supported backend and driver."""
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    explicit = driver if "+" in url.drivername else None
+    drivers = SUPPORTED.get(backend)
+    if drivers is None or explicit not in drivers:
+        raise StoreError(
+            f"database backend {url.drivername!r} is not supported: use sqlite:///PATH "
+            "or postgresql+psycopg://USER@HOST/DATABASE"
+        )
+
+
 def create_engine(url: str) -> tuple[Engine, str]:
     """Build an engine for ``url`` (``~`` expanded, SQLite file prepared and tuned).
 
     Return the engine and the masked URL for messages. Raise StoreError if the URL
-    is invalid, its driver is missing or the file cannot be created.
+    is invalid or unsupported, its driver is missing (naming the extra to install)
+    or the file cannot be created.
     """
     parsed, masked = parse_url(url)
+    check_backend(parsed)
     path = _sqlite_file(parsed)
     if path is not None:
         prepare_sqlite_file(path)
@@ -120,9 +165,16 @@ def create_engine(url: str) -> tuple[Engine, str]:
         # one shared in-memory database: one connection, used by one thread at a time
         kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False}
+    if parsed.get_backend_name() == "postgresql":
+        # pre_ping: a connection the server or the network dropped is replaced,
+        # not handed to the next transaction to fail on
+        kwargs.update(connect_args=POSTGRES_CONNECT_ARGS, pool_pre_ping=True)
     try:
         engine = sa.create_engine(parsed, **kwargs)
-    except (SQLAlchemyError, ImportError) as exc:
+    except (ImportError, NoSuchModuleError) as exc:
+        hint = f" (PostgreSQL needs psycopg 3: {POSTGRES_EXTRA})" if "postgres" in url else ""
+        raise StoreError(f"cannot open database {masked}: driver missing{hint}: {exc}") from None
+    except SQLAlchemyError as exc:
         raise StoreError(f"cannot open database {masked}: {type(exc).__name__}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_connect)
@@ -142,13 +194,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
     """Migrate the database to ``revision`` in one write transaction.
 
-    Raise StoreError naming the masked URL if it cannot be reached or migrated
-    (for example, it was written by a newer ghostwatch).
+    Serialized across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+    lock), so concurrent first starts on an empty database all succeed. Raise
+    StoreError naming the masked URL if it cannot be reached or migrated (for
+    example, it was written by a newer ghostwatch).
     """
     try:
         with engine.connect() as connection:
             connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # held to the commit: a second process waits here, then finds head
+                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
                 command.upgrade(alembic_config(connection), revision)
     except CommandError as exc:
         raise StoreError(f"cannot migrate database {masked}: {exc}") from None
@@ -157,9 +214,10 @@ def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
 
 
 def describe(exc: SQLAlchemyError) -> str:
-    """A one-line description of a database error, without SQL parameters."""
+    """A one-line description of a database error, without SQL parameters (nor
+    PostgreSQL's DETAIL line, which repeats the row's values)."""
     orig = getattr(exc, "orig", None)
-    detail = str(orig) if orig is not None else str(exc).split("\n", 1)[0]
+    detail = (str(orig) if orig is not None else str(exc)).split("\n", 1)[0]
     return f"{type(exc).__name__}: {detail}"
 
 
@@ -208,25 +266,43 @@ class StoreBase:
         except SQLAlchemyError as exc:
             raise StoreError(f"database {self.url}: {describe(exc)}") from exc
 
-    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
-        """INSERT that skips rows violating a unique constraint or index (any of them)."""
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT (with ``on_conflict_*``) for ``table``."""
         name = self._engine.dialect.name
         if name == "sqlite":
-            return sqlite_insert(table).on_conflict_do_nothing()
+            return sqlite_insert(table)
         if name == "postgresql":
-            return postgresql_insert(table).on_conflict_do_nothing()
+            return postgresql_insert(table)
         raise StoreError(f"database {self.url}: backend {name!r} is not supported")
 
-    @staticmethod
-    def _upsert(
-        connection: Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
-    ) -> None:
-        """Update the row with primary key ``key`` to ``values``, inserting it if missing.
+    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
+        """INSERT that skips rows violating a unique constraint or index (any of them).
 
-        Portable (UPDATE, then INSERT when nothing matched); callers hold a write
-        transaction, so no other writer slips in between on SQLite.
-        """
-        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
-        updated = connection.execute(sa.update(table).where(where).values(**values))
-        if updated.rowcount == 0:
-            connection.execute(sa.insert(table).values(**key, **values))
+        Never judge by the result's ``rowcount`` (-1 on psycopg 3): add
+        ``.returning(...)`` and count rows, as ``_insert_new`` does."""
+        statement: sa.Insert = self._dialect_insert(table).on_conflict_do_nothing()
+        return statement
+
+    def _insert_new(self, connection: Connection, table: sa.Table, values: dict[str, Any]) -> bool:
+        """Insert one row unless it violates a unique key; return True if it was inserted.
+
+        One statement, ``ON CONFLICT DO NOTHING RETURNING``: the answer comes from the
+        rows returned, so it is exact on every driver and under concurrency."""
+        first = next(iter(table.primary_key.columns))
+        statement = self._insert_ignore(table).values(**values).returning(first)
+        return connection.execute(statement).first() is not None
+
+    def _upsert(
+        self, connection: Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+    ) -> None:
+        """Set the row with primary key ``key`` to ``values``, inserting it if missing.
+
+        One ``INSERT ... ON CONFLICT (key) DO UPDATE`` statement: atomic on both
+        dialects, so two processes upserting the same key both succeed (an
+        update-then-insert raced into a duplicate-key error on PostgreSQL)."""
+        statement = self._dialect_insert(table).values(**key, **values)
+        if not values:
+            connection.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+            return
+        update = {name: statement.excluded[name] for name in values}
+        connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=update))

@@ -256,8 +256,7 @@ class RecordsStore(StoreBase):
             "reason": reason,
         }
         with self._tx(write=True) as connection:
-            done = connection.execute(self._insert_ignore(BOUNCING).values(**values))
-        return done.rowcount == 1
+            return self._insert_new(connection, BOUNCING, values)
 
     # --- events ----------------------------------------------------------------------
 
@@ -311,13 +310,15 @@ class RecordsStore(StoreBase):
         with self._tx(write=True) as connection:
             for item in items:
                 key = {"account": account, "client": client, "number": item.number}
+                values = {"amount": item.amount, "due": item.due, "source": item.source}
+                # insert-or-skip, then update: each one statement, so two processes
+                # syncing the same invoices both succeed (no duplicate-key race)
+                if self._insert_new(connection, INVOICE, {**key, **values}):
+                    new += 1
+                    continue
                 c = INVOICE.c
                 where = sa.and_(*(c[name] == value for name, value in key.items()))
-                values = {"amount": item.amount, "due": item.due, "source": item.source}
-                done = connection.execute(sa.update(INVOICE).where(where).values(**values))
-                if done.rowcount == 0:
-                    connection.execute(sa.insert(INVOICE).values(**key, **values))
-                    new += 1
+                connection.execute(sa.update(INVOICE).where(where).values(**values))
         return new
 
     def mark_paid(self, account: str, client: str, number: str, at: datetime, by: str) -> bool:
@@ -362,5 +363,4 @@ class RecordsStore(StoreBase):
             "message_id": message_id,
         }
         with self._tx(write=True) as connection:
-            done = connection.execute(self._insert_ignore(SUMMARY_LOG).values(**values))
-        return done.rowcount == 1
+            return self._insert_new(connection, SUMMARY_LOG, values)

@@ -18,8 +18,11 @@ Invariants:
 - Outbox slot: (account, client, ladder, anchor, step) is unique among rows whose
   status is not ``cancelled`` (domain.OCCUPYING_STATUSES): the database itself
   refuses a second plan of a slot, and only a cancelled plan frees it.
-- ``event`` is append-only: SQLite triggers (created by the migrations) abort any
-  UPDATE or DELETE.
+- ``event`` is append-only: triggers (created by the migrations, on SQLite and on
+  PostgreSQL) abort any UPDATE or DELETE.
+- ``account_lease``: at most one holder per account (the primary key); a holder
+  works on the account only while ``expires_at`` lies ahead on the database's clock
+  (``ghostwatch.lease``). ``epoch`` grows by one each time the holder changes.
 """
 
 from __future__ import annotations
@@ -280,6 +283,16 @@ class SummaryLog(SQLModel, table=True):
     message_id: str | None = None
 
 
+class AccountLease(SQLModel, table=True):
+    __tablename__ = "account_lease"
+
+    account: str = Field(primary_key=True)
+    holder: str  # "host:pid:start" of the daemon working on the account
+    expires_at: datetime = _when()
+    acquired_at: datetime = _when()  # when this holder took it
+    epoch: int = Field(default=1, sa_type=sa.BigInteger)
+
+
 def _table(model: type[SQLModel]) -> sa.Table:
     return model.metadata.tables[str(model.__tablename__)]
 
@@ -295,3 +308,4 @@ OUTBOX_SLOT = _table(OutboxSlot)
 INVOICE = _table(InvoiceTable)
 EVENT = _table(Event)
 SUMMARY_LOG = _table(SummaryLog)
+LEASE = _table(AccountLease)

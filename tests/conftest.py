@@ -1,3 +1,3 @@
 """Shared fixtures. Real servers live in tests/support/ (registered as plugins)."""
 
-pytest_plugins = ["tests.support.dovecot", "tests.support.smtpd"]
+pytest_plugins = ["tests.support.dovecot", "tests.support.smtpd", "tests.support.postgres"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ def build(scenario: Scenario, imap: Any) -> None:
 
 def db_ids(scenario: Scenario) -> tuple[set[str], set[str]]:
     """(Message-IDs of client messages that are not our nudges, nudge Message-IDs)."""
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         nudges = {r[0] for r in db.execute("SELECT message_id FROM outbox")}
         query = "SELECT message_id FROM message WHERE client IS NOT NULL"
         messages = {r[0] for r in db.execute(query)} - nudges

@@ -3,7 +3,6 @@ real aiosmtpd, the real command line, time by --now."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
@@ -36,13 +35,13 @@ def subjects(smtp: Any) -> list[str]:
 
 
 def outbox(scenario: Scenario) -> list[tuple[str, str, int, str]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         query = "SELECT ladder, template, step, status FROM outbox ORDER BY id"
         return db.execute(query).fetchall()
 
 
 def events(scenario: Scenario, kind: str) -> list[tuple[str, str | None, str]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         query = "SELECT client, message_id, data FROM event WHERE kind = ? ORDER BY id"
         return db.execute(query, (kind,)).fetchall()
 
@@ -177,7 +176,7 @@ def test_a_payment_confirmation_marks_the_invoice_paid(
     [(client, message_id, data)] = events(scenario, "invoice.paid")
     assert (client, message_id) == ("Acme Ltd", "<b2@bank>")
     assert '"by": "<b2@bank>"' in data
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         paid = db.execute("SELECT paid_by, paid_at FROM invoice").fetchall()
     assert paid == [("<b2@bank>", "2026-11-03 12:00:00.000000")]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -47,7 +46,7 @@ def received(smtp: Any) -> list[Any]:
 
 
 def outbox(scenario: Scenario) -> list[tuple[str, int, str]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         return db.execute("SELECT template, step, status FROM outbox ORDER BY id").fetchall()
 
 

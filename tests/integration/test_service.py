@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -140,7 +139,7 @@ def acme_replies(imap: Any, at: datetime, mid: str = "<r1@acme>") -> None:
 
 
 def outbox(scenario: Scenario) -> list[tuple[str, str, int, str]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         return db.execute(
             "SELECT client, template, step, status FROM outbox ORDER BY id"
         ).fetchall()

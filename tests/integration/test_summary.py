@@ -5,7 +5,6 @@ from __future__ import annotations
 import html as htmllib
 import os
 import re
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -40,7 +39,7 @@ def nudges(smtp: Any) -> list[EmailMessage]:
 
 
 def db(scenario: Scenario, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as conn:
+    with scenario.db() as conn:
         return conn.execute(sql).fetchall()
 
 

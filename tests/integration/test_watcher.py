@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,7 +53,7 @@ def theirs(
 
 
 def stored(scenario: Scenario, columns: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         return db.execute(f"SELECT {columns} FROM message ORDER BY id").fetchall()  # noqa: S608
 
 

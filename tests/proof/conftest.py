@@ -13,7 +13,8 @@ from tests.support.scenario import Scenario
 
 
 @pytest.fixture
-def scenario(imap_server: Any, smtp_server: Any) -> Iterator[Scenario]:
+def scenario(imap_server: Any, smtp_server: Any, database_url: str) -> Iterator[Scenario]:
+    """Once on SQLite, once on PostgreSQL (``database_url``)."""
     with tempfile.TemporaryDirectory(prefix="gw-proof-") as directory:
         yield Scenario(
             directory=Path(directory),
@@ -21,4 +22,5 @@ def scenario(imap_server: Any, smtp_server: Any) -> Iterator[Scenario]:
             imap_port=imap_server.port,
             imap_user=imap_server.user,
             smtp_port=smtp_server.port,
+            database_url=database_url,
         )

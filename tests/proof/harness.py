@@ -79,29 +79,52 @@ class Outbox:
     sent_at: str | None
 
 
-def read_db(db: Path) -> tuple[list[Outbox], dict[str, set[str]]]:
-    """Return the outbox rows and, per Message-ID, the event kinds recorded for it."""
+_OUTBOX_SQL = (
+    "SELECT id, client, ladder, anchor, step, message_id, status, to_addr, sent_at "
+    "FROM outbox ORDER BY id"
+)
+_EVENTS_SQL = "SELECT message_id, kind FROM event WHERE message_id IS NOT NULL"
+
+
+def read_db(db: Path | str) -> tuple[list[Outbox], dict[str, set[str]]]:
+    """Return the outbox rows and, per Message-ID, the event kinds recorded for it.
+
+    ``db``: a SQLite file, or a database URL (PostgreSQL)."""
+    if isinstance(db, str):
+        return _read_url(db)
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master")}
         if not {"outbox", "event"} <= tables:
             return [], {}  # killed before the schema was created
-        rows = [
-            Outbox(*r)
-            for r in conn.execute(
-                "SELECT id, client, ladder, anchor, step, message_id, status, to_addr, sent_at "
-                "FROM outbox ORDER BY id"
-            )
-        ]
+        rows = [Outbox(*r) for r in conn.execute(_OUTBOX_SQL)]
         events: dict[str, set[str]] = {}
-        for mid, kind in conn.execute(
-            "SELECT message_id, kind FROM event WHERE message_id IS NOT NULL"
-        ):
+        for mid, kind in conn.execute(_EVENTS_SQL):
             events.setdefault(mid, set()).add(kind)
     return rows, events
 
 
+def _read_url(url: str) -> tuple[list[Outbox], dict[str, set[str]]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not {"outbox", "event"} <= set(sa.inspect(conn).get_table_names()):
+                return [], {}
+            rows = [
+                Outbox(*r[:8], None if r[8] is None else str(r[8]))
+                for r in conn.execute(sa.text(_OUTBOX_SQL))
+            ]
+            events: dict[str, set[str]] = {}
+            for mid, kind in conn.execute(sa.text(_EVENTS_SQL)):
+                events.setdefault(mid, set()).add(kind)
+    finally:
+        engine.dispose()
+    return rows, events
+
+
 def check_invariants(
-    db: Path,
+    db: Path | str,
     received: Sequence[tuple[str, Sequence[str]]],
     *,
     replied_at_index: Mapping[str, int] | None = None,
@@ -109,13 +132,14 @@ def check_invariants(
 ) -> list[str]:
     """Return every violated invariant (empty: all hold).
 
-    ``received``: (Message-ID, recipients) of each message the SMTP server recorded,
-    in arrival order. ``replied_at_index``: recipient address -> how many messages the
-    server had recorded when that client's reply was put in the mailbox (no message
-    to them may arrive after it).
+    ``db``: a SQLite file or a database URL. ``received``: (Message-ID, recipients)
+    of each message the SMTP server recorded, in arrival order.
+    ``replied_at_index``: recipient address -> how many messages the server had
+    recorded when that client's reply was put in the mailbox (no message to them may
+    arrive after it).
     """
     problems: list[str] = []
-    rows, events = read_db(db) if db.exists() else ([], {})
+    rows, events = read_db(db) if isinstance(db, str) or db.exists() else ([], {})
     by_mid = {r.message_id: r for r in rows}
     ids = [mid for mid, _ in received]
     for mid, count in Counter(ids).items():

@@ -13,7 +13,8 @@ every outbox row with its events in the evidence log.
 
 Processes come from a fork server (``forkserver.py``): real separate processes,
 without paying the 1.2 s import each time. Full command:
-``GHOSTWATCH_CRASH_RUNS=200 .venv/bin/pytest tests/proof/test_crash.py -v``.
+``GHOSTWATCH_CRASH_RUNS=200 GHOSTWATCH_CRASH_RUNS_PG=200 .venv/bin/pytest
+tests/proof/test_crash.py -v`` (both stores; PostgreSQL runs 60 by default).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from tests.proof.harness import ForkServer, check_invariants, read_db, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
 
 RUNS = int(os.environ.get("GHOSTWATCH_CRASH_RUNS", "200"))
+# PostgreSQL: fewer by default (CI time); the full sweep is the same command with
+# GHOSTWATCH_CRASH_RUNS_PG=200
+RUNS_PG = int(os.environ.get("GHOSTWATCH_CRASH_RUNS_PG", "60"))
 SEED = int(os.environ.get("GHOSTWATCH_CRASH_SEED", "20261109"))
 PER_SCENARIO = 20
 CLIENTS = 8
@@ -59,8 +63,8 @@ def _address(i: int) -> str:
     return f"c{i}@client{i}.example"
 
 
-def _build(directory: Path, imap: Any, smtp: Any, clients: int) -> Scenario:
-    scenario = Scenario(directory, imap.host, imap.port, imap.user, smtp.port)
+def _build(directory: Path, imap: Any, smtp: Any, clients: int, url: str = "") -> Scenario:
+    scenario = Scenario(directory, imap.host, imap.port, imap.user, smtp.port, database_url=url)
     scenario.rules = RULES
     scenario.clients = "".join(
         client_toml(f"Client {i}", [_address(i)], [f"client{i}.example"]) for i in range(clients)
@@ -118,29 +122,39 @@ def _calibrate(forkserver: ForkServer, make: Callable[[], tuple[Any, Any]]) -> f
         return time.monotonic() - start
 
 
+def _db(scenario: Scenario) -> Path | str:
+    """What check_invariants reads: the SQLite file, or the PostgreSQL URL."""
+    return scenario.database_url or scenario.directory / "gw.db"
+
+
+@pytest.mark.timeout(900)  # 200 runs of a real process each; slower on a loaded machine
 def test_random_sigkill_never_sends_twice(
     forkserver: ForkServer,
     imap_account_factory: Callable[[], Any],
     smtp_server_factory: Callable[..., Any],
+    database_factory: Callable[[], str],
 ) -> None:
     def make() -> tuple[Any, Any]:
         return imap_account_factory(), smtp_server_factory()
 
     full_run_s = _calibrate(forkserver, make)
+    url = database_factory()
+    runs = RUNS_PG if url else RUNS
     durations = [full_run_s]
     outcomes: Counter[str] = Counter()
     delivered = 0
     rng = random.Random(SEED)
     killed = completed = 0
     started = time.monotonic()
-    for number in range(-(-RUNS // PER_SCENARIO)):
+    for number in range(-(-runs // PER_SCENARIO)):
         imap, smtp = make()
         with tempfile.TemporaryDirectory(prefix="gw-crash-") as d:
-            scenario = _build(Path(d), imap, smtp, CLIENTS)
-            db = scenario.directory / "gw.db"
+            fresh = url if number == 0 else url and database_factory()  # an empty database
+            scenario = _build(Path(d), imap, smtp, CLIENTS, fresh)
+            db = _db(scenario)
             replied: dict[str, int] = {}
             now = BASE
-            for run in range(min(PER_SCENARIO, RUNS - number * PER_SCENARIO)):
+            for run in range(min(PER_SCENARIO, runs - number * PER_SCENARIO)):
                 now = BASE + run * STEP
                 if rng.random() < 0.15 and len(replied) < CLIENTS - 2:
                     i = rng.choice([i for i in range(CLIENTS) if _address(i) not in replied])
@@ -176,18 +190,20 @@ def test_random_sigkill_never_sends_twice(
     assert killed >= (killed + completed) // 2  # the kills really land mid-run
 
 
+@pytest.mark.timeout(600)  # two real processes per commit boundary, ~40 boundaries
 def test_crash_between_any_two_commits_never_sends_twice_nor_loses_evidence(
     forkserver: ForkServer,
     imap_account_factory: Callable[[], Any],
     smtp_server_factory: Callable[..., Any],
+    database_factory: Callable[[], str],
 ) -> None:
     """Kill at the start of transaction N (1..N-1 committed), for every N of a cycle."""
     n = 1
     while True:
         imap, smtp = imap_account_factory(), smtp_server_factory()
         with tempfile.TemporaryDirectory(prefix="gw-crash-") as d:
-            scenario = _build(Path(d), imap, smtp, 1)
-            db = scenario.directory / "gw.db"
+            scenario = _build(Path(d), imap, smtp, 1, database_factory())
+            db = _db(scenario)
             status = _once(forkserver, scenario, BASE, crash_at_tx=n)
             assert status in (0, -signal.SIGKILL), (n, status)
             problems = check_invariants(db, smtp_log(smtp))

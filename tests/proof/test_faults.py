@@ -42,7 +42,16 @@ def start_thread(imap: Any, i: int = 0, at: datetime = T0) -> str:
     return to
 
 
-def db_of(scenario: Scenario) -> Path:
+def db_of(scenario: Scenario) -> Path | str:
+    """What check_invariants reads: the SQLite file, or the PostgreSQL URL."""
+    return scenario.database_url or scenario.directory / "gw.db"
+
+
+def sqlite_file(scenario: Scenario) -> Path:
+    """The SQLite file of a test about SQLite's own failure modes (a locked file, a
+    full disk): on PostgreSQL those are the server's, so the test is SQLite's only."""
+    if scenario.database_url:
+        pytest.skip("about the SQLite file itself; PostgreSQL's faults are the server's")
     return scenario.directory / "gw.db"
 
 
@@ -99,10 +108,7 @@ def test_dovecot_killed_mid_fetch_loses_nothing_and_sends_once(
     def stop_once_a_batch_is_stored() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(sqlite3.Error),
-                contextlib.closing(sqlite3.connect(db_of(scenario), timeout=0.1)) as db,
-            ):
+            with contextlib.suppress(Exception), scenario.db() as db:  # not created yet
                 if db.execute("SELECT count(*) FROM message").fetchone()[0] > 0:
                     imap_server.stop()
                     stopped.set()
@@ -121,7 +127,7 @@ def test_dovecot_killed_mid_fetch_loses_nothing_and_sends_once(
 
     imap_server.start()
     assert scenario.once(DUE + timedelta(minutes=5)) == 0
-    with contextlib.closing(sqlite3.connect(db_of(scenario))) as db:
+    with scenario.db() as db:
         assert db.execute("SELECT count(*) FROM message").fetchone()[0] == 60 + 1
     assert len(smtp_log(smtp_server)) == 1
     assert scenario.once(DUE + timedelta(minutes=10)) == 0
@@ -230,7 +236,7 @@ def test_database_locked_by_another_process_waits_then_fails_clearly(
     scenario.clients = ACME
     start_thread(imap_server)
     assert scenario.once(T0 + DAY) == 0  # creates the database; nothing due
-    with locked(db_of(scenario), 7.0):
+    with locked(sqlite_file(scenario), 7.0):
         start = time.monotonic()
         code, _out, err = run_cli(scenario, capsys, "once", "--now", iso(DUE))
         waited = time.monotonic() - start
@@ -261,7 +267,7 @@ def test_database_locked_mid_send_never_resends(
     deadline = time.monotonic() + 30
     while not smtp_log(smtp_server) and time.monotonic() < deadline:
         time.sleep(0.01)
-    with locked(db_of(scenario), 7.0):
+    with locked(sqlite_file(scenario), 7.0):
         runner.join(timeout=30)
     assert result["code"] == 1
     err = capsys.readouterr().err
@@ -298,6 +304,7 @@ def small_disk() -> Iterator[Path]:
 def test_database_on_a_full_disk_fails_clearly_and_recovers(
     scenario: Scenario, imap_server: Any, smtp_server: Any, small_disk: Path, capsys: Any
 ) -> None:
+    sqlite_file(scenario)
     scenario.clients = ACME
     scenario.directory = small_disk  # config and database on the small disk
     start_thread(imap_server)
@@ -326,7 +333,7 @@ def test_database_on_a_full_disk_fails_clearly_and_recovers(
     filler.unlink()
     code, out, err = run_cli(scenario, capsys, "once", "--now", iso(DUE + timedelta(minutes=1)))
     assert code == 0, (out, err)
-    with contextlib.closing(sqlite3.connect(db_of(scenario))) as db:
+    with contextlib.closing(sqlite3.connect(sqlite_file(scenario))) as db:
         assert db.execute("SELECT count(*) FROM message").fetchone()[0] == 3001
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(smtp_log(smtp_server)) == 1

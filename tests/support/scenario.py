@@ -14,7 +14,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,12 @@ class Scenario:
     rules: str = ""  # TOML lines for [rules]
     account_extra: str = ""  # TOML lines for [[accounts]]
     runs: list[tuple[list[str], int, str]] = field(default_factory=list)
+    database_url: str = ""  # "" = a SQLite file in ``directory``
+    database_extra: str = ""  # TOML lines for [database]
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.directory / 'gw.db'}"
 
     @property
     def config_path(self) -> Path:
@@ -48,7 +54,8 @@ class Scenario:
     def write(self) -> Path:
         body = f"""
         [database]
-        url = "sqlite:///{self.directory / "gw.db"}"
+        url = "{self.url}"
+        {self.database_extra}
 
         [[accounts]]
         name = "studio"
@@ -81,6 +88,10 @@ class Scenario:
         self.config_path.write_text(text, encoding="utf-8")
         return self.config_path
 
+    def db(self) -> ScenarioDB:
+        """The scenario's database, as ``with scenario.db() as db: db.execute(...)``."""
+        return ScenarioDB(self.url)
+
     def argv(self, *args: str) -> list[str]:
         return ["--config", str(self.write()), *args]
 
@@ -112,6 +123,54 @@ class Scenario:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
+
+
+class ScenarioDB:
+    """sqlite3-shaped access to the scenario's database on either store: ``execute``
+    with ``?`` placeholders, rows as tuples, values as SQLite stores them (datetimes
+    as "YYYY-MM-DD HH:MM:SS.ffffff" UTC text, booleans as 0/1), so one assertion
+    holds on both stores."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self._engine = sa.create_engine(url)
+
+    def __enter__(self) -> ScenarioDB:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._engine.dispose()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        import sqlalchemy as sa
+
+        parts = sql.split("?")
+        text = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
+        with self._engine.begin() as connection:
+            result = connection.execute(sa.text(text), {f"p{i}": v for i, v in enumerate(params)})
+            rows = list(result) if result.returns_rows else []
+        return _Rows(tuple(_as_sqlite(v) for v in row) for row in rows)
+
+
+class _Rows(list[tuple[Any, ...]]):
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self[0] if self else None
+
+
+def _as_sqlite(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
 
 
 def client_toml(name: str, emails: Sequence[str], domains: Sequence[str] = (), **extra: str) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -724,3 +728,66 @@ def test_invoices_of_adds_recurring_occurrences_but_never_invents_past_ones(
         ("hosting 2026-11", date(2026, 11, 15)),
         ("hosting 2026-12", date(2026, 12, 15)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:////tmp/gw.db", None),
+        ("sqlite+pysqlite:////tmp/gw.db", None),
+        ("postgresql://gw@db/gw", None),
+        ("postgresql+psycopg://gw:pw@db/gw", None),
+        (
+            "mysql+pymysql://gw:hunter2@db/gw",
+            "backend 'mysql' is not supported; supported: sqlite:///PATH or"
+            " postgresql+psycopg://USER@HOST/DATABASE",
+        ),
+        (
+            "postgresql+psycopg2://gw:hunter2@db/gw",
+            "driver 'psycopg2' is not supported for postgresql; supported: 'psycopg'",
+        ),
+        ("postgres://gw@db/gw", "unknown backend 'postgres': write postgresql+psycopg://..."),
+    ],
+)
+def test_database_backend_and_driver_are_checked(url: str, message: str | None) -> None:
+    data = {"database": {"url": url}, "accounts": [_plain_account()]}
+    if message is None:
+        assert parse_config(data).database.url == url
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert caught.value.problems == [f"config.toml: database.url: {message}"]
+    assert "hunter2" not in str(caught.value)
+
+
+def test_lease_ttl_is_a_duration_of_at_least_3s() -> None:
+    base: dict[str, Any] = {"accounts": [_plain_account()]}
+    assert parse_config(base).database.lease_ttl == timedelta(seconds=60)
+    ttl = parse_config({**base, "database": {"lease_ttl": "5s"}}).database.lease_ttl
+    assert ttl == timedelta(seconds=5)
+    with pytest.raises(ConfigError, match="at least 3s"):
+        parse_config({**base, "database": {"lease_ttl": "1s"}})
+
+
+def test_check_config_names_the_extra_when_psycopg_is_missing(tmp_path: Path) -> None:
+    """A fresh interpreter where ``import psycopg`` fails, as on a machine without it."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            'url = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"',
+            'url = "postgresql+psycopg://gw@127.0.0.1/gw"',
+        ),
+        encoding="utf-8",
+    )
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from ghostwatch import cli\n"
+        f"sys.exit(cli.main(['--config', {str(config)!r}, 'check-config']))\n"
+    )
+    env = {**os.environ, "GHOSTWATCH_IMAP_PASSWORD": "x", "GHOSTWATCH_SMTP_PASSWORD": "x"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "database.url: the postgresql driver (psycopg) is not installed" in done.stderr
+    assert "pip install 'ghostwatch[postgres]'" in done.stderr

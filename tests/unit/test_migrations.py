@@ -44,9 +44,10 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0005_message_key"]
+    assert script.get_heads() == ["0006_account_lease"]
     revisions = [r.revision for r in script.walk_revisions()]
     assert revisions == [
+        "0006_account_lease",
         "0005_message_key",
         "0004_outbox_slot",
         "0003_cursor_clients_key",
@@ -55,10 +56,13 @@ def test_one_linear_history() -> None:
     ]
 
 
-def test_migrated_schema_matches_the_models(url: str) -> None:
-    Store.open(url).close()
-    engine, _ = create_engine(url)
-    assert _schema_diffs(engine) == []
+def test_migrated_schema_matches_the_models(store_url: str) -> None:
+    Store.open(store_url).close()
+    engine, _ = create_engine(store_url)
+    try:
+        assert _schema_diffs(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_the_comparison_sees_a_missing_migration(url: str) -> None:
@@ -102,7 +106,8 @@ def test_upgrade_keeps_rows_and_adds_columns(url: str, tmp_path: Path) -> None:
     raw.close()
 
 
-def test_downgrade_and_upgrade_again(url: str) -> None:
+def test_downgrade_and_upgrade_again(store_url: str) -> None:
+    url = store_url
     engine = _at_revision(url, "head")
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0001_initial")

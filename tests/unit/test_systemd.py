@@ -14,6 +14,7 @@ UNITS = Path(__file__).parents[2] / "systemd"
 EXECUTABLE = {
     "ghostwatch.service": "/opt/ghostwatch/bin/ghostwatch",
     "ghostwatch-user.service": "%h/.local/bin/ghostwatch",  # where pipx puts it
+    "ghostwatch@.service": "/opt/ghostwatch/bin/ghostwatch",
 }
 HARDENING = [
     "NoNewPrivileges=yes",
@@ -40,6 +41,15 @@ def test_system_unit_uses_its_own_user_state_and_credentials() -> None:
     for directive in ("DynamicUser=yes", "StateDirectory=ghostwatch", "ProtectHome=yes"):
         assert directive in lines
     assert any(line.startswith("LoadCredential=") for line in lines)
+
+
+def test_template_unit_runs_instances_on_a_shared_database_only() -> None:
+    """No StateDirectory=: an instance left on the default SQLite URL fails to start
+    instead of keeping a database of its own (two would then both send)."""
+    lines = (UNITS / "ghostwatch@.service").read_text().splitlines()
+    assert not any(line.startswith("StateDirectory=") for line in lines)
+    assert "DynamicUser=yes" in lines
+    assert any("%i" in line for line in lines if line.startswith("Description="))
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
