@@ -45,7 +45,7 @@ def nudges(smtp: Any) -> list[Any]:
 
 
 def rows(scenario: Scenario, columns: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         return db.execute(f"SELECT {columns} FROM message ORDER BY id").fetchall()  # noqa: S608
 
 

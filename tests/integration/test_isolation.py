@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -74,7 +73,7 @@ def received(smtp: Any) -> tuple[list[str], int]:
 
 
 def outbox(scenario: Scenario) -> dict[str, str]:
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         return dict(db.execute("SELECT client, status FROM outbox ORDER BY id").fetchall())
 
 
@@ -221,7 +220,7 @@ def test_an_idn_address_arrives_on_any_server_and_the_ladder_goes_on(
     nudges = [m for m in server.messages if m.rcpt_tos != [ACCOUNT]]
     assert [m.rcpt_tos for m in nudges] == [["giorgi@xn--lodfjhca1a.xn--node"]] * 2
     assert [m.message["Subject"] for m in nudges] == ["Re: ლოგო"] * 2
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         assert db.execute("SELECT status FROM outbox").fetchall() == [("sent",), ("sent",)]
     assert scenario.row(DUE + timedelta(days=7), capsys, "Dizaini")["step"] == 2
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from tests.integration.test_nudges import ACME, DAY, T0, received, start_thread
@@ -38,7 +37,7 @@ def test_after_the_database_is_lost_no_ladder_starts_again(
     acme = scenario.row(T0 + 15 * DAY, capsys, "Acme Ltd")
     assert (acme["state"], acme["step"]) == ("nudged", 2)
     assert scenario.row(T0 + 15 * DAY, capsys, "Globex")["state"] == "paused"
-    with sqlite3.connect(scenario.directory / "gw.db") as db:
+    with scenario.db() as db:
         slots = db.execute("SELECT client, ladder, step FROM outbox_slot ORDER BY 1, 2, 3")
         assert slots.fetchall() == [
             ("Acme Ltd", "silence", 1),
