@@ -96,7 +96,6 @@ _DELIVERED = frozenset({S.SENT, S.DRAFTED, S.UNKNOWN, S.SENDING})
 _GAP = _DELIVERED | {S.PLANNED}
 
 label = reasons.label
-TEMPLATE_LABELS = reasons.TEMPLATE_LABELS
 
 
 # --- who owes whom ----------------------------------------------------------------
@@ -493,11 +492,6 @@ def _candidates(client: ClientState, now: datetime) -> list[_Candidate]:
         found += [_invoice(client, invoice), _resumed(client, invoice, now)]
     found += [_deadline(client, d) for d in client.deadlines]
     return [c for c in found if c is not None]
-
-
-def candidates(client: ClientState, now: datetime) -> list[Decision]:
-    """Return the next step of every ladder of one client, before any gate is applied."""
-    return [c.decision for c in _candidates(client, now)]
 
 
 # --- gates ------------------------------------------------------------------------------
