@@ -41,11 +41,11 @@ from ghostwatch import i18n
 from ghostwatch.summary_facts import (
     DAY,
     MIN_REPLY_SAMPLES,
+    TRACK_COLOUR,
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
     NudgeInfo,
-    TRACK_COLOUR,
     SummaryData,
     bar_segments,
     clean,
