@@ -28,7 +28,7 @@ from ghostwatch.summary import (
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, a Tuesday
 LADDER = (7.0, 14.0, 21.0)
-DOC_HEIGHT = 2040  # the sample's full length at 800 px wide
+DOC_HEIGHT = 2100  # the sample's full length at 800 px wide
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -190,14 +190,34 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def screenshot(html: str, png: Path, *, binary: str, width: int = 800, height: int = 1400) -> None:
-    """Render ``html`` in headless Chromium to ``png``; raise RuntimeError on failure."""
+def scheme_flag(color_scheme: str) -> str:
+    """The Chromium flag that makes pages see ``prefers-color-scheme: color_scheme``
+    ("light" or "dark"), whatever the machine's own theme; raise ValueError otherwise."""
+    # Blink's PreferredColorScheme enum: 0 is dark, 1 is light.
+    codes = {"dark": 0, "light": 1}
+    if color_scheme not in codes:
+        raise ValueError(f"color_scheme must be light or dark, not {color_scheme!r}")
+    return f"--blink-settings=preferredColorScheme={codes[color_scheme]}"
+
+
+def screenshot(
+    html: str,
+    png: Path,
+    *,
+    binary: str,
+    width: int = 800,
+    height: int = 1400,
+    color_scheme: str = "light",
+) -> None:
+    """Render ``html`` in headless Chromium to ``png``, the viewport ``width`` x ``height``
+    px, as a reader who prefers ``color_scheme`` sees it; raise RuntimeError on failure."""
     with tempfile.TemporaryDirectory(prefix="gw-chromium-") as tmp:
         page = Path(tmp) / "summary.html"
         page.write_text(html, encoding="utf-8")
         argv = [
             binary,
             *CHROMIUM_FLAGS,
+            scheme_flag(color_scheme),
             f"--user-data-dir={Path(tmp) / 'profile'}",
             f"--screenshot={png.resolve()}",
             f"--window-size={width},{height}",

@@ -26,16 +26,20 @@ class Image:
 
     def pixels(self, step: int = 1) -> list[RGB]:
         """Every ``step``-th pixel of every ``step``-th row, row by row."""
-        data = list(self.picture.getdata())
-        width = self.width
-        return [
-            data[y * width + x] for y in range(0, self.height, step) for x in range(0, width, step)
-        ]
+        every = _rgb_triples(self.picture.tobytes())
+        if step == 1:
+            return every
+        w = self.width
+        return [every[y * w + x] for y in range(0, self.height, step) for x in range(0, w, step)]
 
     def region(self, left: int, top: int, right: int, bottom: int) -> list[RGB]:
         """The pixels of the box [left, right) x [top, bottom), clipped to the image."""
         box = (max(left, 0), max(top, 0), min(right, self.width), min(bottom, self.height))
-        return list(self.picture.crop(box).getdata())
+        return _rgb_triples(self.picture.crop(box).tobytes())
+
+
+def _rgb_triples(raw: bytes) -> list[RGB]:
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
 
 
 def read_png(data: bytes) -> Image:

@@ -9,8 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ghostwatch.summary import build_summary, inline_css
+from ghostwatch.summary import build_summary
 from ghostwatch.summary_sample import NOW, sample_data
+from tests.support.summary_labels import with_command_labels
 
 NARROWEST = 375  # px: no fixed width above this, outside Outlook's own wrapper
 
@@ -120,30 +121,18 @@ def test_invoice_numbers_amounts_and_dates_never_wrap_inside(page: str) -> None:
 
 
 def test_command_labels_are_styled_as_quiet_pills_wherever_they_appear() -> None:
-    # The labels come from another change; a hand-made fragment goes through the same
-    # inliner with the summary's own stylesheet.
-    page = build_summary(sample_data(), NOW).html
-    raw = inline_css(
-        page.replace('<span class="client"', '<span class="cmd">2</span> <span class="client"', 1)
-        .replace("</head>", f"<style>{_light_rules()}</style></head>")
-        .replace(
-            '<td class="foot"', '<td><p class="cmd-help">Reply: skip 2</p></td><td class="foot"'
-        )
-    )
-    tags = parse(raw).tags
-    [cmd] = [d for _, a, d in tags if a.get("class") == "cmd"]
-    assert "monospace" in cmd["font-family"] and cmd["font-size"] == "11px"
-    assert cmd["white-space"] == "nowrap" and cmd["border-radius"] == "8px"
+    # The labels come from another change: a hand-made fragment, the summary's own CSS.
+    tags = parse(with_command_labels(build_summary(sample_data(), NOW).html)).tags
+    cmds = [d for _, a, d in tags if a.get("class") == "cmd"]
+    assert len(cmds) > 5
+    for cmd in cmds:
+        assert "monospace" in cmd["font-family"] and cmd["font-size"] == "11px"
+        assert cmd["white-space"] == "nowrap" and cmd["border-radius"] == "8px"
     [helpline] = [d for _, a, d in tags if a.get("class") == "cmd-help"]
     assert helpline["font-size"] == "12px"
-
-
-def _light_rules() -> str:
-    """The template's plain (light) rules: the ``<style>`` before inlining."""
-    from ghostwatch.summary import TEMPLATE_DIR
-
-    source = (TEMPLATE_DIR / "summary.html").read_text(encoding="utf-8")
-    found = re.search(r"^<style>$(.*?)^</style>$", source, flags=re.S | re.M)
-    assert found, "the template's <style> block"
-    css = found.group(1)
-    return "\n".join(b for b in top_level_blocks(css) if not b.startswith("@"))
+    dark = next(
+        b
+        for b in top_level_blocks(parse(build_summary(sample_data(), NOW).html).style)
+        if "prefers-color-scheme" in b
+    )
+    assert ".cmd {" in dark and ".cmd-help" in dark
