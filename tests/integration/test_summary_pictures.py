@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -170,8 +171,23 @@ SHOTS = [("en", scheme, width) for scheme in SCHEMES for width in (PHONE, DESKTO
 ]
 
 
-def _shot(page: str, tmp_path: Path, width: int, scheme: str) -> Image:
-    png = tmp_path / f"summary-{width}-{scheme}.png"
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str, int], Image]:
+    """Screenshots of the sample summary by (language, scheme, width), each taken once."""
+    taken: dict[tuple[str, str, int], Image] = {}
+
+    def shot(language: str, scheme: str, width: int) -> Image:
+        if (language, scheme, width) not in taken:
+            page = build_summary(sample_data(language), NOW).html
+            folder = tmp_path_factory.mktemp("shots")
+            taken[language, scheme, width] = _shot(page, folder, width, scheme)
+        return taken[language, scheme, width]
+
+    return shot
+
+
+def _shot(page: str, folder: Path, width: int, scheme: str) -> Image:
+    png = folder / f"summary-{width}-{scheme}.png"
     screenshot(page, png, binary=_browser(), width=width, height=1400, color_scheme=scheme)
     image = read_png(png.read_bytes())
     assert (image.width, image.height) == (width, 1400)
@@ -184,9 +200,9 @@ def _background(image: Image) -> RGB:
 
 @pytest.mark.parametrize(("language", "scheme", "width"), SHOTS)
 def test_the_picture_is_dark_in_dark_mode_light_otherwise_with_crisp_text(
-    tmp_path: Path, language: str, scheme: str, width: int
+    shots: Callable[[str, str, int], Image], language: str, scheme: str, width: int
 ) -> None:
-    image = _shot(build_summary(sample_data(language), NOW).html, tmp_path, width, scheme)
+    image = shots(language, scheme, width)
     background = _background(image)
     pixels = image.pixels(step=2)
     if scheme == "dark":
@@ -205,11 +221,11 @@ def test_the_picture_is_dark_in_dark_mode_light_otherwise_with_crisp_text(
 
 @pytest.mark.parametrize(("language", "scheme", "width"), SHOTS)
 def test_nothing_is_cut_off_at_the_right_edge(
-    tmp_path: Path, language: str, scheme: str, width: int
+    shots: Callable[[str, str, int], Image], language: str, scheme: str, width: int
 ) -> None:
     # Text running off the screen leaves anti-aliased glyph edges in the last columns;
     # a layout that fits leaves only a few flat colours there (card, page, borders).
-    image = _shot(build_summary(sample_data(language), NOW).html, tmp_path, width, scheme)
+    image = shots(language, scheme, width)
     edge = set(image.region(width - 3, 0, width, image.height))
     assert len(edge) <= 6, f"{len(edge)} colours at the right edge"
 
