@@ -23,8 +23,10 @@ def with_command_labels(page: str, label: str = "2") -> str:
     labelled = re.sub(
         r'<span class="client"', lambda m: f'<span class="cmd">{label}</span> ' + m.group(0), page
     )
-    labelled = labelled.replace(
-        '<td class="foot"',
-        f'<td><p class="cmd-help">Reply “skip {label}” to skip it.</p></td><td class="foot"',
+    help_line = f'<p class="cmd-help">Reply “skip {label}” to skip it.</p>'
+    labelled, found = re.subn(
+        r'(<td class="foot"[^>]*>)', lambda m: m.group(1) + help_line, labelled
     )
+    if found != 1:
+        raise ValueError("the summary has no footer cell")
     return inline_css(labelled.replace("</head>", f"<style>{light_rules()}</style></head>"))
