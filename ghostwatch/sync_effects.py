@@ -7,6 +7,7 @@ client address that bounced; a bank's notice pays the invoices it names.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -29,6 +30,8 @@ def record_side_effects(
     """Record what a stored batch implies beyond the messages themselves: bouncing
     client addresses (``mark_bouncing``) and invoices paid (``mark_paid`` and an
     ``invoice.paid`` event). Idempotent: a batch read again changes nothing."""
+    bounces: list[tuple[str, str | None, datetime, str | None, str]] = []
+    clients: dict[str, str] = {}
     for row, payment in rows:
         if payment is not None:
             _settle_payments(store, ctx, row, payment)
@@ -37,10 +40,10 @@ def record_side_effects(
                 client = ctx.clients.match(address)
                 if client is None:
                     continue  # a bounce about someone who is not a client: not our business
-                store.mark_bouncing(
-                    ctx.account, address, client, row.date, row.message_id, row.reason
-                )
-                log.warning("client.bouncing", client=client, address=address)
+                bounces.append((address, client, row.date, row.message_id, row.reason))
+                clients[address] = client
+    for address in store.mark_bouncing_many(ctx.account, bounces):
+        log.warning("client.bouncing", client=clients[address], address=address)
 
 
 def _settle_payments(
