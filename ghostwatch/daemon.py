@@ -329,6 +329,7 @@ class App:
         """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""
         text = f"{type(exc).__name__}: {exc}"
         if getattr(exc, "reported", False):  # a refused login: logged once where it happened
+            text = str(exc)  # already plain words: "login refused since 07:48 — ..."
             log.debug(event, error=text)
         elif isinstance(exc, GhostwatchError):
             log.error(event, error=text)
