@@ -73,6 +73,10 @@ class AuthBackoff:
                 return found
         return None
 
+    def clear(self) -> None:
+        """Forget every refusal (a reloaded config may carry the fixed password)."""
+        self._refusals.clear()
+
     def gate(
         self,
         account: str,

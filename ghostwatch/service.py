@@ -387,6 +387,7 @@ class Service:
         app = self._app
         app.config = config
         app.templates = TemplateSet(config.templates.dir or None)
+        app.logins.clear()  # a fixed password is tried at once, not after auth_retry
         for task in self._watchers.values():
             task.cancel()
             self._retire(task)

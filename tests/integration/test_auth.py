@@ -132,7 +132,7 @@ async def test_xoauth2_smtp_login_sends_and_a_revoked_token_is_refused(
     assert len(oauth_smtp.messages) == 1
     dovecot_server.revoke_token(token)
     async with SmtpMailer(smtp_endpoint(account)) as mailer:
-        with pytest.raises(SendAuthError, match="login refused .* 535") as caught:
+        with pytest.raises(SendAuthError, match=r"login refused .* 535") as caught:
             await mailer.send(_message())
     assert token not in str(caught.value)
     assert oauth_smtp.logins == [(imap_server.user, True), (imap_server.user, False)]

@@ -57,9 +57,7 @@ class OAuthSmtpServer:
         owner = self
 
         class Handler:
-            async def handle_DATA(
-                self, server: SMTP, session: Session, envelope: Envelope
-            ) -> str:
+            async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
                 owner.messages.append(envelope)
                 return "250 2.0.0 OK"
 

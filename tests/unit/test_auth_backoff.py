@@ -198,3 +198,14 @@ def test_connection_hints_name_the_usual_cause(
     protocol: str, security: str, port: int, error: str, expected: str
 ) -> None:
     assert expected in connection_hint(protocol, security, port, error)
+
+
+async def test_clear_forgets_refusals_so_a_reloaded_config_is_tried_at_once() -> None:
+    server = Server()
+    logins = AuthBackoff(Clock())
+    with pytest.raises(MailboxAuthError):
+        await logins.gate("studio", "imap", retry=RETRY).login(server.connect)
+    logins.clear()
+    server.refuse = False
+    assert await logins.gate("studio", "imap", retry=RETRY).login(server.connect)
+    assert server.attempts == 2
