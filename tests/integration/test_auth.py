@@ -244,3 +244,19 @@ def test_run_makes_at_most_two_logins_with_a_wrong_password_and_status_check_fai
     captured = capsys.readouterr()
     assert "check: account studio: " in captured.err and "failing" in captured.err
     assert "login refused since" in captured.out
+
+
+def test_a_refused_login_is_one_plain_line_in_once_status_and_the_summary(
+    scenario: Scenario, capsys: Any, tmp_path: Path
+) -> None:
+    wrong = edited(scenario, ('password = "secret"', 'password = "not-it"'))
+    capsys.readouterr()
+    assert wrong.once(NOW) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and failed[0].startswith("studio: FAILED: login refused since ")
+    assert "b'" not in out and "MailboxAuthError" not in out
+    html = tmp_path / "summary.html"
+    assert wrong.run("summary", "--out", str(html), "--now", NOW.isoformat()) == 0
+    text = html.read_text(encoding="utf-8")
+    assert "login refused since" in text and "check the password" in text
