@@ -43,8 +43,12 @@ def _host_matches(host: str, tail: str) -> bool:
     return host == tail or host.endswith("." + tail)
 
 
-def login_hint(host: str, auth: str = "password") -> str:
-    """The usual cause of a refused login at ``host``, as advice in plain words."""
+def login_hint(host: str, auth: str = "password", reply: str = "") -> str:
+    """The usual cause of a refused login at ``host``, as advice in plain words;
+    ``reply`` (the server's words, when known) can name it more exactly."""
+    said = reply.lower()
+    if "imap" in said and ("disabled" in said or "not enabled" in said):
+        return "IMAP access is turned off for this account: enable it in the provider's settings"
     if auth == "xoauth2":
         return (
             "check the access token password_command prints (run it by hand; an expired "

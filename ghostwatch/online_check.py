@@ -137,7 +137,10 @@ async def check_imap(account: AccountConfig) -> list[Check]:
             special = await mailbox.special_folders()
             names = await mailbox.folder_names()
     except MailboxAuthError as exc:
-        return [*checks, Check(name, what, False, str(exc), login_hint(imap.host, imap.auth))]
+        return [
+            *checks,
+            Check(name, what, False, str(exc), login_hint(imap.host, imap.auth, str(exc))),
+        ]
     except GhostwatchError as exc:
         hint = connection_hint("imap", imap.security, imap.port, str(exc))
         return [*checks, Check(name, what, False, str(exc), hint)]
@@ -209,7 +212,7 @@ async def check_smtp(account: AccountConfig) -> list[Check]:
     except SendAuthError as exc:
         return [
             *checks,
-            Check(account.name, what, False, str(exc), login_hint(smtp.host, smtp.auth)),
+            Check(account.name, what, False, str(exc), login_hint(smtp.host, smtp.auth, str(exc))),
         ]
     except GhostwatchError as exc:
         hint = connection_hint("smtp", smtp.security, smtp.port, str(exc))

@@ -168,8 +168,7 @@ def edited(scenario: Scenario, *replace: tuple[str, str], extra: str = "") -> Ed
 def online(s: Scenario, capsys: Any) -> tuple[int, list[str]]:
     capsys.readouterr()
     code = cli.main(s.argv("check-config", "--online"))
-    captured = capsys.readouterr()
-    return code, (captured.out + captured.err).splitlines()
+    return code, capsys.readouterr().out.splitlines()  # the checks; logs go to stderr
 
 
 def test_check_config_online_passes_with_the_right_password(
@@ -260,3 +259,31 @@ def test_a_refused_login_is_one_plain_line_in_once_status_and_the_summary(
     assert wrong.run("summary", "--out", str(html), "--now", NOW.isoformat()) == 0
     text = html.read_text(encoding="utf-8")
     assert "login refused since" in text and "check the password" in text
+
+
+def test_check_config_online_hints_at_ca_file_for_a_certificate_it_cannot_verify(
+    scenario: Scenario, capsys: Any, dovecot_server: DovecotServer
+) -> None:
+    if dovecot_server.tls_port is None:
+        pytest.skip("the rig has no TLS port (no openssl)")
+    tls = edited(
+        scenario,
+        (
+            f'port = {scenario.imap_port}\nsecurity = "none"',
+            f'port = {dovecot_server.tls_port}\nsecurity = "tls"',
+        ),
+    )
+    code, lines = online(tls, capsys)
+    assert code == 1
+    (line,) = [line for line in lines if "FAILED" in line]
+    assert line.startswith(f"studio: IMAP 127.0.0.1:{dovecot_server.tls_port} (tls) login")
+    assert "certificate" in line and "set ca_file" in line
+    fixed = edited(
+        scenario,
+        (
+            f'port = {scenario.imap_port}\nsecurity = "none"',
+            f'port = {dovecot_server.tls_port}\nsecurity = "tls"\n'
+            f'ca_file = "{dovecot_server.ca_file}"',
+        ),
+    )
+    assert online(fixed, capsys)[0] == 0

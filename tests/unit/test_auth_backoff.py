@@ -184,6 +184,11 @@ def test_login_hints_name_the_usual_cause(host: str, auth: str, expected: str) -
     assert expected in login_hint(host, auth)
 
 
+def test_a_server_saying_imap_is_off_gets_that_hint() -> None:
+    reply = "[ALERT] Your account is not enabled for IMAP use."
+    assert "IMAP access is turned off" in login_hint("imap.gmail.com", "password", reply)
+
+
 @pytest.mark.parametrize(
     ("protocol", "security", "port", "error", "expected"),
     [
