@@ -109,6 +109,7 @@ async def test_smtp_refusals_raise_send_auth_errors() -> None:
 
 
 async def test_a_refusal_is_logged_once_and_a_deferred_login_not_above_debug() -> None:
+    structlog.reset_defaults()  # a CLI test may have left a warning-level filter behind
     clock, server = Clock(), Server()
     gate = AuthBackoff(clock).gate("studio", "imap", retry=RETRY, hint="check the password")
     with structlog.testing.capture_logs() as logs:
