@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print the first lines of every template the ladders name, rendered with "
         "sample values, per language (docs/templates.md lists the variables)",
     )
+    q.add_argument(
+        "--online",
+        action="store_true",
+        help="also read every password or token, log in to each IMAP and SMTP server and find "
+        "the Sent and Drafts folders; one line per check (nothing is sent); exit 1 if one fails",
+    )
     q = cmd("run", "the daemon: watch every account (IDLE/poll), send due nudges, daily summary")
     q.add_argument(
         "--now",
@@ -198,18 +204,37 @@ def _client(app: App, name: str) -> ClientConfig:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ghostwatch.config import find_config_path, load_config, template_names
+    from ghostwatch.online_check import secret_source_problems
     from ghostwatch.templates import TemplateSet
     from ghostwatch.trial import check_templates
 
     path = find_config_path(args.config, os.environ)
     config = load_config(path)
-    problems = check_templates(config, TemplateSet(config.templates.dir or None))
+    problems = [
+        f"{path.name}: templates: {p}"
+        for p in check_templates(config, TemplateSet(config.templates.dir or None))
+    ]
+    problems += [f"{path.name}: {p}" for p in secret_source_problems(config, os.environ)]
     if problems:
-        raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
+        raise ConfigError(problems)
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
     if getattr(args, "show_templates", False):
         _show_templates(TemplateSet(config.templates.dir or None), sorted(template_names(config)))
+    if getattr(args, "online", False):
+        return _check_online(config)
     return EXIT_OK
+
+
+def _check_online(config: Config) -> int:
+    """Print one line per online check (``ghostwatch.online_check``); 1 if one failed."""
+    from ghostwatch.online_check import check_online
+
+    checks = asyncio.run(check_online(config))
+    for check in checks:
+        print(check.line())
+    failed = sum(1 for c in checks if not c.ok)
+    print(f"online: {len(checks) - failed} check(s) OK, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _show_templates(templates: Any, names: list[tuple[str, str]], lines: int = 6) -> None:

@@ -116,7 +116,10 @@ class ServerConfig(FrozenModel):
     """Connection settings shared by ``[accounts.imap]`` and ``[accounts.smtp]``.
 
     ``port`` defaults by ``security``; ``username`` defaults to the account address, and
-    ``""`` means "do not log in". ``secret`` tells where the password lives.
+    ``""`` means "do not log in". ``secret`` tells where the password lives. ``auth``:
+    ``"password"`` (LOGIN / AUTH PLAIN) or ``"xoauth2"`` (the secret is an OAuth2 access
+    token, normally printed by ``password_command``, e.g. ``oama access ADDRESS``; it is
+    read afresh for every connection, docs/setup.md).
     """
 
     protocol: ClassVar[str] = "imap"
@@ -124,6 +127,7 @@ class ServerConfig(FrozenModel):
     port: int = Field(ge=1, le=65535)
     security: Literal["tls", "starttls", "none"]
     username: str
+    auth: Literal["password", "xoauth2"] = "password"
     password: SecretStr | None = None
     password_env: Text | None = None
     password_file: ConfigPath | None = None
@@ -163,7 +167,24 @@ class ServerConfig(FrozenModel):
         given = [key for key in _PASSWORD_KEYS if getattr(self, key) is not None]
         if given and not self.username:
             raise problem(f'{given[0]} is set but username is "" (which means: do not log in)')
+        if self.auth == "xoauth2" and not self.username:
+            raise problem('auth = "xoauth2" needs a username (the account\'s address)')
+        if self.auth == "xoauth2" and self.password is not None:
+            # an access token lives about an hour: a fixed one in the file stops working
+            raise problem(
+                'auth = "xoauth2": an access token expires within hours, so it cannot be '
+                'written in the file; use password_command (e.g. ["oama", "access", '
+                '"ADDRESS"])'
+            )
         return self
+
+    def needs_login(self) -> bool:
+        """True when ghostwatch logs in to this server (``username`` is not empty)."""
+        return bool(self.username)
+
+    def has_password_key(self) -> bool:
+        """True when one of the ``password*`` keys names the secret's source."""
+        return any(getattr(self, key) is not None for key in _PASSWORD_KEYS)
 
     def secret(self) -> Secret:
         """Where the password lives (nothing is read until ``reveal()``).
@@ -253,6 +274,8 @@ class AccountConfig(FrozenModel):
     max_sync_age: PositiveDuration = timedelta(minutes=15)
     poll_interval: PositiveDuration = timedelta(seconds=60)
     initial_scan: PositiveDuration = timedelta(days=90)
+    # after a server refuses a login, no new login to it before this (docs/setup.md)
+    auth_retry: PositiveDuration = timedelta(minutes=15)
     aliases: tuple[Email, ...] = ()
     imap: ImapConfig
     smtp: SmtpConfig | None = Field(default=None, validate_default=True)

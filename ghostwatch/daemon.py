@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
 from ghostwatch import digest, payments, policy, render, state
+from ghostwatch.auth_backoff import AuthBackoff, LoginGate
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -29,6 +30,7 @@ from ghostwatch.domain import (
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
+from ghostwatch.net import login_hint
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
 from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
@@ -68,7 +70,11 @@ class CycleReport:
         return not self.errors and all(a.error is None for a in self.accounts)
 
 
-def imap_endpoint(account: AccountConfig) -> ImapEndpoint:
+def imap_endpoint(
+    account: AccountConfig, logins: AuthBackoff | None = None, *, wait: bool = False
+) -> ImapEndpoint:
+    """The account's IMAP endpoint; with ``logins``, its logins keep the account's
+    ``auth_retry`` after a refusal (``wait``: sleep until then instead of raising)."""
     imap = account.imap
     return ImapEndpoint(
         host=imap.host,
@@ -78,11 +84,35 @@ def imap_endpoint(account: AccountConfig) -> ImapEndpoint:
         password=imap.secret().reveal,
         timeout_s=imap.timeout.total_seconds(),
         ca_file=str(imap.ca_file) if imap.ca_file else None,
+        auth=imap.auth,
+        gate=_gate(logins, account, "imap", wait=wait),
     )
 
 
-def smtp_endpoint(account: AccountConfig) -> SmtpEndpoint:
-    """Return the account's SMTP endpoint; config guarantees one in send mode."""
+def _gate(
+    logins: AuthBackoff | None,
+    account: AccountConfig,
+    protocol: Literal["imap", "smtp"],
+    *,
+    wait: bool = False,
+) -> LoginGate | None:
+    if logins is None:
+        return None
+    server = account.imap if protocol == "imap" else account.smtp
+    hint = login_hint(server.host, server.auth) if server is not None else ""
+    return logins.gate(
+        account.name,
+        protocol,
+        retry=account.auth_retry,
+        zone=account.timezone,
+        hint=hint,
+        wait=wait,
+    )
+
+
+def smtp_endpoint(account: AccountConfig, logins: AuthBackoff | None = None) -> SmtpEndpoint:
+    """Return the account's SMTP endpoint; config guarantees one in send mode. With
+    ``logins``, its logins keep the account's ``auth_retry`` after a refusal."""
     smtp = account.smtp
     if smtp is None:
         raise ConfigError([f"accounts.{account.name}.smtp: needed to send"])
@@ -94,6 +124,8 @@ def smtp_endpoint(account: AccountConfig) -> SmtpEndpoint:
         password=smtp.secret().reveal if smtp.username else None,
         timeout_s=smtp.timeout.total_seconds(),
         ca_file=str(smtp.ca_file) if smtp.ca_file else None,
+        auth=smtp.auth,
+        gate=_gate(logins, account, "smtp"),
     )
 
 
@@ -124,6 +156,9 @@ class App:
         # Several processes on one database: which accounts this one may work on
         # (ghostwatch.lease). None: all of them (a process of its own, as in tests).
         self.leases: LeaseKeeper | None = None
+        # Refused logins, per account and server, shared by the cycle, the IDLE
+        # watchers and the summary (ghostwatch.auth_backoff).
+        self.logins = AuthBackoff(clock)
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
@@ -264,7 +299,7 @@ class App:
     ) -> AccountReport:
         report = AccountReport(account.name, dry_run=dry_run)
         try:
-            async with ImapMailbox(imap_endpoint(account)) as mailbox:
+            async with ImapMailbox(imap_endpoint(account, self.logins)) as mailbox:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
                 await self.adopt_nudges(mailbox, account, folders, now)
@@ -276,6 +311,9 @@ class App:
             # One account's fault (network, login, a secret that cannot be read, or a
             # bug) is reported and recorded; the other accounts and the daemon go on.
             report.error = self._fault("cycle.account_failed", exc)
+        if report.error is None and (refused := self.logins.refusal(account.name)):
+            # a refused SMTP login stands while no nudge is due: keep it in status
+            self._record_error(account.name, now, refused.text)
         if report.error is None and (crashed := [d for d in report.deliveries if d.unexpected]):
             first = crashed[0]
             report.error = (
@@ -290,7 +328,10 @@ class App:
     def _fault(self, event: str, exc: Exception) -> str:
         """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""
         text = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, GhostwatchError):
+        if getattr(exc, "reported", False):  # a refused login: logged once where it happened
+            text = str(exc)  # already plain words: "login refused since 07:48 — ..."
+            log.debug(event, error=text)
+        elif isinstance(exc, GhostwatchError):
             log.error(event, error=text)
         else:
             log.error(event, error=text, exc_info=exc)
@@ -415,7 +456,11 @@ class App:
 
         acct, clients = self.states(account, now)
         by_name = {c.name: c for c in clients}
-        mailer = self.mailer_factory(smtp_endpoint(account)) if account.mode == "send" else None
+        mailer = (
+            self.mailer_factory(smtp_endpoint(account, self.logins))
+            if account.mode == "send"
+            else None
+        )
         courier = Courier(
             self.store, acct, mailbox, mailer, folders, self.templates, recheck, self.render_nudge
         )

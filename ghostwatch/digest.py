@@ -110,7 +110,7 @@ def message(app: App, summary: Summary, message_id: str, now: datetime) -> Email
 async def _send(app: App, msg: EmailMessage) -> None:
     from ghostwatch.daemon import smtp_endpoint  # the composition root builds endpoints
 
-    async with SmtpMailer(smtp_endpoint(app.config.summary_account())) as mailer:
+    async with SmtpMailer(smtp_endpoint(app.config.summary_account(), app.logins)) as mailer:
         await mailer.send(msg)
 
 

@@ -10,8 +10,14 @@ Rules this module keeps:
   protocol fault, or any IDLE error, every later call raises MailboxError. The
   caller makes a new ImapMailbox and resyncs from the UIDs it stored.
 - Rule 4, errors are translated at this boundary: MailboxAuthError when the server
-  refuses the credentials, MailboxError for everything else. The password is read
-  (``endpoint.password()``) only to log in and is never logged or kept.
+  refuses the credentials (its reply as plain words, never a Python bytes repr),
+  MailboxError for everything else, including a server that cannot check logins right
+  now (``[UNAVAILABLE]``). The password or OAuth2 token is read
+  (``endpoint.password()``) only to log in, afresh for every connection, and is never
+  logged or kept.
+- Rule 5, logins go through the endpoint's ``gate`` when it has one
+  (``ghostwatch.auth_backoff``): after a refusal nobody logs in again before
+  ``auth_retry``.
 - TLS certificates are always verified ("tls" and "starttls"); "none" is refused
   unless the host is a loopback address.
 """
@@ -36,10 +42,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
 from ghostwatch import imap_fetch
+from ghostwatch.auth_backoff import LoginGate
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
 from ghostwatch.imap_fetch import FetchedHeaders
-from ghostwatch.net import is_loopback, tls_context
+from ghostwatch.net import is_loopback, server_words, tls_context
 
 log = structlog.get_logger(__name__)
 
@@ -58,11 +65,14 @@ _ROLE_FLAGS = {
 # Faults after which the connection's state is unknown (Rule 3). ssl.SSLError and
 # socket timeouts are OSErrors; imaplib's abort means the server hung up.
 _BROKEN = (OSError, imaplib.IMAP4.abort, ProtocolError, EOFError)
+# NO replies to LOGIN that say nothing about the credentials (RFC 5530 codes)
+_NOT_NOW = re.compile(r"\[(UNAVAILABLE|SERVERBUG|INUSE|LIMIT)\]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ImapEndpoint:
-    """Where and how to log in. ``password`` is called once per login, never logged."""
+    """Where and how to log in. ``password`` is called once per login, never logged;
+    with ``auth = "xoauth2"`` it returns an OAuth2 access token (SASL XOAUTH2)."""
 
     host: str
     port: int
@@ -71,6 +81,8 @@ class ImapEndpoint:
     password: Callable[[], str] = field(repr=False)
     timeout_s: float = 30.0
     ca_file: str | None = None  # extra CA bundle; verification is always on
+    auth: str = "password"  # "password" (LOGIN) | "xoauth2" (AUTHENTICATE XOAUTH2)
+    gate: LoginGate | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,8 +127,14 @@ class ImapMailbox:
         if self._executor is not None:
             raise RuntimeError("an ImapMailbox can be entered only once")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghostwatch-imap")
+        gate = self._endpoint.gate
         try:
-            self._client, caps = await self._in_thread("connect", self._connect)
+            if gate is None:
+                self._client, caps = await self._in_thread("connect", self._connect)
+            else:
+                self._client, caps = await gate.login(
+                    lambda: self._in_thread("connect", self._connect)
+                )
         except BaseException:
             self._executor.shutdown(wait=False)
             raise
@@ -154,7 +172,10 @@ class ImapMailbox:
         try:
             if ep.security == "starttls":
                 client.starttls(context)
-            client.login(ep.username, ep.password())
+            if ep.auth == "xoauth2":
+                client.oauth2_login(ep.username, ep.password())
+            else:
+                client.login(ep.username, ep.password())
             caps = tuple(client.capabilities())
             if b"CONDSTORE" in caps:
                 client.enable("CONDSTORE")
@@ -174,8 +195,12 @@ class ImapMailbox:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         except LoginError as exc:
-            self._log.warning("imap.login_refused", user=ep.username, reply=str(exc))
-            raise MailboxAuthError(f"{where}: login refused for {ep.username!r}: {exc}") from exc
+            reply = server_words(str(exc))
+            if _NOT_NOW.search(reply):  # RFC 5530: the server cannot check logins now
+                raise MailboxError(f"{where}: the server cannot log in now: {reply}") from None
+            raise MailboxAuthError(
+                f"IMAP {ep.host}:{ep.port}: login refused for {ep.username!r}: {reply}"
+            ) from None
         except _BROKEN as exc:
             self._mark_broken(op, exc)
             raise MailboxError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
@@ -217,6 +242,11 @@ class ImapMailbox:
                 if role is not None and role not in roles:
                     roles[role] = str(name)
         return roles
+
+    async def folder_names(self) -> list[str]:
+        """Return the name of every folder the server lists (LIST "" "*")."""
+        listing = await self._call("list", lambda c: c.list_folders())
+        return [str(name) for _flags, _delimiter, name in listing]
 
     async def status(self, folder: str) -> FolderStatus:
         """STATUS of ``folder`` in one round trip, without selecting it.

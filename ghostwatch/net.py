@@ -25,3 +25,83 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     if ca_file is not None:
         context.load_verify_locations(cafile=ca_file)
     return context
+
+
+# Hosts whose providers refuse the account's own password over IMAP and SMTP: they
+# want an app password (or OAuth2). Matched on the host name's tail.
+_APP_PASSWORD_HOSTS = {
+    "gmail.com": "Gmail",
+    "googlemail.com": "Gmail",
+    "mail.me.com": "iCloud",
+    "fastmail.com": "Fastmail",
+}
+_MICROSOFT_HOSTS = ("office365.com", "outlook.com", "hotmail.com", "live.com")
+
+
+def _host_matches(host: str, tail: str) -> bool:
+    host = host.lower().rstrip(".")
+    return host == tail or host.endswith("." + tail)
+
+
+def login_hint(host: str, auth: str = "password", reply: str = "") -> str:
+    """The usual cause of a refused login at ``host``, as advice in plain words;
+    ``reply`` (the server's words, when known) can name it more exactly."""
+    said = reply.lower()
+    if "imap" in said and ("disabled" in said or "not enabled" in said):
+        return "IMAP access is turned off for this account: enable it in the provider's settings"
+    if auth == "xoauth2":
+        return (
+            "check the access token password_command prints (run it by hand; an expired "
+            "or revoked grant needs a new authorization, e.g. oama authorize)"
+        )
+    for tail, provider in _APP_PASSWORD_HOSTS.items():
+        if _host_matches(host, tail):
+            return (
+                f"check the password: {provider} wants an app password here, not your "
+                "account password (and IMAP enabled in its settings)"
+            )
+    if any(_host_matches(host, tail) for tail in _MICROSOFT_HOSTS):
+        return 'check the password: Microsoft 365 / Outlook need auth = "xoauth2" (docs/setup.md)'
+    return "check the password and the username"
+
+
+def server_words(text: str) -> str:
+    """A server's reply as plain words: imapclient hands over ``str(bytes)`` (
+    ``"b'[AUTHENTICATIONFAILED] Authentication failed.'"``); return the text inside,
+    one line, without the response code's brackets doubled or Python quoting."""
+    text = text.strip()
+    if len(text) >= 3 and text[0] == "b" and text[1] in "'\"" and text[-1] == text[1]:
+        text = text[2:-1].replace("\\'", "'").replace('\\"', '"').replace("\\\\", "\\")
+    return " ".join(text.split())
+
+
+_IMPLICIT_TLS_PORTS = {"imap": 993, "smtp": 465}
+_STARTTLS_PORTS = {"imap": (143,), "smtp": (587, 25)}
+
+
+def connection_hint(protocol: str, security: str, port: int, error: str) -> str:
+    """The usual cause of a failed connection (not a refused login), in plain words:
+    a certificate that does not verify, TLS spoken to a STARTTLS port or the other way
+    round, nothing listening, no answer, a host name that does not resolve."""
+    text = error.lower()
+    if "certificate" in text:
+        return (
+            "the server's certificate could not be verified: check the host name, or "
+            "set ca_file to your private CA's certificate"
+        )
+    tls_port = _IMPLICIT_TLS_PORTS.get(protocol)
+    if security == "tls" and port in _STARTTLS_PORTS.get(protocol, ()):
+        return (
+            f'port {port} usually speaks STARTTLS: set security = "starttls" (or port {tls_port})'
+        )
+    if security == "starttls" and port == tls_port:
+        return f'port {port} speaks TLS from the start: set security = "tls"'
+    if "wrong version number" in text or "record layer" in text or "starttls" in text:
+        return "the server does not speak the configured security here: check port and security"
+    if "refused" in text:
+        return "nothing listens there: check the host and the port"
+    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
+        return "the host name does not resolve: check the host"
+    if "timed out" in text or "timeout" in text:
+        return "no answer in time: check the host, the port and any firewall"
+    return "check the host, the port and the security setting"

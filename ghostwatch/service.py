@@ -318,7 +318,7 @@ class Service:
         """Watch over one connection until it fails (raise) or the service stops
         (True); return False at once if the server cannot IDLE."""
         store = self._app.store
-        async with ImapMailbox(imap_endpoint(account)) as mailbox:
+        async with ImapMailbox(imap_endpoint(account, self._app.logins, wait=True)) as mailbox:
             if "IDLE" not in mailbox.capabilities:
                 store.set_watch_mode(account.name, "poll")
                 log.info("watch.polling", reason="server has no IDLE")
@@ -387,6 +387,7 @@ class Service:
         app = self._app
         app.config = config
         app.templates = TemplateSet(config.templates.dir or None)
+        app.logins.clear()  # a fixed password is tried at once, not after auth_retry
         for task in self._watchers.values():
             task.cancel()
             self._retire(task)

@@ -19,8 +19,11 @@ Invariants:
 - Rule 3: ``Bcc``/``Resent-Bcc`` become envelope recipients and never reach the wire.
   Envelope addresses are written with IDNA domains (``ghostwatch.addresses``); a
   quoted local part stays quoted; SMTPUTF8 is used exactly when a local part needs it.
-- Rule 4: the password is read from its callable only when logging in, and never
-  appears in a repr, a log line or an exception message.
+- Rule 4: the password (or, with ``auth = "xoauth2"``, the OAuth2 access token) is read
+  from its callable only when logging in, afresh for every connection, and never
+  appears in a repr, a log line or an exception message. A 5xx to AUTH (535: refused)
+  is ``SendAuthError``; the login goes through the endpoint's ``gate`` when it has one
+  (``ghostwatch.auth_backoff``: no new login before ``auth_retry`` after a refusal).
 - Rule 5: one connection is reused for many sends (probed with NOOP before reuse and
   reopened if dropped). Retrying with backoff is the caller's job.
 """
@@ -52,6 +55,7 @@ from aiosmtplib import (
 )
 
 from ghostwatch.addresses import parse_address
+from ghostwatch.auth_backoff import LoginGate
 from ghostwatch.errors import (
     ConfigError,
     SendAuthError,
@@ -93,6 +97,8 @@ class SmtpEndpoint:
     timeout_s: float = 30.0
     ca_file: str | None = None
     local_hostname: str | None = None  # EHLO name; None = this host's FQDN
+    auth: Literal["password", "xoauth2"] = "password"
+    gate: LoginGate | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         where = f"smtp {self.host}:{self.port}"
@@ -191,6 +197,14 @@ class SmtpMailer:
         except (SMTPException, OSError):
             smtp.close()
 
+    async def check_login(self) -> None:
+        """Connect, greet, (STARTTLS,) log in and say QUIT: the login check of
+        ``check-config --online``. Raise as ``send`` does before MAIL (``SendAuthError``
+        for refused credentials, ``SendTlsError``, ``SendRetryable``, ``SendRejected``)."""
+        async with self._lock:
+            await self._connection()
+        await self.close()
+
     async def send(self, msg: EmailMessage) -> SendReceipt:
         """Send ``msg`` to its To/Cc/Bcc recipients; return the receipt.
 
@@ -227,7 +241,8 @@ class SmtpMailer:
             except (SMTPException, OSError):
                 smtp.close()
         self._smtp = None
-        smtp = await self._open()
+        gate = self.endpoint.gate
+        smtp = await (self._open() if gate is None else gate.login(self._open))
         self._smtp = smtp
         self.connections_opened += 1
         return smtp
@@ -283,10 +298,19 @@ class SmtpMailer:
         assert ep.username is not None
         secret = ep.password() if ep.password is not None else ""
         try:
-            await smtp.login(ep.username, secret)
+            if ep.auth == "xoauth2":
+                if "xoauth2" not in smtp.server_auth_methods:
+                    raise SendAuthError(
+                        f"SMTP {ep.host}:{ep.port} does not offer AUTH XOAUTH2 "
+                        f"(it offers: {', '.join(smtp.server_auth_methods) or 'no AUTH'})"
+                    )
+                await smtp.auth_xoauth2(ep.username, secret)
+            else:
+                await smtp.login(ep.username, secret)
         except SMTPAuthenticationError as exc:
-            # exc.message is the server's text; it never echoes our password
-            text = f"smtp {ep.host}: authentication refused for {ep.username!r}: {exc.code}"
+            # exc.message is the server's text; it never echoes our password or token
+            said = " ".join(str(exc.message).split())
+            text = f"SMTP {ep.host}:{ep.port}: login refused for {ep.username!r}: {exc.code} {said}"
             if 500 <= exc.code < 600:
                 raise SendAuthError(text) from None
             raise SendRetryable(text) from None

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 import structlog
 
+from ghostwatch.auth_backoff import AuthBackoff
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
 from ghostwatch.headers import HEADER_FIELDS
@@ -82,13 +83,18 @@ async def test_wrong_password_is_an_auth_error(imap_server: ImapAccount) -> None
 
 async def test_password_is_never_logged_or_shown(imap_server: ImapAccount) -> None:
     secret = "hunter2-very-secret"
-    wrong = endpoint(imap_server, password=lambda: secret)
+    gate = AuthBackoff(lambda: datetime(2026, 12, 1, 7, 48, tzinfo=UTC)).gate(
+        "studio", "imap", retry=timedelta(minutes=15)
+    )
+    wrong = endpoint(imap_server, password=lambda: secret, gate=gate)
     assert secret not in repr(wrong)
     with structlog.testing.capture_logs() as logs:
         mb = ImapMailbox(wrong)
         with pytest.raises(MailboxAuthError) as info:
             await mb.__aenter__()
-    assert [e["event"] for e in logs] == ["imap.login_refused"]
+    # logged once, by the gate, as one line in the server's own words (no b'...' repr)
+    assert [e["event"] for e in logs] == ["auth.refused"]
+    assert "b'" not in logs[0]["error"] and "Authentication failed." in logs[0]["error"]
     assert secret not in repr(logs)
     assert secret not in str(info.value)
 

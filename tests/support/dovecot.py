@@ -6,6 +6,13 @@ certificate when ``openssl`` is available). Every test gets a mailbox of its own
 the passdb is ``static``, so any user name logs in with ``PASSWORD`` and a fresh
 name is a fresh, empty Maildir. That makes a new mailbox cost nothing.
 
+OAuth2: the server also offers SASL XOAUTH2 and OAUTHBEARER through Dovecot's own
+``oauth2`` passdb, which asks a small introspection endpoint (RFC 7662, an HTTP server
+on loopback in this process) whether a token is valid and for whom:
+``server.issue_token(user)`` returns a token that logs ``user`` in, ``revoke_token``
+makes it fail. ``failed_logins(user)`` counts the refused logins in Dovecot's own log
+(``auth_verbose``): attempts counted at the server, not by the client.
+
 Invariants:
 - Mail lives under a ``tempfile.mkdtemp()`` directory with mode 0o755: as root,
   Dovecot's mail processes run as the unprivileged ``gwmail`` user and cannot
@@ -22,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import itertools
+import json
 import os
 import pwd
 import re
@@ -31,13 +39,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -183,7 +194,8 @@ protocols = imap
 listen = {host}
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_verbose = yes
 auth_failure_delay = 0
 log_path = {root}/dovecot.log
 default_internal_user = {ident.internal_user}
@@ -193,7 +205,13 @@ mail_location = maildir:~/Maildir
 mail_fsync = never
 mail_max_userip_connections = 200
 passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf
+}}
+passdb {{
   driver = static
+  mechanisms = plain login
   args = password={password}
 }}
 userdb {{
@@ -248,6 +266,7 @@ class DovecotServer:
         self.ca_file = _make_cert(root)  # the certificate is its own CA
         self.tls_port = _free_port() if self.ca_file else None
         self.mail_root = root / "mail"
+        self.oauth = OAuthIntrospection.start()
         self._names = itertools.count(1)
         self._proc: subprocess.Popen[bytes] | None = None
         self._write_config()
@@ -284,6 +303,37 @@ class DovecotServer:
             ssl=ssl, ident=self.identity, password=PASSWORD, folders=folders,
         )  # fmt: skip
         (self.root / "dovecot.conf").write_text(text)
+        (self.root / "oauth2.conf").write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self.oauth.url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+
+    def issue_token(self, user: str) -> str:
+        """Return a fresh OAuth2 access token that logs ``user`` in (XOAUTH2)."""
+        return self.oauth.issue(user)
+
+    def revoke_token(self, token: str) -> None:
+        """Make ``token`` invalid: a login with it is refused from now on."""
+        self.oauth.revoke(token)
+
+    def failed_logins(self, user: str) -> int:
+        """How many logins of ``user`` Dovecot refused, read from its own log
+        (``auth_verbose``: one line per refused attempt, password or token)."""
+        marks = (f"static({user},", f"oauth2({user},")
+        text = ""
+        with contextlib.suppress(OSError):
+            text = (self.root / "dovecot.log").read_text(errors="replace")
+        refused = ("Password mismatch", "oauth2 failed")
+        return sum(
+            1
+            for line in text.splitlines()
+            if " auth: " in line
+            and any(m in line for m in marks)
+            and any(r in line for r in refused)
+        )
 
     @property
     def running(self) -> bool:
@@ -330,6 +380,7 @@ class DovecotServer:
         hundreds of Maildirs took minutes to delete on a loaded machine, charged to
         whichever test ran last."""
         self.stop()
+        self.oauth.stop()
         remove_in_background(self.root)
 
     def log_tail(self, lines: int = 20) -> str:
@@ -342,6 +393,68 @@ class DovecotServer:
     def new_account(self, prefix: str = "user") -> ImapAccount:
         """Return a mailbox nobody has used yet (created on its first login)."""
         return ImapAccount(self, f"{prefix}{next(self._names)}")
+
+
+class OAuthIntrospection:
+    """A token introspection endpoint (RFC 7662) for Dovecot's ``oauth2`` passdb, on
+    loopback in a thread of this process. Tokens are random; ``{"active": false}`` for
+    any token not issued or revoked."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.asked = 0  # introspection requests served (Dovecot asks once per login)
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode("ascii", "replace"))
+                body = json.dumps(owner.introspect(form.get("token", [""])[0])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the test output is not the place for access logs
+
+        self._http = ThreadingHTTPServer((HOST, 0), Handler)
+        self._http.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, name="oauth-introspection", daemon=True
+        )
+
+    @classmethod
+    def start(cls) -> OAuthIntrospection:
+        endpoint = cls()
+        endpoint._thread.start()
+        return endpoint
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self._http.server_address[1]}/introspect"
+
+    def issue(self, user: str) -> str:
+        token = "gwtok-" + os.urandom(12).hex()
+        with self._lock:
+            self._tokens[token] = user
+        return token
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def introspect(self, token: str) -> dict[str, object]:
+        with self._lock:
+            self.asked += 1
+            user = self._tokens.get(token)
+        return {"active": True, "username": user} if user else {"active": False}
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
 
 
 # --- one test's mailbox -------------------------------------------------------------
@@ -598,6 +711,7 @@ __all__ = [
     "DovecotServer",
     "DovecotUnavailable",
     "ImapAccount",
+    "OAuthIntrospection",
     "dovecot_server",
     "dovecot_unavailable",
     "find_dovecot",
