@@ -29,6 +29,10 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
    ``away_default`` after the auto-reply when it gave no date), and the first message
    after a return is never the ladder's last step (its ultimatum) on a longer ladder.
    After ``MAX_UNSEEN`` unseen messages in a row the ladder holds and tells the user.
+8. A client's promise to pay an invoice by a day moves that invoice's next step to the
+   day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
+   step of the ladder (``promise_policy``; docs/promises.md). It is a payment step for
+   rules 3, 5 and 6 like the others.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from ghostwatch import reasons
+from ghostwatch.promise_policy import PROMISE_TEMPLATE, is_ladder_step, promise_due
 from ghostwatch.calendar import (
     add_business_days,
     is_business_day,
@@ -172,6 +177,8 @@ def progress(
     for i, record in enumerate(records):
         until = records[i + 1].at if i + 1 < len(records) else _FAR
         unseen = _answered_by(client, record, until)
+        if not is_ladder_step(record):
+            continue  # a promise reminder: the client's place on the ladder is unchanged
         if unseen is None:
             position, run = position + 1, 0
             continue
@@ -405,6 +412,9 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
     if found is None:
         return _paused(client, invoice)
     decision, prog, start = found
+    promised = promise_due(invoice, prog.records, rules, decision.at)
+    if promised is not None:
+        decision = replace(decision, template=PROMISE_TEMPLATE)
     clause = why(
         "invoice.due",
         client=client.name,
@@ -416,6 +426,11 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
     decision = _explain(replace(decision, invoice=invoice), clause)
     if prog.unseen is not None:
         decision = _explain(decision, why("step.again"))
+    if promised is not None and invoice.expected_by is not None:
+        # rule 8: they said when; one reminder of it once that day is over
+        clause = why("wait.promised", client=client.name, by=invoice.expected_by)
+        decision = _explain(decision, clause, at=promised)
+        return _Candidate(_unseen_hold(client, decision, prog) or decision)
     # A reply from the client after the due date (and after our last step) pauses
     # chasing: they may be writing "paid yesterday".
     replied = invoice.replied_at
@@ -450,7 +465,7 @@ def _resumed(client: ClientState, invoice: Invoice, now: datetime) -> _Candidate
     if not (invoice.paid and paid_at and rules.work_resumed and steps):
         return None
     prog = progress(client, invoice.key, invoice.due.isoformat(), steps)
-    paused = [r for r in prog.records if r.template != "work_resumed"]
+    paused = [r for r in prog.records if r.template != "work_resumed" and is_ladder_step(r)]
     if len(paused) < len(steps) or any(r.template == "work_resumed" for r in prog.records):
         return None
     if now - paid_at > RESUME_WITHIN:
