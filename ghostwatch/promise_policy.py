@@ -43,7 +43,7 @@ def promise_due(
     messages (``policy.ladder_records``); ``first_due``: when its first step would be
     due without the promise."""
     day, made = invoice.expected_by, invoice.promised_at
-    if invoice.paid or day is None or made is None:
+    if day is None or made is None:  # (a paid invoice has no ladder: policy._invoice)
         return None
     steps = [r for r in records if is_ladder_step(r)]
     if steps and steps[-1].at > made:
