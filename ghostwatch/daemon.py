@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from ghostwatch import digest, payments, policy, render, state
+from ghostwatch import digest, payments, policy, promise_effects, render, state
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -30,6 +30,7 @@ from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
+from ghostwatch.promise_effects import PromiseReader
 from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
 from ghostwatch.store_records import InvoiceItem, InvoiceRow
@@ -328,11 +329,21 @@ class App:
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
+            promise_readers=self._promise_readers(account),
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
         }
         return await sync_account(mailbox, self.store, ctx, watched)
+
+    def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
+        """The account's clients with an open invoice: their replies are read for
+        promises to pay (docs/promises.md)."""
+        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
+        clients = self.config.clients_of(account.name)
+        languages = {c.name: c.language for c in clients}
+        zones = {c.name: self.config.rules_for(c).timezone for c in clients}
+        return promise_effects.readers(languages, zones, owing)
 
     async def adopt_nudges(
         self,

@@ -42,7 +42,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from ghostwatch import reasons
-from ghostwatch.promise_policy import PROMISE_TEMPLATE, is_ladder_step, promise_due
 from ghostwatch.calendar import (
     add_business_days,
     is_business_day,
@@ -69,6 +68,7 @@ from ghostwatch.domain import (
     Why,
     why,
 )
+from ghostwatch.promise_policy import PROMISE_TEMPLATE, is_ladder_step, promise_due
 
 __all__ = [
     "MAX_UNSEEN",

@@ -210,7 +210,14 @@ def _names(text: str, invoice: str) -> bool:
 def expected_by(promises: Sequence[Promise], open_invoices: Sequence[str]) -> dict[str, date]:
     """Which open invoice each payment promise sets, and to what day (Rule 6): the invoice
     it names, or the only open invoice; a later promise about the same invoice wins."""
-    expected: dict[str, date] = {}
+    return {number: p.by for number, p in invoice_promises(promises, open_invoices).items()}
+
+
+def invoice_promises(
+    promises: Sequence[Promise], open_invoices: Sequence[str]
+) -> dict[str, Promise]:
+    """``expected_by`` with the promise itself (its sentence is shown to the user)."""
+    expected: dict[str, Promise] = {}
     for promise in promises:
         if promise.kind != "payment":
             continue
@@ -218,5 +225,5 @@ def expected_by(promises: Sequence[Promise], open_invoices: Sequence[str]) -> di
         if invoice is None and len(open_invoices) == 1:
             invoice = open_invoices[0]
         if invoice is not None and invoice in open_invoices:
-            expected[invoice] = promise.by
+            expected[invoice] = promise
     return expected

@@ -68,5 +68,7 @@ class PromiseStore(StoreBase):
             payload = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_json_default)
             event = {"at": at, "account": account, "client": client, "kind": PROMISE_EVENT}
             message_id = None if by == "command" else by
-            connection.execute(sa.insert(EVENT).values(**event, message_id=message_id, data=payload))
+            connection.execute(
+                sa.insert(EVENT).values(**event, message_id=message_id, data=payload)
+            )
         return True

@@ -94,7 +94,12 @@ def test_the_reminder_waits_while_you_owe_them_a_reply() -> None:
 
 def test_the_reminder_keeps_min_gap_after_another_message() -> None:
     other = NudgeRecord(
-        "deadline:logo", "2026-12-01", 1, OutboxStatus.SENT, utc(2026, 12, 7, 9), "deadline_reminder"
+        "deadline:logo",
+        "2026-12-01",
+        1,
+        OutboxStatus.SENT,
+        utc(2026, 12, 7, 9),
+        "deadline_reminder",
     )
     dl = Deadline("deadline:logo", "logo", date(2026, 12, 1))
     [d] = [x for x in decide(acme(nudges=(other,), deadlines=(dl,)), REMINDER_AT) if x.invoice]

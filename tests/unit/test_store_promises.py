@@ -1,0 +1,82 @@
+"""Store.set_expected: a promise to pay and its evidence, in one transaction, on the
+store the suite runs on (SQLite, or PostgreSQL with GHOSTWATCH_TEST_DB)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+
+from ghostwatch.store import Store
+from ghostwatch.store_records import InvoiceItem, UnknownInvoice
+
+ACCOUNT = "studio"
+AT = datetime(2026, 12, 3, 15, tzinfo=UTC)
+FRIDAY = date(2026, 12, 4)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store.open(store_url) as opened:
+        opened.upsert_invoices(
+            ACCOUNT, "Acme", [InvoiceItem("INV-1", "1,200 GEL", date(2026, 12, 1))]
+        )
+        yield opened
+
+
+def promise_events(store: Store) -> list[dict[str, object]]:
+    return [e.data for e in store.events(ACCOUNT, "Acme") if e.kind == "invoice.promise"]
+
+
+def test_a_promise_is_stored_with_its_sentence_and_logged(store: Store) -> None:
+    said = "I'll pay on Friday."
+    assert store.set_expected(
+        ACCOUNT, "Acme", "INV-1", FRIDAY, at=AT, by="<r1@acme>", sentence=said
+    )
+    [row] = store.invoices(ACCOUNT, "Acme")
+    assert (row.expected_by, row.promised_at, row.promise, row.promise_by) == (
+        FRIDAY,
+        AT,
+        said,
+        "<r1@acme>",
+    )
+    assert promise_events(store) == [
+        {"invoice": "INV-1", "expected_by": "2026-12-04", "sentence": said, "by": "<r1@acme>"}
+    ]
+
+
+def test_the_same_reply_read_twice_sets_and_logs_nothing_more(store: Store) -> None:
+    for _ in range(2):
+        store.set_expected(ACCOUNT, "Acme", "INV-1", FRIDAY, at=AT, by="<r1@acme>")
+    assert len(promise_events(store)) == 1
+
+
+def test_an_older_promise_never_overwrites_a_later_one(store: Store) -> None:
+    store.set_expected(ACCOUNT, "Acme", "INV-1", FRIDAY, at=AT, by="<r2@acme>")
+    older = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    assert not store.set_expected(
+        ACCOUNT, "Acme", "INV-1", date(2026, 12, 31), at=older, by="<r1@acme>"
+    )
+    assert store.invoices(ACCOUNT, "Acme")[0].expected_by == FRIDAY
+
+
+def test_the_user_corrects_and_clears_it(store: Store) -> None:
+    store.set_expected(ACCOUNT, "Acme", "INV-1", FRIDAY, at=AT, by="<r1@acme>")
+    later = datetime(2026, 12, 4, 8, tzinfo=UTC)
+    assert store.set_expected(ACCOUNT, "Acme", "INV-1", date(2026, 12, 11), at=later, by="command")
+    assert store.invoices(ACCOUNT, "Acme")[0].expected_by == date(2026, 12, 11)
+    assert store.set_expected(ACCOUNT, "Acme", "INV-1", None, at=later, by="command")
+    assert store.invoices(ACCOUNT, "Acme")[0].expected_by is None
+    assert [e["expected_by"] for e in promise_events(store)] == ["2026-12-04", "2026-12-11", None]
+
+
+def test_a_paid_invoice_takes_no_promise(store: Store) -> None:
+    store.mark_paid(ACCOUNT, "Acme", "INV-1", AT, "command")
+    assert not store.set_expected(ACCOUNT, "Acme", "INV-1", FRIDAY, at=AT, by="<r1@acme>")
+    assert store.invoices(ACCOUNT, "Acme")[0].expected_by is None
+
+
+def test_an_unknown_invoice_is_an_error(store: Store) -> None:
+    with pytest.raises(UnknownInvoice):
+        store.set_expected(ACCOUNT, "Acme", "INV-9", FRIDAY, at=AT, by="command")
