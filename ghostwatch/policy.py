@@ -233,9 +233,11 @@ def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
 def _in_payment_talk(client: ClientState) -> bool:
     """True while an invoice or deadline ladder has sent a step and has not ended: an
     invoice until it is paid (its ladder running out means work is paused), a deadline
-    until it is met or its ladder has no step left."""
-    if any(ladder_records(client, i.key, i.due.isoformat()) for i in client.invoices if not i.paid):
-        return True
+    until it is met or its ladder has no step left. A promise to pay on record is part
+    of that conversation too, before any step went out."""
+    for i in client.invoices:
+        if not i.paid and (i.expected_by or ladder_records(client, i.key, i.due.isoformat())):
+            return True
     return any(
         0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
         for d in client.deadlines
@@ -327,12 +329,13 @@ def _unseen_hold(client: ClientState, decision: Decision, prog: Progress) -> Dec
 
 
 def _answered_by_payment(client: ClientState, sent_at: datetime) -> bool:
-    """True when an invoice we had chased was paid after our message: paying answers
-    it (no "is everything all right?" to a client who just paid)."""
+    """True when an invoice we had chased, or that the client promised to pay, was paid
+    after our message: paying answers it (no "is everything all right?" to a client
+    who just paid)."""
     return any(
         i.paid_at is not None
         and i.paid_at >= sent_at
-        and ladder_records(client, i.key, i.due.isoformat())
+        and (i.promised_at is not None or ladder_records(client, i.key, i.due.isoformat()))
         for i in client.invoices
     )
 

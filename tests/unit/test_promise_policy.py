@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from ghostwatch.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
 
-from .test_policy import DAY, INV, RULES, decide, inv_client, utc
+from .test_policy import DAY, INV, RULES, THREAD, decide, inv_client, utc
 
 REPLIED = utc(2026, 12, 3, 15)
 FRIDAY = date(2026, 12, 4)
@@ -60,6 +60,22 @@ def test_a_payment_before_then_ends_the_invoice_with_no_reminder() -> None:
     paid = replace(PROMISED, paid=True, paid_at=utc(2026, 12, 4, 12))
     decisions = decide(acme(paid), REMINDER_AT)
     assert [d for d in decisions if d.ladder == "invoice:INV-1"] == []
+
+
+def test_paying_a_promised_invoice_answers_the_users_message_no_check_in_follows() -> None:
+    # the user's "Thanks, Friday is fine" would start the silence ladder; the payment
+    # answers it, as it does for an invoice we had chased
+    paid = replace(PROMISED, paid=True, paid_at=utc(2026, 12, 4, 12))
+    c = acme(paid, thread=replace(THREAD, sent_at=REPLIED + timedelta(hours=1)))
+    assert [d for d in decide(c, utc(2026, 12, 14, 10)) if d.action is Action.SEND] == []
+
+
+def test_no_check_in_while_a_promise_is_awaited() -> None:
+    # a week after the user's "Thanks, Friday is fine" the silence ladder would check in;
+    # the promise is the conversation (the user moved the day to the 18th)
+    later = replace(PROMISED, expected_by=date(2026, 12, 18))
+    c = acme(later, thread=replace(THREAD, sent_at=REPLIED + timedelta(hours=1)))
+    assert [d.template for d in decide(c, utc(2026, 12, 14, 10))] == ["promise_reminder"]
 
 
 def test_a_reply_without_a_date_keeps_the_fixed_deferral() -> None:
