@@ -88,7 +88,10 @@ def test_no_reminder_until_the_promised_day_ends_then_one_promise_reminder(
     assert str(reminder["Subject"]) == "Re: Invoice INV-014"
     assert str(reminder["In-Reply-To"]) == "<u1@studio>"
     text = " ".join(body(reminder).split())
-    assert "you mentioned you'd pay by Friday 6 November; I haven't seen it yet" in text
+    assert (
+        "you mentioned you'd pay by Friday 6 November; I haven't seen it yet — could you check?"
+        in text
+    )
 
     for later in (on(11), on(12)):  # ONE reminder; the ladder's next step is days away
         assert scenario.once(later) == 0
