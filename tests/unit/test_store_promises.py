@@ -80,3 +80,17 @@ def test_a_paid_invoice_takes_no_promise(store: Store) -> None:
 def test_an_unknown_invoice_is_an_error(store: Store) -> None:
     with pytest.raises(UnknownInvoice):
         store.set_expected(ACCOUNT, "Acme", "INV-9", FRIDAY, at=AT, by="command")
+
+
+def test_expect_on_a_bare_store_for_the_mail_commands(store: Store) -> None:
+    from ghostwatch.errors import ConfigError
+    from ghostwatch.promise_commands import expect
+
+    assert expect(store, "Acme", "INV-1", FRIDAY, account=ACCOUNT, at=AT)
+    assert not expect(store, "Acme", "INV-1", FRIDAY, account=ACCOUNT, at=AT)  # unchanged
+    [row] = store.invoices(ACCOUNT, "Acme")
+    assert (row.expected_by, row.promise_by, row.promise) == (FRIDAY, "command", None)
+    with pytest.raises(ConfigError, match="no invoice 'INV-9' \\(known: INV-1\\)"):
+        expect(store, "Acme", "INV-9", FRIDAY, account=ACCOUNT, at=AT)
+    with pytest.raises(TypeError):
+        expect(store, "Acme", "INV-1", None)
