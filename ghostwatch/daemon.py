@@ -337,10 +337,11 @@ class App:
         return await sync_account(mailbox, self.store, ctx, watched)
 
     def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
-        """The account's clients with an open invoice: their replies are read for
-        promises to pay (docs/promises.md)."""
-        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
+        """The account's clients with an open invoice or a deadline: their replies are
+        read for promises (docs/promises.md)."""
         clients = self.config.clients_of(account.name)
+        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
+        owing |= {c.name for c in clients if c.deadlines}
         languages = {c.name: c.language for c in clients}
         zones = {c.name: self.config.rules_for(c).timezone for c in clients}
         return promise_effects.readers(languages, zones, owing)

@@ -20,7 +20,10 @@ from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
 INVOICE = '[{ number = "INV-014", amount = "1,200 GEL", due = "2026-11-02" }]'
 ACME = client_toml("Acme Ltd", ["jane@acme.example"], ["acme.example"], invoices=INVOICE)
 BANK = 'payment_matchers = [ { from = "^noreply@bank\\\\.example$", subject = "(?i)payment" } ]'
-PROMISE = "Hi Nino,\n\nSorry for the delay! I'll pay on Friday.\n\nBest,\nJane\n"
+PROMISE = (
+    "Hi Nino,\n\nSorry for the delay! I'll pay on Friday.\n"
+    "I'll also send the signed contract tomorrow.\n\nBest,\nJane\n"
+)
 
 
 def on(day: int, hour: int = 10) -> datetime:
@@ -105,6 +108,11 @@ def test_no_reminder_until_the_promised_day_ends_then_one_promise_reminder(
     assert (
         'invoice.promise  INV-014 expected by 2026-11-06: "I\'ll pay on Friday." (by <p1@acme>)'
         in history
+    )
+    # the delivery promise sets nothing (no deadline ladder reads it yet) but is not lost
+    assert (
+        'client.promise  delivery by 2026-11-05: "I\'ll also send the signed contract tomorrow." '
+        "(not applied: a delivery)" in history
     )
 
 

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.store import Store
+from ghostwatch.domain import Direction, Kind
+from ghostwatch.promise_effects import PromiseReader, record_promises
+from ghostwatch.store import MessageRow, Store
 from ghostwatch.store_records import InvoiceItem, UnknownInvoice
 
 ACCOUNT = "studio"
@@ -94,3 +96,30 @@ def test_expect_on_a_bare_store_for_the_mail_commands(store: Store) -> None:
         expect(store, "Acme", "INV-9", FRIDAY, account=ACCOUNT, at=AT)
     with pytest.raises(TypeError):
         expect(store, "Acme", "INV-1", None)
+
+
+def _reply(message_id: str, at: datetime) -> MessageRow:
+    return MessageRow(
+        ACCOUNT, "INBOX", 1, 7, message_id, at, Direction.INBOUND, Kind.HUMAN, client="Acme"
+    )
+
+
+def test_a_reply_read_twice_sets_and_logs_its_promises_once(store: Store) -> None:
+    # two open invoices: "pay on Friday" names neither, so it sets nothing but is logged;
+    # the delivery promise is logged too; INV-2 named with its day is set
+    store.upsert_invoices(ACCOUNT, "Acme", [InvoiceItem("INV-2", "300 GEL", date(2026, 12, 2))])
+    body = (
+        "Hi Nino,\n\nWe'll pay on Friday. INV-2 will be paid on 11 December.\n"
+        "I'll send the signed contract tomorrow.\n\nJane\n"
+    )
+    reader = PromiseReader("en", "UTC")
+    for _ in range(2):
+        record_promises(store, ACCOUNT, reader, _reply("<r1@acme>", AT), body)
+    by_number = {row.number: row.expected_by for row in store.invoices(ACCOUNT, "Acme")}
+    assert by_number == {"INV-1": None, "INV-2": date(2026, 12, 11)}
+    others = [e.data for e in store.events(ACCOUNT, "Acme") if e.kind == "client.promise"]
+    assert [(o["promise"], o["expected_by"], o["not_applied"]) for o in others] == [
+        ("payment", "2026-12-04", "names no open invoice"),
+        ("delivery", "2026-12-04", "a delivery"),
+    ]
+    assert len(promise_events(store)) == 1
