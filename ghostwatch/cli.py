@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
     now_opt(q)
+    q = cmd("expect", "set or correct the day a client promised to pay an invoice by")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
+    g = q.add_mutually_exclusive_group(required=True)
+    g.add_argument(
+        "--by", type=_day, metavar="DATE", help="the promised day (YYYY-MM-DD, client's zone)"
+    )
+    g.add_argument("--clear", action="store_true", help="no promise: the usual deferral applies")
+    now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
     add_setup_commands(cmd)
@@ -405,6 +414,20 @@ def cmd_paid(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_expect(args: argparse.Namespace) -> int:
+    from ghostwatch.promise_commands import expect
+
+    app, now = _app(args), _now(args)
+    try:
+        app.sync_invoices(now)
+        changed = expect(app, args.client, args.invoice, args.by, at=now)
+    finally:
+        app.close()
+    said = f"expected by {args.by.isoformat()}" if args.by else "no promise"
+    print(f"{args.client}: invoice {args.invoice} {said}{'' if changed else ' (unchanged)'}")
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ghostwatch.config import find_config_path
     from ghostwatch.service import Service, offset_clock
@@ -509,6 +532,7 @@ HANDLERS: dict[str, Handler] = {
     "pause": lambda a: _set_paused(a, True),
     "unpause": lambda a: _set_paused(a, False),
     "paid": cmd_paid,
+    "expect": cmd_expect,
     "run": cmd_run,
     "summary": cmd_summary,
     "history": cmd_history,

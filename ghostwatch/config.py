@@ -194,6 +194,7 @@ def _resolve(layers: Sequence[RulesConfig], timezone: str) -> domain.Rules:
         return_grace=pick("return_grace"),
         away_default=pick("away_default"),
         work_resumed=pick("work_resumed"),
+        promise_grace=pick("promise_grace"),
     )
 
 
@@ -209,6 +210,8 @@ def template_names(config: Config) -> set[tuple[str, str]]:
             names.add((step.template, language))
         if rules.work_resumed and rules.invoice_ladder:
             names.add(("work_resumed", language))
+        if rules.invoice_ladder:
+            names.add(("promise_reminder", language))
     return names
 
 

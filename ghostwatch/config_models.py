@@ -84,6 +84,7 @@ class RulesConfig(FrozenModel):
     return_grace: Duration | None = None
     away_default: Duration | None = None
     work_resumed: bool | None = None
+    promise_grace: Duration | None = None
 
 
 def _step(after_days: int, template: str) -> LadderStepConfig:
@@ -103,6 +104,7 @@ DEFAULT_RULES = RulesConfig(
     return_grace=timedelta(days=2),
     away_default=timedelta(days=7),
     work_resumed=True,
+    promise_grace=timedelta(days=1),
 )
 
 _PASSWORD_KEYS = ("password", "password_env", "password_file", "password_command")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import structlog
 
-from ghostwatch import digest, payments, policy, render, state
+from ghostwatch import digest, payments, policy, promise_effects, render, state
 from ghostwatch.auth_backoff import AuthBackoff, LoginGate
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
@@ -32,6 +32,7 @@ from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
 from ghostwatch.net import login_hint
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
+from ghostwatch.promise_effects import PromiseReader
 from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
 from ghostwatch.store_records import InvoiceItem, InvoiceRow
@@ -369,11 +370,22 @@ class App:
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
+            promise_readers=self._promise_readers(account),
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
         }
         return await sync_account(mailbox, self.store, ctx, watched)
+
+    def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
+        """The account's clients with an open invoice or a deadline: their replies are
+        read for promises (docs/promises.md)."""
+        clients = self.config.clients_of(account.name)
+        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
+        owing |= {c.name for c in clients if c.deadlines}
+        languages = {c.name: c.language for c in clients}
+        zones = {c.name: self.config.rules_for(c).timezone for c in clients}
+        return promise_effects.readers(languages, zones, owing)
 
     async def adopt_nudges(
         self,

@@ -193,6 +193,8 @@ def invoice_infos(
             due=row.due,
             paid_at=row.paid_at,
             replied_at=replied.get((row.client, row.number)),
+            expected_by=row.expected_by,
+            promise=row.promise or "",
         )
         for row in app.store.invoices(account.name)
     ]

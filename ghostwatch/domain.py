@@ -182,6 +182,9 @@ class Rules:
     away_default: timedelta = timedelta(days=7)
     # thank the client once when a paused invoice is paid
     work_resumed: bool = True
+    # after a promised day ends: wait this long (whole days count as business days when
+    # ``business_days``) before the one ``promise_reminder`` (docs/promises.md)
+    promise_grace: timedelta = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +234,11 @@ class Invoice:
     # latest human reply from the client after the due date (pauses chasing)
     replied_at: datetime | None = None
     paid_at: datetime | None = None
+    # the local day the client promised to pay by, when they wrote (or the user set
+    # it: ``ghostwatch expect``), and the sentence it was read from
+    expected_by: date | None = None
+    promised_at: datetime | None = None
+    promise: str = ""
 
 
 @dataclass(frozen=True, slots=True)

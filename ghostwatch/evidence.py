@@ -333,6 +333,15 @@ def _line(e: Entry) -> list[str]:
         head = f"{when}  nudge     {e.status:<10}  {e.template} (step {e.step}) to {to}"
         body = [f"    | {line}".rstrip() for line in e.text.splitlines()]
         return [head, f"    {e.subject!r}  {e.message_id}", *body]
+    if e.kind == "invoice.promise":  # the sentence quoted, so the user can judge it
+        d = e.detail
+        said = f"{d.get('invoice')} expected by {d.get('expected_by') or '- (cleared)'}"
+        quote = f": {d['sentence']!r}" if d.get("sentence") else ""
+        return [f"{when}  event     {e.kind:<10}  {said}{quote} (by {d.get('by')})"]
+    if e.kind == "client.promise":  # found, set nothing: shown so nothing is lost
+        d = e.detail
+        said = f"{d.get('promise')} by {d.get('expected_by')}: {d.get('sentence')!r}"
+        return [f"{when}  event     {e.kind:<10}  {said} (not applied: {d.get('not_applied')})"]
     facts = ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()) if v not in (None, ""))
     return [f"{when}  event     {e.kind:<10}  {facts}".rstrip()]
 

@@ -137,7 +137,9 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
     date, which pauses chasing), ``steps_sent``, ``next_step`` (see ``_next_step``)
     and ``note`` -- "Acme replied about INV-014 — check" while an unpaid invoice has
     a reply, else None; ``paused_since`` (ISO) when its ladder ran out unpaid and work
-    is paused (``next_step`` is then None: nothing more goes out about it).
+    is paused (``next_step`` is then None: nothing more goes out about it);
+    ``expected_by`` (ISO date) and ``promise`` (the sentence) while the client's
+    promise to pay is on record (docs/promises.md), the note then quoting it.
     ``decisions`` are ``policy.decide``'s for the account."""
     paused = {inv.number: since for inv, since in paused_invoices(client)}
     rows = []
@@ -145,6 +147,11 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
         anchor = inv.due.isoformat()
         replied = inv.replied_at if not inv.paid else None
         waiting = not inv.paid and inv.number not in paused
+        promised = inv.expected_by if not inv.paid else None
+        note = f"{client.name} replied about {inv.number} — check" if replied else None
+        if promised is not None:
+            said = f"'{inv.promise}' → " if inv.promise else ""
+            note = f"{client.name}: {said}expected by {promised:%a %d %b}"
         rows.append(
             {
                 "number": inv.number,
@@ -154,8 +161,10 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
                 "replied_at": _iso(inv.replied_at),
                 "steps_sent": _steps_sent(client, inv.key, anchor),
                 "next_step": _next_step(client, decisions, inv.key, anchor) if waiting else None,
-                "note": f"{client.name} replied about {inv.number} — check" if replied else None,
+                "note": note,
                 "paused_since": _iso(paused.get(inv.number)),
+                "expected_by": promised.isoformat() if promised else None,
+                "promise": inv.promise or None if promised else None,
             }
         )
     return rows

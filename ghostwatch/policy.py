@@ -29,6 +29,10 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
    ``away_default`` after the auto-reply when it gave no date), and the first message
    after a return is never the ladder's last step (its ultimatum) on a longer ladder.
    After ``MAX_UNSEEN`` unseen messages in a row the ladder holds and tells the user.
+8. A client's promise to pay an invoice by a day moves that invoice's next step to the
+   day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
+   step of the ladder (``promise_policy``; docs/promises.md). It is a payment step for
+   rules 3, 5 and 6 like the others.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ from ghostwatch.domain import (
     Why,
     why,
 )
+from ghostwatch.promise_policy import PROMISE_TEMPLATE, is_ladder_step, promise_due
 
 __all__ = [
     "MAX_UNSEEN",
@@ -172,6 +177,8 @@ def progress(
     for i, record in enumerate(records):
         until = records[i + 1].at if i + 1 < len(records) else _FAR
         unseen = _answered_by(client, record, until)
+        if not is_ladder_step(record):
+            continue  # a promise reminder: the client's place on the ladder is unchanged
         if unseen is None:
             position, run = position + 1, 0
             continue
@@ -226,9 +233,11 @@ def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
 def _in_payment_talk(client: ClientState) -> bool:
     """True while an invoice or deadline ladder has sent a step and has not ended: an
     invoice until it is paid (its ladder running out means work is paused), a deadline
-    until it is met or its ladder has no step left."""
-    if any(ladder_records(client, i.key, i.due.isoformat()) for i in client.invoices if not i.paid):
-        return True
+    until it is met or its ladder has no step left. A promise to pay on record is part
+    of that conversation too, before any step went out."""
+    for i in client.invoices:
+        if not i.paid and (i.expected_by or ladder_records(client, i.key, i.due.isoformat())):
+            return True
     return any(
         0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
         for d in client.deadlines
@@ -320,12 +329,13 @@ def _unseen_hold(client: ClientState, decision: Decision, prog: Progress) -> Dec
 
 
 def _answered_by_payment(client: ClientState, sent_at: datetime) -> bool:
-    """True when an invoice we had chased was paid after our message: paying answers
-    it (no "is everything all right?" to a client who just paid)."""
+    """True when an invoice we had chased, or that the client promised to pay, was paid
+    after our message: paying answers it (no "is everything all right?" to a client
+    who just paid)."""
     return any(
         i.paid_at is not None
         and i.paid_at >= sent_at
-        and ladder_records(client, i.key, i.due.isoformat())
+        and (i.promised_at is not None or ladder_records(client, i.key, i.due.isoformat()))
         for i in client.invoices
     )
 
@@ -405,6 +415,9 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
     if found is None:
         return _paused(client, invoice)
     decision, prog, start = found
+    promised = promise_due(invoice, prog.records, rules, decision.at)
+    if promised is not None:
+        decision = replace(decision, template=PROMISE_TEMPLATE)
     clause = why(
         "invoice.due",
         client=client.name,
@@ -416,6 +429,11 @@ def _invoice(client: ClientState, invoice: Invoice) -> _Candidate | None:
     decision = _explain(replace(decision, invoice=invoice), clause)
     if prog.unseen is not None:
         decision = _explain(decision, why("step.again"))
+    if promised is not None and invoice.expected_by is not None:
+        # rule 8: they said when; one reminder of it once that day is over
+        clause = why("wait.promised", client=client.name, by=invoice.expected_by)
+        decision = _explain(decision, clause, at=promised)
+        return _Candidate(_unseen_hold(client, decision, prog) or decision)
     # A reply from the client after the due date (and after our last step) pauses
     # chasing: they may be writing "paid yesterday".
     replied = invoice.replied_at
@@ -450,7 +468,7 @@ def _resumed(client: ClientState, invoice: Invoice, now: datetime) -> _Candidate
     if not (invoice.paid and paid_at and rules.work_resumed and steps):
         return None
     prog = progress(client, invoice.key, invoice.due.isoformat(), steps)
-    paused = [r for r in prog.records if r.template != "work_resumed"]
+    paused = [r for r in prog.records if r.template != "work_resumed" and is_ladder_step(r)]
     if len(paused) < len(steps) or any(r.template == "work_resumed" for r in prog.records):
         return None
     if now - paid_at > RESUME_WITHIN:

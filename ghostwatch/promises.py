@@ -102,8 +102,13 @@ def new_text(body: str, language: str) -> str:
     return text.strip()
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\d\sa-zäöüàâçéèêëîïôûùÿñæœа-я])|(?<=[!?])\s+|\n+")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[^\d\sa-zäöüàâçéèêëîïôûùÿñæœа-я])|(?<=[!?])\s+|(?<=;)\s+|\n+"
+)
 _THAI_CLAUSE = re.compile(r"(?<=[ก-๛])\s+(?=(?:จะ|แต่|ส่วน|ทาง|ผม|ดิฉัน|ฉัน|เรา|หนู|ขอบคุณ|ตอนนี้|ยัง))")
+# A Thai condition ("ถ้า ... จะ ...": if ..., (we) will ...) holds its consequence: the
+# clause that follows it is not a sentence of its own (Rule 14 reads the condition).
+_THAI_CONDITION = re.compile(r"(?:ถ้า|หาก)")
 
 
 # A hard-wrapped line (mail clients wrap near 72 characters) goes on on the next line.
@@ -122,10 +127,22 @@ def sentences(text: str, language: str) -> list[tuple[int, str]]:
     for m in [*re.finditer(splitter, text), None]:
         end = m.start() if m else len(text)
         piece = text[start:end]
+        if m and language == "th" and _is_thai_clause(m) and _THAI_CONDITION.search(piece):
+            continue  # the piece goes on to the end of the consequence
         if piece.strip():
             found.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
         start = m.end() if m else end
     return found
+
+
+def _is_thai_clause(m: re.Match[str]) -> bool:
+    """A split at a space before a Thai clause word, not at punctuation or a line break."""
+    before = m.string[m.start() - 1 : m.start()]
+    return (
+        _THAI_CLAUSE.match(m.string, m.start()) is not None
+        and "\n" not in m.group()
+        and before not in (".", "!", "?", ";")
+    )
 
 
 def find_promises(
@@ -210,7 +227,14 @@ def _names(text: str, invoice: str) -> bool:
 def expected_by(promises: Sequence[Promise], open_invoices: Sequence[str]) -> dict[str, date]:
     """Which open invoice each payment promise sets, and to what day (Rule 6): the invoice
     it names, or the only open invoice; a later promise about the same invoice wins."""
-    expected: dict[str, date] = {}
+    return {number: p.by for number, p in invoice_promises(promises, open_invoices).items()}
+
+
+def invoice_promises(
+    promises: Sequence[Promise], open_invoices: Sequence[str]
+) -> dict[str, Promise]:
+    """``expected_by`` with the promise itself (its sentence is shown to the user)."""
+    expected: dict[str, Promise] = {}
     for promise in promises:
         if promise.kind != "payment":
             continue
@@ -218,5 +242,5 @@ def expected_by(promises: Sequence[Promise], open_invoices: Sequence[str]) -> di
         if invoice is None and len(open_invoices) == 1:
             invoice = open_invoices[0]
         if invoice is not None and invoice in open_invoices:
-            expected[invoice] = promise.by
+            expected[invoice] = promise
     return expected

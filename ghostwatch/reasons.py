@@ -45,6 +45,7 @@ ENGLISH: dict[str, str] = {
     "step.again": "sent again: the last one reached an out-of-office",
     # why it waits
     "wait.replied": "deferred: {client} replied on {on}",
+    "wait.promised": "deferred: {client} promised to pay by {by}; one reminder after that day",
     "wait.snoozed": "snoozed until {until}",
     "wait.away": "away (out of office) until {until}",
     "wait.return_grace": "back from leave on {returned}; a short grace first",

@@ -240,6 +240,8 @@ def template_context(
             "number": sanitize_header(inv.number),
             "amount": sanitize_header(inv.amount),
             **_due_vars(inv.due, today, lang),
+            # the day the client promised to pay by (docs/promises.md), or None
+            "promised": local_day(inv.expected_by, lang) if inv.expected_by else None,
         }
         for inv in decision.invoices
     ]

@@ -111,6 +111,9 @@ def _invoice(row: InvoiceRow, last_inbound: datetime | None, zone: str) -> Invoi
         paid=row.paid_at is not None,
         replied_at=replied,
         paid_at=row.paid_at,
+        expected_by=row.expected_by,
+        promised_at=row.promised_at,
+        promise=row.promise or "",
     )
 
 

@@ -43,6 +43,7 @@ from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import create_engine, upgrade
 from ghostwatch.store_lease import LeaseRow, LeaseStore
 from ghostwatch.store_outbox import IllegalTransition, OutboxRow, OutboxStore
+from ghostwatch.store_promises import PromiseStore
 from ghostwatch.store_records import (
     AccountRow,
     CursorRow,
@@ -238,7 +239,7 @@ def _sqlite_insert_sql(dialect: sa.Dialect) -> str:
     return compiled.string
 
 
-class Store(OutboxStore, RecordsStore, LeaseStore):
+class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore):
     """The ghostwatch database. Build with ``Store.open(url)``; close with ``close()``."""
 
     fast_inserts = True  # SQLite bulk path for record_messages; False = portable Core path

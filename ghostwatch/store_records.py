@@ -99,6 +99,10 @@ class InvoiceRow:
     source: str
     paid_at: datetime | None
     paid_by: str | None  # "command" | "payment_matcher" | a Message-ID
+    expected_by: date | None = None  # a promise to pay by that local day
+    promised_at: datetime | None = None
+    promise: str | None = None  # the sentence it was read from
+    promise_by: str | None = None  # "command" | the reply's Message-ID
 
 
 def _json_default(value: object) -> object:

@@ -259,6 +259,12 @@ class InvoiceTable(SQLModel, table=True):
     source: str = "config"  # "config" | "recurring"
     paid_at: datetime | None = _when(nullable=True)
     paid_by: str | None = None  # "command" | "payment_matcher" | a Message-ID
+    # a promise to pay (migration 0007_promise): the local day, when it was made, the
+    # sentence, and who set it ("command" or the reply's Message-ID)
+    expected_by: dt.date | None = None
+    promised_at: datetime | None = _when(nullable=True)
+    promise: str | None = None
+    promise_by: str | None = None
 
 
 class Event(SQLModel, table=True):

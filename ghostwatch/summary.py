@@ -227,7 +227,9 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
             detail = w._("No answer since your message of {when}; no more nudges.", when=sent)
             rows.append(_row(c.name, w._("Went ghosted"), detail, "bad"))
     for inv in data.invoices:
-        if inv.paid_at is None and inv.replied_at is not None:
+        if inv.paid_at is None and inv.expected_by is not None:
+            rows.append(_promise_row(inv, w))
+        elif inv.paid_at is None and inv.replied_at is not None:
             detail = w._(
                 "On {when}, after {number} ({amount}) fell due on {due}. "
                 "Check whether it was paid.",
@@ -238,6 +240,24 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
             )
             rows.append(_row(inv.client, w._("Wrote after an invoice fell due"), detail, "warn"))
     return rows
+
+
+def _promise_row(inv: InvoiceInfo, w: Words) -> dict[str, str]:
+    """A promise to pay on record, quoted, so the user can see and correct it."""
+    assert inv.expected_by is not None
+    day = w.day(inv.expected_by)
+    if inv.promise:
+        detail = w._(
+            "“{sentence}” → expected by {when} ({number}); correct it with ghostwatch expect.",
+            sentence=clean(inv.promise),
+            when=day,
+            number=clean(inv.number),
+        )
+    else:
+        detail = w._(
+            "{number}: expected by {when} (set by you).", number=clean(inv.number), when=day
+        )
+    return _row(inv.client, w._("Promised to pay"), detail, "info")
 
 
 def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:

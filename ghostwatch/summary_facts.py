@@ -70,6 +70,8 @@ class InvoiceInfo:
     due: date
     paid_at: datetime | None = None
     replied_at: datetime | None = None  # the client wrote after the due date
+    expected_by: date | None = None  # the day they promised to pay by (docs/promises.md)
+    promise: str = ""  # the sentence it was read from ("" when the user set the day)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -60,6 +60,7 @@ from ghostwatch.domain import (
 )
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.imap_fetch import FetchedHeaders
+from ghostwatch.promise_effects import PromiseReader
 from ghostwatch.store import MessageRow, Store, message_key
 from ghostwatch.sync_effects import Payment, record_side_effects
 
@@ -77,6 +78,8 @@ class SyncContext:
     now: datetime
     nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
     payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
+    # clients whose human replies are read for promises to pay (promise_effects)
+    promise_readers: Mapping[str, PromiseReader] = field(default_factory=dict)
     # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
     parse: Callable[..., Envelope] = classify.parse_headers
 
@@ -101,6 +104,7 @@ class _Read:
     env: Envelope
     result: Classification
     paying: bool  # sender matches a payment matcher: read the body, match invoices
+    promising: bool = False  # a client's human reply that may promise to pay
 
     @property
     def refines(self) -> bool:
@@ -114,7 +118,7 @@ class _Read:
 
     @property
     def wants_body(self) -> bool:
-        return self.refines or self.paying
+        return self.refines or self.paying or self.promising
 
 
 @dataclass
@@ -218,7 +222,7 @@ async def sync_folder(
         report.fetched += len(batch)
         # Invariant 7: only mail that concerns a client is kept; bounces and payment
         # notices from others are acted on below
-        report.stored += store.record_messages([row for row, _ in kept if row.client is not None])
+        report.stored += store.record_messages([r[0] for r in kept if r[0].client is not None])
         record_side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(
@@ -251,7 +255,7 @@ async def _rows(
     uidvalidity: int,
     batch: Sequence[FetchedHeaders],
     report: FolderReport,
-) -> list[tuple[MessageRow, Payment]]:
+) -> list[tuple[MessageRow, Payment, str | None]]:
     """Classify a fetched batch into rows: those of client mail, bounces and payment
     notices; mail that concerns no client and implies nothing is dropped here
     (Invariant 7). Unusable messages are skipped and logged. The bodies the batch
@@ -259,7 +263,7 @@ async def _rows(
     reads = [_read(ctx, folder, role, fetched, report) for fetched in batch]
     wanted = [r.fetched.uid for r in reads if r is not None and r.wants_body]
     bodies = await mailbox.fetch_bodies(wanted, max_bytes=BODY_LIMIT) if wanted else {}
-    rows: list[tuple[MessageRow, Payment]] = []
+    rows: list[tuple[MessageRow, Payment, str | None]] = []
     for read in reads:
         if read is None:
             continue
@@ -277,7 +281,8 @@ async def _rows(
         row = message_row(ctx, folder, role, uidvalidity, read.fetched, read.env, result)
         # a payment notice is matched against the open invoices once the batch is stored
         paid = (read.env, payments.message_text(raw)) if read.paying else None
-        rows.append((row, paid))
+        reply = payments.message_text(raw) if read.promising and result.kind is Kind.HUMAN else None
+        rows.append((row, paid, reply))
     return rows
 
 
@@ -312,7 +317,12 @@ def _read(
         env = Envelope(None, None, address, "", received=fetched.internal_date)
         log.warning("sync.message_unreadable", folder=folder, uid=fetched.uid, client=client)
         return _Read(fetched, env, _unreadable(client, address, exc), False)
-    return _Read(fetched, env, result, paying)
+    promising = (
+        result.kind is Kind.HUMAN
+        and result.direction is Direction.INBOUND
+        and result.client in ctx.promise_readers
+    )
+    return _Read(fetched, env, result, paying, promising)
 
 
 def _unreadable(client: str, address: str | None, exc: Exception) -> Classification:

@@ -14,6 +14,7 @@ import structlog
 
 from ghostwatch import payments
 from ghostwatch.domain import Direction, Envelope, Kind
+from ghostwatch.promise_effects import record_promises
 from ghostwatch.store import MessageRow, Store
 
 if TYPE_CHECKING:
@@ -25,16 +26,20 @@ Payment = tuple[Envelope, str] | None  # (Envelope, body text) of a possible pay
 
 
 def record_side_effects(
-    store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment]]
+    store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment, str | None]]
 ) -> None:
     """Record what a stored batch implies beyond the messages themselves: bouncing
     client addresses (``mark_bouncing``) and invoices paid (``mark_paid`` and an
-    ``invoice.paid`` event). Idempotent: a batch read again changes nothing."""
+    ``invoice.paid`` event) and promises to pay (``promise_effects``). Idempotent: a
+    batch read again changes nothing."""
     bounces: list[tuple[str, str | None, datetime, str | None, str]] = []
     clients: dict[str, str] = {}
-    for row, payment in rows:
+    for row, payment, reply in rows:
         if payment is not None:
             _settle_payments(store, ctx, row, payment)
+        reader = ctx.promise_readers.get(row.client or "")
+        if reply is not None and reader is not None:
+            record_promises(store, ctx.account, reader, row, reply)
         if row.kind is Kind.BOUNCE and row.direction is not Direction.OUTBOUND:
             for address in row.bounced:
                 client = ctx.clients.match(address)

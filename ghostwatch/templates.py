@@ -54,6 +54,7 @@ BUILTIN_NAMES = (
     "work_paused",
     "work_resumed",
     "deadline_reminder",
+    "promise_reminder",
 )
 LANGUAGES = ("en", "ka", "th")  # languages the built-ins are written in
 
@@ -480,6 +481,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
             "due": local_day(date(2026, 12, 1), language),
             "due_date": date(2026, 12, 1),
             "days_overdue": 3,
+            "promised": local_day(date(2026, 12, 4), language),
         },
         "deadline": {
             "what": "feedback on the logo drafts",
@@ -494,6 +496,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
                 "due": local_day(date(2026, 12, 1), language),
                 "due_date": date(2026, 12, 1),
                 "days_overdue": 3,
+                "promised": local_day(date(2026, 12, 4), language),
             },
             {
                 "number": "INV-2026-015",
@@ -501,6 +504,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
                 "due": local_day(date(2026, 12, 2), language),
                 "due_date": date(2026, 12, 2),
                 "days_overdue": 2,
+                "promised": None,
             },
         ],
         "deadlines": [

@@ -69,6 +69,9 @@ def template_uses(config: Config) -> dict[Use, ClientConfig]:
             # the thank-you when a paused invoice is paid: the step after the ladder's last
             step = len(rules.invoice_ladder) + 1
             uses.setdefault(("work_resumed", language, LadderKind.INVOICE, step), client)
+        if rules.invoice_ladder:
+            # a promise reminder comes before the ladder's first step or between steps
+            uses.setdefault(("promise_reminder", language, LadderKind.INVOICE, 1), client)
     return uses
 
 
@@ -140,6 +143,8 @@ def _shapes(
         deadline = _config_deadline(config) or _SAMPLE_DEADLINE
         covered = replace(base, kind=LadderKind.DEADLINE, ladder="deadline", deadline=deadline)
         yield f"an invoice and a deadline, {label}", replace(one, covers=(covered,))
+        promised = replace(invoices[0], expected_by=TRIAL_NOW.date(), promised_at=TRIAL_NOW)
+        yield f"a promised invoice, {label}", replace(one, invoice=promised)
 
 
 def _with_invoices(decision: Decision, others: tuple[Invoice, ...]) -> Decision:

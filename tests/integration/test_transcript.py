@@ -241,6 +241,21 @@ def reactions(client_mail: EmailMessage, when: datetime) -> list[Event]:
                    message_id="<bank-031@bank>", date=bank_at,
                    body="Incoming transfer 2,400 USD, reference INV-031.\n")  # fmt: skip
         out.append(Event(bank_at, "INBOX", raw))
+    if "charlie@wonka.example" in to and not hasattr(reactions, "wonka"):
+        # Charlie answers the payment reminder with a promise, Nino thanks him: nothing
+        # until Friday is over plus a business day of grace, then one promise reminder.
+        reactions.wonka = True  # type: ignore[attr-defined]
+        reply_at = when + timedelta(hours=18)
+        topic = subject.removeprefix("Re: ")
+        body = "Hi Nino,\n\nsorry, that one is on me. We'll pay on Friday.\n\nCharlie\n"
+        raw = mail("Charlie Bucket <charlie@wonka.example>", ME, f"Re: {topic}",
+                   message_id="<w2@wonka>", date=reply_at, in_reply_to=mid, body=body)  # fmt: skip
+        out.append(Event(reply_at, "INBOX", raw))
+        answer_at = reply_at + timedelta(hours=1)
+        raw = mail(f"Nino Beridze <{ME}>", "charlie@wonka.example", f"Re: {topic}",
+                   message_id="<s-w2@studio>", date=answer_at, in_reply_to="<w2@wonka>",
+                   body="Thanks Charlie, Friday is fine.\n")  # fmt: skip
+        out.append(Event(answer_at, "Sent", raw))
     if "charlie@wonka.example" in to and "paused work" in _text(client_mail):
         bank_at = when + timedelta(days=2)
         raw = mail("Bank <noreply@bank.example>", ME, "Payment received: INV-200",
@@ -257,7 +272,7 @@ def _text(msg: EmailMessage) -> str:
 
 
 def reset_reactions() -> None:
-    for name in ("umbrella", "siam", "initech"):
+    for name in ("umbrella", "siam", "initech", "wonka"):
         if hasattr(reactions, name):
             delattr(reactions, name)
 

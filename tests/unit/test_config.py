@@ -623,7 +623,10 @@ def test_template_names_lists_every_template_in_every_language(tmp_path: Path) -
         rules = { deadline_ladder = [ { after = "1d", template = "my_reminder" } ] }
         """,
     )
-    builtins = {"check_in", "closing_notice", "payment_reminder", "work_paused", "work_resumed"}
+    builtins = {
+        *("check_in", "closing_notice", "payment_reminder", "work_paused", "work_resumed"),
+        "promise_reminder",
+    }
     assert template_names(config) == (
         {(name, "ka") for name in builtins}
         | {("my_reminder", "ka")}

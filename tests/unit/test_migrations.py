@@ -44,9 +44,10 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0006_account_lease"]
+    assert script.get_heads() == ["0007_promise"]
     revisions = [r.revision for r in script.walk_revisions()]
     assert revisions == [
+        "0007_promise",
         "0006_account_lease",
         "0005_message_key",
         "0004_outbox_slot",
@@ -69,7 +70,14 @@ def test_the_comparison_sees_a_missing_migration(url: str) -> None:
     """Guard for the test above: at 0001 the models have columns the DB lacks."""
     engine = _at_revision(url, "0001_initial")
     added = {d[3].name for d in _schema_diffs(engine) if d[0] == "add_column"}
-    assert added == {"attempts", "next_attempt_at", "last_error", "clients_key", "message_key"}
+    assert added == {
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "clients_key",
+        "message_key",
+        *("expected_by", "promised_at", "promise", "promise_by"),
+    }
 
 
 def _seed_0001(path: str) -> None:

@@ -204,7 +204,27 @@ def test_invoice_rows_show_the_next_step() -> None:
         },
         "note": None,
         "paused_since": None,
+        "expected_by": None,
+        "promise": None,
     }
+
+
+def test_a_promise_on_record_is_quoted_in_the_row_until_paid() -> None:
+    now = datetime(2026, 11, 10, 10, tzinfo=UTC)
+    said = "I'll pay on Friday."
+    promised = replace(
+        INV,
+        replied_at=datetime(2026, 11, 9, 8, tzinfo=UTC),
+        expected_by=date(2026, 11, 13),
+        promised_at=datetime(2026, 11, 9, 8, tzinfo=UTC),
+        promise=said,
+    )
+    [row] = rows(acme(invoices=(promised,), nudges=(REMINDED,)), now)
+    assert (row["expected_by"], row["promise"]) == ("2026-11-13", said)
+    assert row["note"] == "Acme: 'I'll pay on Friday.' → expected by Fri 13 Nov"
+    assert row["next_step"]["template"] == "promise_reminder"
+    [paid] = rows(acme(invoices=(replace(promised, paid=True),)), now)
+    assert (paid["expected_by"], paid["note"]) == (None, None)
 
 
 def test_a_paused_invoice_has_no_next_step_and_says_since_when() -> None:

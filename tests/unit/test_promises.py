@@ -246,6 +246,7 @@ def test_rule3_a_dated_verb_is_a_promise(
         ("Wir haben am Montag bezahlt.", "de"),
         ("Nous ne pouvons pas payer vendredi.", "fr"),
         ("Я оплатил в пятницу.", "ru"),
+        ("หากลูกค้าอนุมัติวันจันทร์ จะโอนให้วันพุธค่ะ", "th"),  # if approved Monday, Wednesday
     ],
 )
 def test_rule4_what_is_not_a_promise(text: str, language: str) -> None:
@@ -274,6 +275,7 @@ def test_rule5_the_latest_day_per_kind_and_sentence() -> None:
         ("We'll pay it on Friday.", ("INV-2026-014",), None),  # names none
         ("About INV-7.\nWe'll pay it on Friday.", ("INV-7", "INV-8"), "INV-7"),  # elsewhere
         ("We'll pay INV-12 on Friday.", ("INV-1", "INV-2"), None),  # INV-1 is not INV-12
+        ("INV-8 will be paid Friday; INV-7 is on hold.", ("INV-7", "INV-8"), "INV-8"),
     ],
 )
 def test_rule6_the_invoice_a_promise_names(
@@ -343,6 +345,10 @@ def test_rule1_new_text(body: str, language: str, expected: str) -> None:
         ("We pay Nov. 20 as agreed.", "en", ["We pay Nov. 20 as agreed."]),
         ("ยังไม่ได้โอนค่ะ จะโอนวันศุกร์", "th", ["ยังไม่ได้โอนค่ะ", "จะโอนวันศุกร์"]),
         ("จะโอนให้วันที่ 15 ธันวาคม ค่ะ", "th", ["จะโอนให้วันที่ 15 ธันวาคม ค่ะ"]),
+        # a semicolon ends a sentence: each half names its own invoice
+        ("INV-2 is paid Friday; INV-1 waits.", "en", ["INV-2 is paid Friday;", "INV-1 waits."]),
+        # a Thai condition keeps its consequence ("if ... approves Monday, (we) will ...")
+        ("หากลูกค้าอนุมัติ จะโอนวันศุกร์", "th", ["หากลูกค้าอนุมัติ จะโอนวันศุกร์"]),
     ],
 )
 def test_rule2_sentences(text: str, language: str, expected: list[str]) -> None:

@@ -30,7 +30,7 @@ def documented() -> list[str]:
 
 def full_context(language: str) -> dict[str, object]:
     """A check-in that also carries two invoices and a deadline, after a holiday."""
-    inv = Invoice("invoice:A-1", "A-1", "100 GEL", date(2026, 11, 2))
+    inv = Invoice("invoice:A-1", "A-1", "100 GEL", date(2026, 11, 2), expected_by=date(2026, 11, 6))
     dl = Deadline("deadline:x", "the texts", date(2026, 11, 3))
     covered = (
         replace(DECISION, ladder="invoice:A-1", kind=LadderKind.INVOICE, invoice=inv),
@@ -71,3 +71,5 @@ def test_the_worked_example_and_the_built_ins_render_with_it(language: str, tmp_
     assert "ჩემს 15 ნოემბრის წერილზე" in text  # 14 Nov 20:00 UTC is the 15th in Bangkok
     builtin, _ = TemplateSet(None).render("payment_reminder", language, full_context(language))
     assert "A-1" in builtin and "A-2" in builtin
+    promised, _ = TemplateSet(None).render("promise_reminder", language, full_context(language))
+    assert "A-1" in promised and "A-2" in promised

@@ -1,0 +1,108 @@
+"""What a client's reply promises, recorded as it is synced (docs/promises.md).
+
+Part of ``sync`` (its Invariant 6): a human reply from a client with an open invoice
+has its body read; ``promises`` finds the promises in its new text, and each payment
+promise about an open invoice (its number named, or the client's only open one) sets
+that invoice's ``expected_by`` through ``Store.set_expected``, with an
+``invoice.promise`` event; any other promise found is logged (``client.promise``) so
+``history`` shows it. Idempotent: a reply read again sets and logs nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from ghostwatch import promises
+from ghostwatch.calendar import local_date
+from ghostwatch.store import MessageRow, Store
+
+log = structlog.get_logger("ghostwatch.sync")
+
+__all__ = ["OTHER_PROMISE", "PromiseReader", "readers", "record_promises"]
+
+OTHER_PROMISE = "client.promise"  # a promise found that sets nothing (history shows it)
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseReader:
+    """How one client's replies are read: their language and time zone (a promised
+    "Friday" is a day of the client's week)."""
+
+    language: str
+    timezone: str
+
+
+def readers(
+    languages: Mapping[str, str], zones: Mapping[str, str], watched: set[str]
+) -> dict[str, PromiseReader]:
+    """The clients whose replies are read for promises: ``watched``, those with an open
+    invoice or a deadline."""
+    return {
+        name: PromiseReader(languages.get(name, "en"), zones.get(name, "UTC"))
+        for name in sorted(watched)
+    }
+
+
+def record_promises(
+    store: Store, account: str, reader: PromiseReader, row: MessageRow, body: str
+) -> int:
+    """Set ``expected_by`` for each open invoice of ``row.client`` that the reply
+    ``row`` (its decoded text ``body``) promises to pay; return how many were set.
+    Every other promise found (a delivery, a payment that names no invoice while
+    several are open) is logged as a ``client.promise`` event, once, for ``history``."""
+    client = row.client
+    if client is None:
+        return 0
+    open_invoices = [i.number for i in store.invoices(account, client) if i.paid_at is None]
+    text = promises.new_text(body, reader.language)
+    found = promises.find_promises(
+        text,
+        today=local_date(row.date, reader.timezone),
+        language=reader.language,
+        open_invoices=open_invoices,
+    )
+    by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
+    applied = promises.invoice_promises(found, open_invoices)
+    _note_others(store, account, row, by, [p for p in found if p not in applied.values()])
+    changed = 0
+    for number, promise in applied.items():
+        sentence = promise.sentence
+        if store.set_expected(
+            account, client, number, promise.by, at=row.date, by=by, sentence=sentence
+        ):
+            changed += 1
+            log.info("invoice.promise", client=client, invoice=number, by=promise.by.isoformat())
+    return changed
+
+
+def _note_others(
+    store: Store, account: str, row: MessageRow, by: str, others: list[promises.Promise]
+) -> None:
+    """Log the promises that set nothing (``client.promise``), each once per reply."""
+    if not others:
+        return
+    seen = {
+        (e.data.get("by"), e.data.get("sentence"), e.data.get("promise"))
+        for e in store.events(account, row.client)
+        if e.kind == OTHER_PROMISE
+    }
+    for p in others:
+        if (by, p.sentence, p.kind) in seen:
+            continue
+        why = "a delivery" if p.kind == "delivery" else "names no open invoice"
+        store.append_event(
+            OTHER_PROMISE,
+            at=row.date,
+            account=account,
+            client=row.client,
+            message_id=row.message_id,
+            promise=p.kind,
+            expected_by=p.by,
+            sentence=p.sentence,
+            by=by,
+            not_applied=why,
+        )
+        seen.add((by, p.sentence, p.kind))
