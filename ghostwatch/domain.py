@@ -239,6 +239,9 @@ class Invoice:
     expected_by: date | None = None
     promised_at: datetime | None = None
     promise: str = ""
+    # the promising reply also asked something (a question, a request): it needs the
+    # user's answer, so the ladder waits for it like for any other reply
+    promise_asks: bool = False
 
 
 @dataclass(frozen=True, slots=True)

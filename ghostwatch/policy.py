@@ -32,7 +32,8 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
 8. A client's promise to pay an invoice by a day moves that invoice's next step to the
    day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
    step of the ladder (``promise_policy``; docs/promises.md). It is a payment step for
-   rules 3, 5 and 6 like the others.
+   rules 3, 5 and 6 like the others, but for one thing: a promise that asked nothing
+   ("We'll pay on Friday.") needs no answer, so its reminder does not wait for one.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ from ghostwatch.domain import (
     Why,
     why,
 )
-from ghostwatch.promise_policy import PROMISE_TEMPLATE, is_ladder_step, promise_due
+from ghostwatch.promise_policy import (
+    PROMISE_TEMPLATE,
+    answered_by_promise,
+    is_ladder_step,
+    promise_due,
+)
 
 __all__ = [
     "MAX_UNSEEN",
@@ -551,7 +557,11 @@ def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> D
         return _hold(decision, why("held.no_address"))
     if decision.to_addr in client.bouncing:
         return _hold(decision, why("held.bouncing", address=decision.to_addr))
-    if waiting_on(client) is WaitingOn.YOU and decision.kind is not LadderKind.SILENCE:
+    if (
+        waiting_on(client) is WaitingOn.YOU
+        and decision.kind is not LadderKind.SILENCE
+        and not answered_by_promise(client.last_inbound, decision)
+    ):
         return _hold(decision, why("held.owe_reply"))
     earliest, decision = _not_before(client, decision, max(decision.at, now), now)
     return _scheduled(

@@ -68,10 +68,11 @@ def record_promises(
     applied = promises.invoice_promises(found, open_invoices)
     _note_others(store, account, row, by, [p for p in found if p not in applied.values()])
     changed = 0
+    asks = promises.asks_something(text)
     for number, promise in applied.items():
         sentence = promise.sentence
         if store.set_expected(
-            account, client, number, promise.by, at=row.date, by=by, sentence=sentence
+            account, client, number, promise.by, at=row.date, by=by, sentence=sentence, asks=asks
         ):
             changed += 1
             log.info("invoice.promise", client=client, invoice=number, by=promise.by.isoformat())

@@ -20,11 +20,27 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ghostwatch.calendar import add_business_days
-from ghostwatch.domain import Invoice, NudgeRecord, Rules
+from ghostwatch.domain import Decision, Invoice, NudgeRecord, Rules
 
-__all__ = ["PROMISE_TEMPLATE", "is_ladder_step", "promise_due"]
+__all__ = ["PROMISE_TEMPLATE", "answered_by_promise", "is_ladder_step", "promise_due"]
 
 PROMISE_TEMPLATE = "promise_reminder"
+
+
+def answered_by_promise(last_inbound: datetime | None, decision: Decision) -> bool:
+    """True when the client's latest human message is a promise to pay that asked for
+    nothing ("We'll pay on Friday."), and ``decision`` is the ``promise_reminder`` for
+    it: such a reply needs no answer, so the reminder does not wait for the user's
+    (policy rule 3 otherwise holds every invoice step while the user owes a reply).
+    A reply that also asks something, or any later message from the client, needs the
+    user: the reminder then waits as before. A day set by ``ghostwatch expect`` after
+    the client's latest message counts as the user's answer."""
+    if decision.template != PROMISE_TEMPLATE or last_inbound is None:
+        return False
+    return any(
+        i.promised_at is not None and i.promised_at >= last_inbound and not i.promise_asks
+        for i in decision.invoices
+    )
 
 
 def is_ladder_step(record: NudgeRecord) -> bool:

@@ -102,6 +102,26 @@ def new_text(body: str, language: str) -> str:
     return text.strip()
 
 
+# What makes a reply more than a promise: a question or a request the user must answer.
+# When in doubt it asks (the ladder then waits for the user, as for any reply).
+_ASKS = re.compile(
+    r"[?？]|\b(?:could|can|would|will) you\b|\bplease\b|\blet me know\b|"
+    r"\b(?:könnten|können|würden) sie\b|\bbitte\b|\bpourriez-vous\b|\bpouvez-vous\b|"
+    r"\bmerci de\b|\bне могли бы\b|\bпожалуйста\b|"
+    r"შეგიძლიათ|შეძლებთ|გთხოვთ|ხომ\s+ვერ|"
+    r"ไหม|มั้ย|หรือเปล่า|หรือยัง|รบกวน|ช่วย",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """True when the new text of a reply (``new_text``) asks the user something beyond
+    the promise -- a question mark, or a request ("could you", "please", "გთხოვთ",
+    "รบกวน", a Thai question particle): the user owes an answer, so no reminder may
+    go out before it. Never raises."""
+    return _ASKS.search(text) is not None
+
+
 _SENTENCE_END = re.compile(
     r"(?<=[.!?])\s+(?=[^\d\sa-zäöüàâçéèêëîïôûùÿñæœа-я])|(?<=[!?])\s+|(?<=;)\s+|\n+"
 )

@@ -114,6 +114,7 @@ def _invoice(row: InvoiceRow, last_inbound: datetime | None, zone: str) -> Invoi
         expected_by=row.expected_by,
         promised_at=row.promised_at,
         promise=row.promise or "",
+        promise_asks=bool(row.promise_asks),
     )
 
 

@@ -40,6 +40,7 @@ class PromiseStore(StoreBase):
         at: datetime,
         by: str,
         sentence: str = "",
+        asks: bool = False,
     ) -> bool:
         """Set invoice ``number``'s ``expected_by`` to ``day`` (None clears it: the
         fixed deferral applies again), as promised at ``at`` by ``by`` ("command" or
@@ -50,7 +51,12 @@ class PromiseStore(StoreBase):
         the invoice is not stored."""
         c = INVOICE.c
         where = (c.account == account, c.client == client, c.number == number)
-        values = {"expected_by": day, "promised_at": at, "promise": sentence or None}
+        values = {
+            "expected_by": day,
+            "promised_at": at,
+            "promise": sentence or None,
+            "promise_asks": asks,
+        }
         with self._tx(write=True) as connection:
             row = connection.execute(sa.select(INVOICE).where(*where)).first()
             if row is None:

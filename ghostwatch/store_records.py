@@ -103,6 +103,7 @@ class InvoiceRow:
     promised_at: datetime | None = None
     promise: str | None = None  # the sentence it was read from
     promise_by: str | None = None  # "command" | the reply's Message-ID
+    promise_asks: bool | None = None  # the reply also asked something
 
 
 def _json_default(value: object) -> object:

@@ -265,6 +265,7 @@ class InvoiceTable(SQLModel, table=True):
     promised_at: datetime | None = _when(nullable=True)
     promise: str | None = None
     promise_by: str | None = None
+    promise_asks: bool | None = None  # the reply also asked something (needs an answer)
 
 
 class Event(SQLModel, table=True):

@@ -168,3 +168,47 @@ def test_expect_corrects_the_day_and_clear_brings_back_the_fixed_deferral(
     )
     [inv] = scenario.row(on(17, 12), capsys, "Acme Ltd")["invoices"]
     assert (inv["expected_by"], inv["next_step"]["template"]) == (None, "payment_reminder")
+
+
+def promise_only(imap: Any, text: str) -> None:
+    """Jane's promise, and no answer from the user."""
+    promise = mail(
+        "Jane Smith <jane@acme.example>",
+        ACCOUNT,
+        "Re: Invoice INV-014",
+        message_id="<p1@acme>",
+        date=on(4),
+        body=text,
+    )
+    imap.append("INBOX", promise, internal_date=on(4))
+
+
+def test_a_promise_that_asks_nothing_gets_its_reminder_without_an_answer(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    # "We'll pay on Friday." needs no answer: the user need not write back for the
+    # reminder to come when the day has passed
+    scenario.clients = ACME
+    assert scenario.once(on(3)) == 0
+    promise_only(imap_server, "Hi Nino,\n\nSorry for the delay! I'll pay on Friday.\n\nJane\n")
+    for now in (on(5), on(6), on(9), on(10, 8)):
+        assert scenario.once(now) == 0
+    assert received(smtp_server) == []
+    assert scenario.once(on(10)) == 0
+    [reminder] = received(smtp_server)
+    assert str(reminder["To"]).endswith("<jane@acme.example>") or str(reminder["To"]) == (
+        "jane@acme.example"
+    )
+    assert "you mentioned you'd pay by Friday 6 November" in " ".join(body(reminder).split())
+
+
+def test_a_promise_with_a_question_waits_for_the_users_answer(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    scenario.clients = ACME
+    assert scenario.once(on(3)) == 0
+    text = "Hi Nino,\n\nI'll pay on Friday. Could you resend the invoice with our VAT number?\n"
+    promise_only(imap_server, text)
+    for now in (on(6), on(10), on(11), on(13)):
+        assert scenario.once(now) == 0
+    assert received(smtp_server) == []  # the user owes Jane an answer: nothing goes out

@@ -76,7 +76,7 @@ def test_the_comparison_sees_a_missing_migration(url: str) -> None:
         "last_error",
         "clients_key",
         "message_key",
-        *("expected_by", "promised_at", "promise", "promise_by"),
+        *("expected_by", "promised_at", "promise", "promise_by", "promise_asks"),
     }
 
 

@@ -103,8 +103,27 @@ def test_a_promise_made_before_the_due_date_never_brings_the_reminder_before_the
     assert (d.action, d.at, d.template) == (Action.WAIT, utc(2026, 12, 4, 9), "promise_reminder")
 
 
-def test_the_reminder_waits_while_you_owe_them_a_reply() -> None:
+def test_a_promise_that_asks_nothing_needs_no_answer_before_its_reminder() -> None:
+    # "We'll pay on Friday." and the user never wrote back: the reply needed no answer
     [d] = decide(acme(last_outbound=None), REMINDER_AT)
+    assert (d.action, d.template) == (Action.SEND, "promise_reminder")
+
+
+def test_the_reminder_waits_while_you_owe_them_a_reply() -> None:
+    # the promise came with a question ("...on Friday. Could you resend the invoice?")
+    asked = replace(PROMISED, promise_asks=True)
+    [d] = decide(acme(asked, last_outbound=None), REMINDER_AT)
+    assert d.action is Action.HOLD and "you owe them a reply" in d.reason
+    # or the client wrote again after the promise
+    again = acme(last_inbound=REPLIED + timedelta(hours=3), last_outbound=None)
+    [d] = decide(again, REMINDER_AT)
+    assert d.action is Action.HOLD and "you owe them a reply" in d.reason
+
+
+def test_only_the_promise_reminder_skips_the_wait_for_your_answer() -> None:
+    # the same reply without a usable day: the payment reminder waits for the user
+    undated = replace(PROMISED, expected_by=None, promised_at=None)
+    [d] = decide(acme(undated, last_outbound=None), utc(2026, 12, 14, 10))
     assert d.action is Action.HOLD and "you owe them a reply" in d.reason
 
 

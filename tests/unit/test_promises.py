@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ghostwatch import promises
 from ghostwatch.promise_dates import find_dates
 from ghostwatch.promises import Promise, expected_by, find_promises, new_text, sentences
 
@@ -426,3 +427,20 @@ def test_the_bench_runs() -> None:
     )
     assert "| what" in done.stdout and "| ratio" in done.stdout
     assert "command: `.venv/bin/python bench/promises.py`" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Sorry for the delay! I'll pay on Friday.", False),
+        ("We'll pay on Friday. Could you resend the invoice?", True),
+        ("I'll pay on Friday, please send the bank details again", True),
+        ("ვიხდი პარასკევს.", False),
+        ("პარასკევს გადავიხდით. გთხოვთ, ინვოისი თავიდან გამოგზავნოთ", True),
+        ("จะโอนให้วันศุกร์นี้ครับ", False),
+        ("จะโอนวันศุกร์นะคะ ส่งใบแจ้งหนี้ใหม่ได้ไหมคะ", True),
+        ("Wir zahlen am Freitag. Bitte schicken Sie die Rechnung erneut", True),
+    ],
+)
+def test_a_reply_asks_something_beyond_its_promise(text: str, asks: bool) -> None:
+    assert promises.asks_something(text) is asks

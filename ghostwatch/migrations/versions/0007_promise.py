@@ -6,7 +6,8 @@ Create Date: 2026-12-01
 
 ``invoice`` gets ``expected_by`` (the local day the client promised to pay by),
 ``promised_at`` (when they wrote it, or when the user set it), ``promise`` (the
-sentence it was read from) and ``promise_by`` ("command" or the reply's Message-ID).
+sentence it was read from), ``promise_by`` ("command" or the reply's Message-ID) and
+``promise_asks`` (the reply also asked something: it needs the user's answer).
 The invoice ladder waits for the day (docs/promises.md, "In the invoice ladder").
 """
 
@@ -27,10 +28,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("promised_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("promise", sa.String(), nullable=True))
         batch.add_column(sa.Column("promise_by", sa.String(), nullable=True))
+        batch.add_column(sa.Column("promise_asks", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("invoice") as batch:
+        batch.drop_column("promise_asks")
         batch.drop_column("promise_by")
         batch.drop_column("promise")
         batch.drop_column("promised_at")
