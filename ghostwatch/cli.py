@@ -228,11 +228,20 @@ def _show_templates(templates: Any, names: list[tuple[str, str]], lines: int = 6
 def cmd_once(args: argparse.Namespace) -> int:
     app = _app(args)
     try:
-        report = asyncio.run(app.cycle(_now(args), dry_run=args.dry_run))
+        report = asyncio.run(_once(app, _now(args), dry_run=args.dry_run))
     finally:
         app.close()
     print_cycle(report, sys.stdout)
     return EXIT_OK if report.ok and not _failures(report) else EXIT_FAILED
+
+
+async def _once(app: App, now: datetime, *, dry_run: bool) -> CycleReport:
+    """One cycle, then the heartbeat it started (bounded) and the metrics textfile."""
+    app.monitor.start(app.store, serve=False)
+    try:
+        return await app.cycle(now, dry_run=dry_run)
+    finally:
+        await app.monitor.aclose()
 
 
 def _failures(report: CycleReport) -> list[Any]:

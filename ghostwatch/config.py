@@ -24,6 +24,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from ghostwatch import domain
+from ghostwatch.config_health import HealthConfig
 from ghostwatch.config_models import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RULES,
@@ -56,6 +57,7 @@ __all__ = [
     "Config",
     "DatabaseConfig",
     "DeadlineConfig",
+    "HealthConfig",
     "ImapConfig",
     "ImapFolders",
     "InvoiceConfig",
@@ -86,6 +88,7 @@ class Config(FrozenModel):
     rules: RulesConfig = RulesConfig()
     templates: TemplatesConfig = TemplatesConfig()
     summary: SummaryConfig = SummaryConfig()
+    health: HealthConfig = HealthConfig()
     clients: tuple[ClientConfig, ...] = ()
     _path: Path | None = PrivateAttr(default=None)
 

@@ -105,6 +105,7 @@ class Service:
         Raise ConfigError if the config is invalid at start (exit 2 in the CLI).
         """
         self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
+        self.app.monitor.start(self.app.store, serve=True)  # [health]: ConfigError if it cannot
         self._started = self.clock()
         self._share_accounts()
         self._install_signals()
@@ -429,6 +430,7 @@ class Service:
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=self._left(EXIT_DEADLINE_S))
         if self.app is not None:
+            await self.app.monitor.aclose()  # the last ping (bounded), the metrics endpoint
             self.app.close()
         if pending or not _threads_ended(IMAP_THREAD_PREFIX, self._left(EXIT_DEADLINE_S)):
             log.warning("service.exit_forced", reason="a mailbox operation did not stop in time")
