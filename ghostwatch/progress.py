@@ -16,6 +16,8 @@ The clock is injected (``monotonic``), so tests drive the log cadence themselves
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO
@@ -147,17 +149,32 @@ class ScanProgress:
         if self.tty and self.stream is not None:
             from tqdm import tqdm  # imported only when a bar is shown
 
+            sized = _has_size(self.stream)
+            width, height = shutil.get_terminal_size((80, 24))
             bar = tqdm(
                 total=total,
                 desc=f"{account} {folder}",
                 unit="msg",
                 file=self.stream,
-                dynamic_ncols=True,
+                # a terminal that reports no size (a bare pty, script(1) without a
+                # terminal around it) would hide the bar: give it the usual 80x24
+                dynamic_ncols=sized,
+                ncols=None if sized else width,
+                nrows=None if sized else height,
                 mininterval=0.5,
                 leave=True,
             )
             return _BarMeter(bar)
         return LogMeter(account, folder, total, monotonic=self._monotonic, every_s=self._every_s)
+
+
+def _has_size(stream: TextIO) -> bool:
+    """True when ``stream``'s terminal reports its size (tqdm then follows resizes)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        return size.columns > 0 and size.lines > 0
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 NO_PROGRESS = ScanProgress(None, tty=False, enabled=False)
