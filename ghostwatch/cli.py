@@ -197,15 +197,12 @@ def _client(app: App, name: str) -> ClientConfig:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ghostwatch.config import find_config_path, load_config, template_names
+    from ghostwatch.config import find_config_path, template_names
+    from ghostwatch.config_check import check_config
     from ghostwatch.templates import TemplateSet
-    from ghostwatch.trial import check_templates
 
     path = find_config_path(args.config, os.environ)
-    config = load_config(path)
-    problems = check_templates(config, TemplateSet(config.templates.dir or None))
-    if problems:
-        raise ConfigError([f"{path.name}: templates: {p}" for p in problems])
+    config = check_config(path)  # values and templates: every problem at once
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
     if getattr(args, "show_templates", False):
         _show_templates(TemplateSet(config.templates.dir or None), sorted(template_names(config)))

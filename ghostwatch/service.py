@@ -41,12 +41,12 @@ import structlog
 
 from ghostwatch import policy
 from ghostwatch.config import AccountConfig, Config, load_config
+from ghostwatch.config_check import check_config
 from ghostwatch.daemon import App, CycleReport, imap_endpoint, iso, utcnow
 from ghostwatch.errors import ConfigError, GhostwatchError, MailboxError
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.notify import Notifier
 from ghostwatch.templates import TemplateSet
-from ghostwatch.trial import check_templates
 
 log = structlog.get_logger(__name__)
 
@@ -400,10 +400,9 @@ class Service:
     def _load_checked(self) -> Config:
         """Load the config as ``check-config`` does (templates included) and refuse
         what cannot change while running; raise ConfigError listing every problem."""
-        config = load_config(self.config_path)
+        config = check_config(self.config_path)  # values and templates, every problem
         name = self.config_path.name
-        templates = TemplateSet(config.templates.dir or None)
-        problems = [f"{name}: templates: {p}" for p in check_templates(config, templates)]
+        problems: list[str] = []
         old_url = self._app.config.database.resolved_url()
         if config.database.resolved_url() != old_url:
             problems.append(f"{name}: database.url: changing the database needs a restart")

@@ -4,6 +4,7 @@ endpoint scraped for real, the textfile, and the config rules (loopback, redacti
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import urllib.request
@@ -28,6 +29,16 @@ from ghostwatch.sync import SyncReport
 
 TOKEN = "0f4c5f2e-7d1b-4c2a-9e55-3b8f1d2c6a77"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _every_level() -> Iterator[None]:
+    """Whatever level an earlier test's CLI run left configured, these tests read
+    every event (capture_logs replaces the processors, not the level filter)."""
+    old = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    yield
+    structlog.configure(**old)
 
 
 class PingServer:
