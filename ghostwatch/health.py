@@ -36,11 +36,11 @@ import structlog
 from ghostwatch import __version__
 from ghostwatch.config_health import HealthConfig, redact_url
 from ghostwatch.errors import ConfigError
-from ghostwatch.metrics import Metrics
 from ghostwatch.net import tls_context
 
 if TYPE_CHECKING:
     from ghostwatch.daemon import CycleReport
+    from ghostwatch.metrics import Metrics
     from ghostwatch.store import Store
 
 __all__ = ["NO_MONITOR", "Heartbeat", "Monitor", "http_get"]
@@ -168,8 +168,11 @@ class Monitor:
         if config.ping_url is not None:
             timeout_s = config.ping_timeout.total_seconds()
             heartbeat = Heartbeat(config.ping_url.get_secret_value(), timeout_s=timeout_s)
-        wants = config.metrics is not None or config.metrics_textfile is not None
-        metrics = Metrics(accounts, clock=clock) if wants else None
+        metrics = None
+        if config.metrics is not None or config.metrics_textfile is not None:
+            from ghostwatch.metrics import Metrics  # prometheus_client only when asked for
+
+            metrics = Metrics(accounts, clock=clock)
         return cls(heartbeat, metrics, config)
 
     def start(self, store: Store, *, serve: bool) -> None:
@@ -194,18 +197,18 @@ class Monitor:
         try:
             if self.metrics is not None:
                 self.metrics.observe(report)
-                self._write_textfile()
+                self._write_textfile(report.now)
             if self.heartbeat is not None:
                 (self.heartbeat.cycle_ok if report.ok else self.heartbeat.cycle_failed)()
         except Exception:
             log.exception("health.observe_failed")
 
-    def _write_textfile(self) -> None:
+    def _write_textfile(self, now: datetime) -> None:
         path = self.config.metrics_textfile
         if path is None or self.metrics is None:
             return
         try:
-            self.metrics.write_textfile(path)
+            self.metrics.write_textfile(path, now)
         except OSError as exc:
             error = f"{type(exc).__name__}: {exc}"
             if error != self._textfile_error:  # once per distinct problem

@@ -48,6 +48,7 @@ class _SyncAge(Collector):
 
     def __init__(self, last: dict[str, float | None], clock: Callable[[], datetime]) -> None:
         self._last, self._clock = last, clock
+        self.at: datetime | None = None  # set while writing a textfile: the cycle's time
 
     def collect(self) -> Iterable[Metric]:
         family = GaugeMetricFamily(
@@ -55,7 +56,7 @@ class _SyncAge(Collector):
             "Seconds since the mailbox was last read successfully (+Inf: never).",
             labels=["account"],
         )
-        now = self._clock().timestamp()
+        now = (self.at or self._clock()).timestamp()
         for account, at in sorted(self._last.items()):
             family.add_metric([account], math.inf if at is None else max(0.0, now - at))
         yield family
@@ -94,7 +95,8 @@ class Metrics:
         self.cycle_failures = Counter(
             "ghostwatch_cycle_failures", "Cycles in which anything failed.", registry=r
         )
-        r.register(_SyncAge(self._last_sync, clock))
+        self._age = _SyncAge(self._last_sync, clock)
+        r.register(self._age)
         for account in self._last_sync:
             self.held.labels(account).set(0)
             for outcome in ("sent", "failed"):  # present from the start: rate() needs them
@@ -140,10 +142,16 @@ class Metrics:
         bound = self._server.server_address
         return str(bound[0]), int(bound[1])
 
-    def write_textfile(self, path: Path) -> None:
+    def write_textfile(self, path: Path, now: datetime) -> None:
         """Write the metrics to ``path`` atomically (a temporary file renamed over it),
-        as node_exporter's textfile collector wants. Raise OSError if it cannot."""
-        write_to_textfile(str(path), self.registry)
+        as node_exporter's textfile collector wants, the sync age as of ``now`` (the
+        cycle's time: the file is read later; ``..._last_sync_timestamp_seconds`` with
+        PromQL's ``time()`` gives the age at any moment). Raise OSError if it cannot."""
+        self._age.at = now
+        try:
+            write_to_textfile(str(path), self.registry)
+        finally:
+            self._age.at = None
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
