@@ -9,7 +9,8 @@ Invariants:
   1,000 messages), never per message, so the hook costs nothing measurable in the
   scan (bench/initial_scan.py --compare-progress measures it).
 - Rule 2: progress never fails a sync: a meter only counts, formats and writes.
-- Rule 3: incremental polls show nothing; only a scan (``scan=True``) gets a meter.
+- Rule 3: incremental polls show nothing; only a scan (``scan=True``) gets a meter,
+  and on a terminal only one of at least ``MIN_BAR_TOTAL`` messages.
 
 The clock is injected (``monotonic``), so tests drive the log cadence themselves.
 """
@@ -29,6 +30,9 @@ __all__ = ["NO_PROGRESS", "LogMeter", "Meter", "ScanProgress"]
 log = structlog.get_logger(__name__)
 
 EVERY_S = 5.0  # seconds between two sync.progress events without a terminal
+# A scan smaller than this gets no bar: it is over before a bar says anything (and the
+# demo's small mailboxes stay uncluttered). Off a terminal, EVERY_S does the same.
+MIN_BAR_TOTAL = 500
 
 
 class Meter(Protocol):
@@ -147,6 +151,8 @@ class ScanProgress:
         if not (self._enabled and scan and total > 0):
             return _NO_METER
         if self.tty and self.stream is not None:
+            if total < MIN_BAR_TOTAL:
+                return _NO_METER
             from tqdm import tqdm  # imported only when a bar is shown
 
             sized = _has_size(self.stream)

@@ -101,6 +101,14 @@ def test_on_a_terminal_a_bar_shows_messages_rate_and_time_left() -> None:
     assert progress_events(logs) == []  # a bar instead of log lines
 
 
+def test_a_small_scan_on_a_terminal_gets_no_bar() -> None:
+    stream = io.StringIO()
+    meter = ScanProgress(stream, tty=True).start("studio", "INBOX", 120, scan=True)
+    meter.advance(120)
+    meter.finish()
+    assert stream.getvalue() == ""
+
+
 def test_a_stream_is_a_terminal_only_if_it_says_so() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:
