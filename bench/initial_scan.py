@@ -95,6 +95,18 @@ def _progress(child: str) -> ScanProgress:
     return NO_PROGRESS
 
 
+def hook_seconds(child: str, messages: int, batch: int) -> float:
+    """The progress hook alone, as the scan calls it (one advance per batch): seconds."""
+    _common.quiet_logs()
+    batches = max(1, messages // batch)
+    meter = _progress(child).start(_mail.ACCOUNT, FOLDER, batches * batch, scan=True)
+    start = time.perf_counter()
+    for _ in range(batches):
+        meter.advance(batch)
+    meter.finish()
+    return time.perf_counter() - start
+
+
 async def _sync(args: argparse.Namespace, store: Store) -> dict[str, Any]:
     ctx = SyncContext(
         account=_mail.ACCOUNT,
@@ -241,6 +253,10 @@ def report(
             rows.append(Row(f"with progress: {label}", "", "",
                             " ".join(f"{r:.2f}" for r in ratios),
                             "plain run / run with it, same round (1.00 = free)"))  # fmt: skip
+            hook = hook_seconds(child, n, args.batch)
+            rows.append(Row(f"  the hook alone: {label}", f"{hook * 1e3:.2f} ms", "",
+                            f"{hook / gw['seconds']:.5f}",
+                            f"{max(1, n // args.batch)} advance() calls / the scan"))  # fmt: skip
     title = f"Initial scan of {n:,} messages (batch {args.batch}, best of {args.rounds})"
     _common.print_table(title, rows, command=_common.command_line())
     setup = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
