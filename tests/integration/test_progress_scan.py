@@ -119,7 +119,9 @@ def test_a_scan_on_a_terminal_shows_a_progress_bar(big_inbox: Path) -> None:
     assert bars[-1] == ("100", str(MESSAGES))
 
 
-async def test_a_scan_without_a_terminal_logs_sync_progress(big_inbox: Path) -> None:
+async def test_a_scan_without_a_terminal_logs_sync_progress(
+    big_inbox: Path, imap_server: Any
+) -> None:
     app = App.open(load_config(big_inbox), clock=lambda: NOW)
     # through the composition root: not a terminal, an event at every batch
     app.progress = ScanProgress(io.StringIO(), tty=False, every_s=0.0)
@@ -135,12 +137,17 @@ async def test_a_scan_without_a_terminal_logs_sync_progress(big_inbox: Path) -> 
     assert [e["done"] for e in events][:3] == [1000, 2000, 3000]
     assert events[-1]["done"] == MESSAGES and events[-1]["finished"] is True
     assert all(e["total"] == MESSAGES and e["rate_per_s"] > 0 for e in events)
-    # the next cycle reads nothing new: an incremental poll shows no progress
+    # the next cycle reads one new message: an incremental poll shows no progress
+    raw, when = next(messages(1))
+    imap_server.append("INBOX", raw.replace(b"<m0@", b"<new@"), internal_date=when)
     app = App.open(load_config(big_inbox), clock=lambda: NOW)
     app.progress = ScanProgress(io.StringIO(), tty=False, every_s=0.0)
     try:
         with structlog.testing.capture_logs() as logs:
-            await app.cycle(NOW, dry_run=True)
+            report = await app.cycle(NOW, dry_run=True)
     finally:
         app.close()
+    assert report.ok
+    assert report.accounts[0].sync is not None
+    assert sum(f.fetched for f in report.accounts[0].sync.folders) == 1
     assert [e for e in logs if e["event"] == "sync.progress"] == []
