@@ -23,6 +23,10 @@ Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 
 --profile FILE writes a cProfile of the ghostwatch run and prints its top functions.
 --compare-stdlib-headers adds a ghostwatch run with the header fast path switched off
 (every block through the stdlib parser, as before it), for the before/after figure.
+--compare-progress adds two ghostwatch runs per round with the scan's progress on: a
+tqdm bar (drawn into /dev/null as if it were a terminal) and sync.progress log events
+at every batch (the costliest cadence); each is reported against the plain ghostwatch
+run of the same round (ghostwatch.progress Rule 1: the hook must cost nothing measurable).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -44,6 +49,7 @@ from _common import Row
 
 from ghostwatch import classify
 from ghostwatch.domain import FolderRole
+from ghostwatch.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.store import Store
 from ghostwatch.sync import SyncContext, sync_folder
 
@@ -81,6 +87,26 @@ def child_raw(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": elapsed, "fetched": fetched, "commands": {"fetch": commands}}
 
 
+def _progress(child: str) -> ScanProgress:
+    if child == "ghostwatch-bar":  # a terminal's bar, drawn where nobody sees it
+        return ScanProgress(open(os.devnull, "w"), tty=True)
+    if child == "ghostwatch-log":
+        return ScanProgress(None, tty=False, every_s=0.0)  # an event at every batch
+    return NO_PROGRESS
+
+
+def hook_seconds(child: str, messages: int, batch: int) -> float:
+    """The progress hook alone, as the scan calls it (one advance per batch): seconds."""
+    _common.quiet_logs()
+    batches = max(1, messages // batch)
+    meter = _progress(child).start(_mail.ACCOUNT, FOLDER, batches * batch, scan=True)
+    start = time.perf_counter()
+    for _ in range(batches):
+        meter.advance(batch)
+    meter.finish()
+    return time.perf_counter() - start
+
+
 async def _sync(args: argparse.Namespace, store: Store) -> dict[str, Any]:
     ctx = SyncContext(
         account=_mail.ACCOUNT,
@@ -88,6 +114,7 @@ async def _sync(args: argparse.Namespace, store: Store) -> dict[str, Any]:
         matchers=_mail.client_matchers(),
         initial_scan=INITIAL_SCAN,
         now=_mail.NOW,
+        progress=_progress(args.child),
     )
     mailbox = _common.CountingMailbox(_common.endpoint(args.host, args.port, args.user))
     profile = cProfile.Profile() if args.profile else None
@@ -160,6 +187,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], d
         raws: list[dict[str, Any]] = []
         gws: list[dict[str, Any]] = []
         olds: list[dict[str, Any]] = []
+        meters: dict[str, list[dict[str, Any]]] = {"ghostwatch-bar": [], "ghostwatch-log": []}
         for _ in range(args.rounds):
             raws.append(_common.run_child(script, "raw", child_args, timeout_s=timeout))
             extra = ["--profile", args.profile] if args.profile else []
@@ -169,12 +197,19 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], d
             if args.compare_stdlib_headers:
                 old = _common.run_child(script, "ghostwatch-stdlib", child_args, timeout_s=timeout)
                 olds.append(old)
+            for child in meters if args.compare_progress else ():
+                meters[child].append(
+                    _common.run_child(script, child, child_args, timeout_s=timeout)
+                )
     raw = min(raws, key=lambda r: r["seconds"])
     gw = min(gws, key=lambda r: r["seconds"])
     raw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in raws)
     gw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in gws)
     if olds:
         gw["stdlib_headers"] = min(olds, key=lambda r: r["seconds"])
+    for child, runs in meters.items() if args.compare_progress else ():
+        # seconds of the plain run / seconds with progress, round by round: 1.00 = free
+        gw[child] = [g["seconds"] / m["seconds"] for g, m in zip(gws, runs, strict=True)]
     # each round's ghostwatch run against the raw run just before it
     gw["round_ratios"] = [r["seconds"] / g["seconds"] for r, g in zip(raws, gws, strict=True)]
     return raw, gw, timings
@@ -212,6 +247,16 @@ def report(
         rows.insert(1, Row("messages/s, stdlib header parser only", f"{old_rate:,.0f}",
                            f"{raw_rate:,.0f}", f"{old_rate / raw_rate:.2f}",
                            "before headers._plain_fields"))  # fmt: skip
+    for child, label in (("ghostwatch-bar", "a tqdm bar"), ("ghostwatch-log", "log events")):
+        if child in gw:
+            ratios = gw[child]
+            rows.append(Row(f"with progress: {label}", "", "",
+                            " ".join(f"{r:.2f}" for r in ratios),
+                            "plain run / run with it, same round (1.00 = free)"))  # fmt: skip
+            hook = hook_seconds(child, n, args.batch)
+            rows.append(Row(f"  the hook alone: {label}", f"{hook * 1e3:.2f} ms", "",
+                            f"{hook / gw['seconds']:.5f}",
+                            f"{max(1, n // args.batch)} advance() calls / the scan"))  # fmt: skip
     title = f"Initial scan of {n:,} messages (batch {args.batch}, best of {args.rounds})"
     _common.print_table(title, rows, command=_common.command_line())
     setup = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
@@ -234,10 +279,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also time ghostwatch with every header block through the stdlib parser",
     )
-    # child side
     parser.add_argument(
-        "--child", choices=("raw", "ghostwatch", "ghostwatch-stdlib"), help=argparse.SUPPRESS
+        "--compare-progress",
+        action="store_true",
+        help="also time ghostwatch with the scan's progress bar and with progress log events",
     )
+    # child side
+    children = ("raw", "ghostwatch", "ghostwatch-stdlib", "ghostwatch-bar", "ghostwatch-log")
+    parser.add_argument("--child", choices=children, help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--host", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

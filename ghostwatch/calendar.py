@@ -28,8 +28,12 @@ _MAX_SLOT_SEARCH_DAYS = 370
 
 
 @lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+def _holidays(code: str, year: int) -> frozenset[date]:
+    """Public holidays of ``code`` in ``year``: a country (``GE``), or a country and one
+    of its subdivisions (``DE-BY``: Bavaria's, which add to Germany's)."""
+    country, _, subdivision = code.partition("-")
+    found = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    return frozenset(found.keys())
 
 
 def is_business_day(day: date, rules: Rules) -> bool:

@@ -212,18 +212,14 @@ def _client(app: App, name: str) -> ClientConfig:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from ghostwatch.config import find_config_path, load_config, template_names
+    from ghostwatch.config import find_config_path, template_names
+    from ghostwatch.config_check import check_config
     from ghostwatch.online_check import secret_source_problems
     from ghostwatch.templates import TemplateSet
-    from ghostwatch.trial import check_templates
 
     path = find_config_path(args.config, os.environ)
-    config = load_config(path)
-    problems = [
-        f"{path.name}: templates: {p}"
-        for p in check_templates(config, TemplateSet(config.templates.dir or None))
-    ]
-    problems += [f"{path.name}: {p}" for p in secret_source_problems(config, os.environ)]
+    config = check_config(path)  # values and templates: every problem at once
+    problems = [f"{path.name}: {p}" for p in secret_source_problems(config, os.environ)]
     if problems:
         raise ConfigError(problems)
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
@@ -262,11 +258,20 @@ def _show_templates(templates: Any, names: list[tuple[str, str]], lines: int = 6
 def cmd_once(args: argparse.Namespace) -> int:
     app = _app(args)
     try:
-        report = asyncio.run(app.cycle(_now(args), dry_run=args.dry_run))
+        report = asyncio.run(_once(app, _now(args), dry_run=args.dry_run))
     finally:
         app.close()
     print_cycle(report, sys.stdout)
     return EXIT_OK if report.ok and not _failures(report) else EXIT_FAILED
+
+
+async def _once(app: App, now: datetime, *, dry_run: bool) -> CycleReport:
+    """One cycle, then the heartbeat it started (bounded) and the metrics textfile."""
+    app.monitor.start(app.store, serve=False)
+    try:
+        return await app.cycle(now, dry_run=dry_run)
+    finally:
+        await app.monitor.aclose()
 
 
 def _failures(report: CycleReport) -> list[Any]:

@@ -24,6 +24,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from ghostwatch import domain
+from ghostwatch.config_health import HealthConfig
 from ghostwatch.config_models import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RULES,
@@ -56,6 +57,7 @@ __all__ = [
     "Config",
     "DatabaseConfig",
     "DeadlineConfig",
+    "HealthConfig",
     "ImapConfig",
     "ImapFolders",
     "InvoiceConfig",
@@ -71,6 +73,7 @@ __all__ = [
     "is_loopback",
     "load_config",
     "parse_config",
+    "read_config_data",
     "template_names",
 ]
 
@@ -86,6 +89,7 @@ class Config(FrozenModel):
     rules: RulesConfig = RulesConfig()
     templates: TemplatesConfig = TemplatesConfig()
     summary: SummaryConfig = SummaryConfig()
+    health: HealthConfig = HealthConfig()
     clients: tuple[ClientConfig, ...] = ()
     _path: Path | None = PrivateAttr(default=None)
 
@@ -324,6 +328,12 @@ def load_config(path: Path) -> Config:
     Raise ``ConfigError`` listing every problem, each ``FILE: key.path: message``
     (``FILE: line L, column C: message`` for TOML syntax; one problem if unreadable).
     """
+    return parse_config(read_config_data(path), path)
+
+
+def read_config_data(path: Path) -> dict[str, Any]:
+    """Read the TOML file at ``path`` into a mapping, validating nothing yet; raise
+    ``ConfigError`` (one problem) if it is unreadable, not UTF-8 or not TOML."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -336,7 +346,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: {toml_position(str(exc))}"]) from None
-    return parse_config(data, path)
+    return data
 
 
 def parse_config(data: Mapping[str, Any], path: Path = Path("config.toml")) -> Config:

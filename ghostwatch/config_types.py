@@ -115,24 +115,61 @@ def _check_domain(value: str) -> str:
     return value.lower()
 
 
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    """Every zone the tz database has, by its case-folded name."""
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def suggest_timezone(value: str) -> str | None:
+    """Return the known zone ``value`` most likely meant (same name in other case, else
+    the closest spelling by ``difflib``), or None when nothing is close."""
+    names = _zone_names()
+    folded = value.casefold()
+    if folded in names:
+        return names[folded]
+    close = difflib.get_close_matches(folded, list(names), n=1, cutoff=0.8)
+    return names[close[0]] if close else None
+
+
 def _check_timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise problem(f"unknown time zone {value!r}") from None
+        guess = suggest_timezone(value)
+        hint = f": did you mean {guess}?" if guess else ""
+        raise problem(f"unknown time zone {value!r}{hint}") from None
     return value
 
 
 @functools.cache
-def _countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())
+def _countries() -> dict[str, tuple[str, ...]]:
+    """Country code -> its subdivision codes, as the ``holidays`` package knows them."""
+    return {c: tuple(s) for c, s in holidays.list_supported_countries().items()}
+
+
+def split_country(code: str) -> tuple[str, str | None]:
+    """``"DE-BY"`` -> ``("DE", "BY")``; ``"GE"`` -> ``("GE", None)``."""
+    country, _, subdivision = code.partition("-")
+    return country, subdivision or None
 
 
 def _check_country(value: str) -> str:
-    code = value.strip().upper()
-    if code and code not in _countries():
+    """A country (``GE``) or a country and one of its subdivisions (``DE-BY``, ``US-CA``);
+    return it in the ``holidays`` package's own spelling."""
+    if not value.strip():
+        return ""
+    country, subdivision = split_country(value.strip().upper())
+    known = _countries()
+    if country not in known:
         raise problem(f"unknown country code {value!r} (use one the holidays package knows)")
-    return code
+    if subdivision is None:
+        return country
+    subdivisions = {s.upper(): s for s in known[country]}
+    if subdivision not in subdivisions:
+        listed = ", ".join(known[country]) or "none"
+        raise problem(f"{country} has no subdivision {subdivision!r} (known: {listed})")
+    return f"{country}-{subdivisions[subdivision]}"
 
 
 def _pattern(text: str, what: str, example: str) -> Callable[[str], str]:

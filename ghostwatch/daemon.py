@@ -7,6 +7,7 @@ simulated clock drives the real code in tests and in the demo.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,10 +29,12 @@ from ghostwatch.domain import (
     OutboxStatus,
 )
 from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.health import NO_MONITOR, Monitor
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
 from ghostwatch.net import login_hint
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
+from ghostwatch.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.promise_effects import PromiseReader
 from ghostwatch.smtp import Mailer, SmtpEndpoint, SmtpMailer
 from ghostwatch.store import Store
@@ -160,6 +163,9 @@ class App:
         # Refused logins, per account and server, shared by the cycle, the IDLE
         # watchers and the summary (ghostwatch.auth_backoff).
         self.logins = AuthBackoff(clock)
+        # [health] (heartbeat, metrics) and the progress of long scans: off unless set
+        self.monitor: Monitor = NO_MONITOR
+        self.progress: ScanProgress = NO_PROGRESS
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
@@ -168,6 +174,9 @@ class App:
         directory = config.templates.dir or None
         app = cls(config, store, TemplateSet(directory), clock=clock)
         app.leases = LeaseKeeper(store, ttl=config.database.lease_ttl, shared=False)
+        accounts = [a.name for a in config.accounts]
+        app.monitor = Monitor.from_config(config.health, accounts, clock=clock)
+        app.progress = ScanProgress.for_stream(sys.stderr)
         return app
 
     def close(self) -> None:
@@ -293,6 +302,7 @@ class App:
             now=now.isoformat(),
             sent=sum(len(a.deliveries) for a in report.accounts),
         )
+        self.monitor.cycle_done(report)  # never raises, never waits (health.py)
         return report
 
     async def cycle_account(
@@ -371,6 +381,7 @@ class App:
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
             promise_readers=self._promise_readers(account),
+            progress=self.progress,
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS

@@ -41,12 +41,12 @@ import structlog
 
 from ghostwatch import policy
 from ghostwatch.config import AccountConfig, Config, load_config
+from ghostwatch.config_check import check_config
 from ghostwatch.daemon import App, CycleReport, imap_endpoint, iso, utcnow
 from ghostwatch.errors import ConfigError, GhostwatchError, MailboxError
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.notify import Notifier
 from ghostwatch.templates import TemplateSet
-from ghostwatch.trial import check_templates
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +105,7 @@ class Service:
         Raise ConfigError if the config is invalid at start (exit 2 in the CLI).
         """
         self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
+        self.app.monitor.start(self.app.store, serve=True)  # [health]: ConfigError if it cannot
         self._started = self.clock()
         self._share_accounts()
         self._install_signals()
@@ -400,10 +401,9 @@ class Service:
     def _load_checked(self) -> Config:
         """Load the config as ``check-config`` does (templates included) and refuse
         what cannot change while running; raise ConfigError listing every problem."""
-        config = load_config(self.config_path)
+        config = check_config(self.config_path)  # values and templates, every problem
         name = self.config_path.name
-        templates = TemplateSet(config.templates.dir or None)
-        problems = [f"{name}: templates: {p}" for p in check_templates(config, templates)]
+        problems: list[str] = []
         old_url = self._app.config.database.resolved_url()
         if config.database.resolved_url() != old_url:
             problems.append(f"{name}: database.url: changing the database needs a restart")
@@ -430,6 +430,7 @@ class Service:
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=self._left(EXIT_DEADLINE_S))
         if self.app is not None:
+            await self.app.monitor.aclose()  # the last ping (bounded), the metrics endpoint
             self.app.close()
         if pending or not _threads_ended(IMAP_THREAD_PREFIX, self._left(EXIT_DEADLINE_S)):
             log.warning("service.exit_forced", reason="a mailbox operation did not stop in time")

@@ -60,6 +60,7 @@ from ghostwatch.domain import (
 )
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.imap_fetch import FetchedHeaders
+from ghostwatch.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.promise_effects import PromiseReader
 from ghostwatch.store import MessageRow, Store, message_key
 from ghostwatch.sync_effects import Payment, record_side_effects
@@ -82,6 +83,7 @@ class SyncContext:
     promise_readers: Mapping[str, PromiseReader] = field(default_factory=dict)
     # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
     parse: Callable[..., Envelope] = classify.parse_headers
+    progress: ScanProgress = NO_PROGRESS  # a bar or sync.progress events during a scan
 
     @cached_property
     def clients(self) -> classify.ClientIndex:
@@ -217,6 +219,7 @@ async def sync_folder(
         last_uid = cursor.last_uid
         uids = await mailbox.search_uids(min_uid=last_uid + 1)
     uids = sorted(u for u in uids if u > last_uid)
+    meter = ctx.progress.start(ctx.account, folder, len(uids), scan=last_uid == 0)
     async for batch in mailbox.fetch_headers(uids, classify.HEADER_FIELDS):
         kept = await _rows(mailbox, ctx, folder, role, status.uidvalidity, batch, report)
         report.fetched += len(batch)
@@ -234,6 +237,8 @@ async def sync_folder(
             last_sync_at=ctx.now,
             clients_key=ctx.clients_key,
         )
+        meter.advance(len(batch))  # per batch, never per message (progress.py Rule 1)
+    meter.finish()
     if not uids:
         store.save_cursor(
             ctx.account,

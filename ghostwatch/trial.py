@@ -36,11 +36,18 @@ from ghostwatch.domain import (
 from ghostwatch.errors import TemplateError
 from ghostwatch.templates import TemplateSet
 
-__all__ = ["TRIAL_NOW", "check_templates", "template_uses"]
+__all__ = [
+    "SAMPLE_CLIENT",
+    "TRIAL_NOW",
+    "Use",
+    "check_templates",
+    "template_problems",
+    "template_uses",
+]
 
 TRIAL_NOW = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)
 _MESSAGE_ID = "<gw.trial@check-config.invalid>"
-_SAMPLE_CLIENT = ClientConfig(name="Sample Client", emails=("jane@acme.example",))
+SAMPLE_CLIENT = ClientConfig(name="Sample Client", emails=("jane@acme.example",))
 _SAMPLE_INVOICES = (
     Invoice("invoice:INV-2026-014", "INV-2026-014", "1,200 GEL", date(2026, 12, 1)),
     Invoice("invoice:INV-2026-015", "INV-2026-015", "800 GEL", date(2026, 12, 3)),
@@ -54,7 +61,7 @@ def template_uses(config: Config) -> dict[Use, ClientConfig]:
     """Every ``(template, language, ladder kind, step)`` the resolved ladders name, with
     the first client that meets it (the ``[rules]`` ladders: a sample English client)."""
     uses: dict[Use, ClientConfig] = {}
-    for client in (*config.clients, _SAMPLE_CLIENT):
+    for client in (*config.clients, SAMPLE_CLIENT):
         rules = config.rules_for(client)
         language = client.language
         ladders = (
@@ -80,12 +87,21 @@ def check_templates(config: Config, templates: TemplateSet) -> list[str]:
     line per distinct problem: template, language, ladder, shape, then ``file:line:
     message`` (a missing file, a syntax error, an undefined variable, a render that
     runs too long, a header that cannot be built). An empty list means all is well."""
-    problems: list[str] = []
+    return [problem for _use, _client, problem in template_problems(config, templates)]
+
+
+def template_problems(
+    config: Config, templates: TemplateSet
+) -> list[tuple[Use, ClientConfig, str]]:
+    """``check_templates`` with, for each problem, the use that met it and the client
+    that use came from (to name the key path that chose the template)."""
+    problems: list[tuple[Use, ClientConfig, str]] = []
     account = config.accounts[0]
     acct = state.account_state(
         account, paused=False, last_sync_at=TRIAL_NOW, nudges={}, now=TRIAL_NOW
     )
-    for (name, language, kind, step), client_config in sorted(template_uses(config).items()):
+    for use, client_config in sorted(template_uses(config).items()):
+        name, language, kind, step = use
         client = state.client_state(config, client_config, None, (), ())
         seen: set[str] = set()
         for shape, decision in _shapes(client, client_config, kind, name, step):
@@ -97,7 +113,7 @@ def check_templates(config: Config, templates: TemplateSet) -> list[str]:
                 if str(exc) not in seen:  # a missing file fails every shape alike
                     seen.add(str(exc))
                     where = f"{language}, {kind.value} ladder step {step}, {shape}"
-                    problems.append(f"template {name!r} ({where}): {exc}")
+                    problems.append((use, client_config, f"template {name!r} ({where}): {exc}"))
     return problems
 
 

@@ -1,3 +1,8 @@
 """Shared fixtures. Real servers live in tests/support/ (registered as plugins)."""
 
-pytest_plugins = ["tests.support.dovecot", "tests.support.smtpd", "tests.support.postgres"]
+pytest_plugins = [
+    "tests.support.dovecot",
+    "tests.support.smtpd",
+    "tests.support.postgres",
+    "tests.support.pings",
+]

@@ -43,9 +43,10 @@ def needs_dovecot() -> None:
 @pytest.mark.dovecot
 @pytest.mark.usefixtures("needs_dovecot")
 def test_initial_scan_bench_runs() -> None:
-    out = run_bench("initial_scan.py", "--messages", "200", "--no-warmup")
+    out = run_bench("initial_scan.py", "--messages", "200", "--no-warmup", "--compare-progress")
     assert_table(out)
     assert "| messages/s" in out and "| 200 / " in out, out
+    assert "| with progress: a tqdm bar" in out and "| with progress: log events" in out, out
 
 
 @pytest.mark.dovecot

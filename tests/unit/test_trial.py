@@ -144,5 +144,6 @@ def test_check_config_exits_2_naming_template_line_and_variable(
     write(path, BASE.format(dir=tmp_path / "templates", language="en", what="x"))
     assert cli.main(["--config", str(path), "check-config"]) == 2
     err = capsys.readouterr().err
-    assert "config.toml: templates: template 'payment_reminder'" in err
+    # the key path that chose it: the built-in invoice ladder, overridden in templates.dir
+    assert "config.toml: templates.dir: template 'payment_reminder'" in err
     assert "payment_reminder.txt:3: 'None' has no attribute 'subject'" in err
