@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from ghostwatch import digest, payments, policy, render, state
+from ghostwatch import digest, mail_commands, payments, policy, render, state
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -268,6 +268,8 @@ class App:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
                 await self.adopt_nudges(mailbox, account, folders, now)
+                if not dry_run:  # replies to the summary act before this cycle decides
+                    await mail_commands.handle(self, mailbox, account, now)
                 report.decisions = self.decide(account, now)
                 report.ghosted = self._ghost(account, report.decisions, now)
                 if not dry_run:
@@ -328,6 +330,7 @@ class App:
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
+            **mail_commands.sync_fields(self, account, folders),
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS

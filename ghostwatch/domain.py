@@ -71,7 +71,9 @@ class OutboxStatus(StrEnum):
 
     ``unknown`` is resolved to ``sent`` (found in Sent) or ``failed``, never by resending.
     ``drafted``: mode = "draft", the nudge was put in Drafts. ``cancelled``: a re-decision
-    just before sending found it no longer due (a reply arrived).
+    just before sending found it no longer due (a reply arrived). ``skipped``: the user
+    said ``skip`` (docs/commands.md); nothing was sent, the slot is taken and the
+    client saw nothing, so the same step comes again one interval later.
     """
 
     PLANNED = "planned"
@@ -81,6 +83,7 @@ class OutboxStatus(StrEnum):
     UNKNOWN = "unknown"
     DRAFTED = "drafted"
     CANCELLED = "cancelled"
+    SKIPPED = "skipped"
 
 
 # A nudge in one of these states occupies its (ladder, anchor, step) slot for good:
@@ -93,6 +96,7 @@ OCCUPYING_STATUSES = frozenset(
         OutboxStatus.FAILED,
         OutboxStatus.UNKNOWN,
         OutboxStatus.DRAFTED,
+        OutboxStatus.SKIPPED,
     }
 )
 

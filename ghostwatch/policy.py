@@ -170,6 +170,9 @@ def progress(
     position = run = 0
     unseen: AutoReply | None = None
     for i, record in enumerate(records):
+        if record.status is S.SKIPPED:  # the user skipped it: not seen, counted from then
+            unseen = None
+            continue
         until = records[i + 1].at if i + 1 < len(records) else _FAR
         unseen = _answered_by(client, record, until)
         if unseen is None:

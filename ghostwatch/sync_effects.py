@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ghostwatch import payments
+from ghostwatch import commands, payments
 from ghostwatch.domain import Direction, Envelope, Kind
 from ghostwatch.store import MessageRow, Store
+from ghostwatch.store_commands import QueuedReply
+from ghostwatch.store_commands import queue_reply as _queue
 
 if TYPE_CHECKING:
     from ghostwatch.sync import SyncContext
@@ -27,9 +29,14 @@ def record_side_effects(
     store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment]]
 ) -> None:
     """Record what a stored batch implies beyond the messages themselves: bouncing
-    client addresses (``mark_bouncing``) and invoices paid (``mark_paid`` and an
-    ``invoice.paid`` event). Idempotent: a batch read again changes nothing."""
+    client addresses (``mark_bouncing``), invoices paid (``mark_paid`` and an
+    ``invoice.paid`` event) and replies to a summary, queued for ``mail_commands``.
+    Idempotent: a batch read again changes nothing."""
     for row, payment in rows:
+        if row.folder == ctx.command_folder and commands.threads_to(
+            row.in_reply_to, row.references, ctx.summary_ids
+        ):
+            queue_reply(store, ctx, row)
         if payment is not None:
             _settle_payments(store, ctx, row, payment)
         if row.kind is Kind.BOUNCE and row.direction is not Direction.OUTBOUND:
@@ -41,6 +48,26 @@ def record_side_effects(
                     ctx.account, address, client, row.date, row.message_id, row.reason
                 )
                 log.warning("client.bouncing", client=client, address=address)
+
+
+def queue_reply(store: Store, ctx: SyncContext, row: MessageRow) -> None:
+    """Queue a reply to a summary (``ghostwatch.mail_commands`` reads it after the sync)."""
+    if commands.is_answer_id(row.message_id):
+        return  # our own answer to a reply, in its thread: not a command
+    named = {r.lower() for r in (*row.references, row.in_reply_to or "")}
+    summary_id = " ".join(sorted(i for i in ctx.summary_ids if i.lower() in named))
+    reply = QueuedReply(
+        ctx.account,
+        row.folder,
+        row.uidvalidity,
+        row.uid,
+        row.message_id,
+        row.from_addr,
+        summary_id,
+        ctx.now,
+    )
+    if _queue(store, reply):
+        log.info("command.queued", message_id=row.message_id, sender=row.from_addr)
 
 
 def _settle_payments(

@@ -44,9 +44,10 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0006_account_lease"]
+    assert script.get_heads() == ["0007_mailcmd"]
     revisions = [r.revision for r in script.walk_revisions()]
     assert revisions == [
+        "0007_mailcmd",
         "0006_account_lease",
         "0005_message_key",
         "0004_outbox_slot",

@@ -1,0 +1,124 @@
+"""The commands of one accepted reply, done through ``actions`` (the CLI's code paths)
+and said back in the reader's words (``command_words``). Part of ``mail_commands``.
+
+A command that cannot be done (an unknown target, nothing to skip, an invoice not
+open) is an ``Outcome`` with its error; nothing here raises for it. ``send … now``
+never bypasses a safety rule: it is answered with when the nudge will go (the first
+instant the rules allow), and it changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ghostwatch import actions, commands
+from ghostwatch.calendar import local_date
+from ghostwatch.command_words import Outcome, error_text, said
+from ghostwatch.config import ClientConfig
+from ghostwatch.errors import ConfigError
+from ghostwatch.summary_words import Words
+
+if TYPE_CHECKING:
+    from ghostwatch.daemon import App
+
+__all__ = ["act"]
+
+
+def act(
+    app: App,
+    w: Words,
+    text: str,
+    labels: dict[str, dict[str, str]],
+    now: datetime,
+    *,
+    reply: str,
+) -> list[Outcome]:
+    """Parse ``text`` and do each command in order; return one Outcome per line."""
+    found, unparsed = commands.parse(text)
+    outcomes = [_do(app, w, command, labels, now, reply) for command in found]
+    for line in unparsed:
+        outcomes.append(Outcome(line.line, error=error_text(w, line.why, target=line.line)))
+    return outcomes
+
+
+def _open_invoices(app: App, now: datetime) -> dict[str, str]:
+    app.sync_invoices(now)
+    return {
+        row.number: row.client
+        for account in app.config.accounts
+        for row in app.store.invoices(account.name)
+        if row.paid_at is None
+    }
+
+
+def _do(
+    app: App,
+    w: Words,
+    command: commands.Command,
+    labels: dict[str, dict[str, str]],
+    now: datetime,
+    reply: str,
+) -> Outcome:
+    line = command.line
+    if command.verb in ("pause", "unpause"):
+        actions.set_paused(app, None, command.verb == "pause", now, "mail", reply=reply)
+        return Outcome(line, done=said(w, command.verb))
+    if command.verb == "expect":  # promised dates: another branch (docs/commands.md)
+        return Outcome(line, error=error_text(w, "not available"))
+    clients = [c.name for c in app.config.clients]
+    target = commands.resolve(command, labels, clients, _open_invoices(app, now))
+    if isinstance(target, str):
+        return Outcome(line, error=error_text(w, target, target=command.target))
+    try:
+        client = app.config.client(target.client)
+    except KeyError:  # a label naming a client removed from the config since
+        return Outcome(line, error=error_text(w, "unknown target", target=command.target))
+    try:
+        return Outcome(line, done=_apply(app, w, command, target, client, now, reply))
+    except ConfigError as exc:
+        return Outcome(line, error=error_text(w, "failed", error="; ".join(exc.problems)))
+
+
+def _apply(
+    app: App,
+    w: Words,
+    command: commands.Command,
+    target: commands.Target,
+    client: ClientConfig,
+    now: datetime,
+    reply: str,
+) -> str:
+    """Do one resolved command; return what was done. Raise ConfigError if it cannot be."""
+    verb, name = command.verb, client.name
+    if verb == "skip":
+        skipped = actions.skip(app, client, now, "mail", target.template, reply=reply)
+        return said(w, "skip", template=w.label(skipped.template), when=w.at(skipped.at))
+    if verb == "hold":
+        actions.hold(app, client, now, "mail", reply=reply)
+        return said(w, "hold", client=name)
+    if verb == "resume":
+        actions.resume(app, client, now, "mail", reply=reply)
+        return said(w, "resume", client=name)
+    if verb == "snooze":
+        zone = app.config.rules_for(client).timezone
+        until = command.until or local_date(now + (command.span or timedelta(0)), zone)
+        actions.snooze(app, client, until, now, "mail", reply=reply)
+        return said(w, "snooze", client=name, until=w.day(until))
+    if verb == "paid":
+        number = target.invoice or _only_invoice(app, client, now)
+        actions.paid(app, client, number, now, "mail", reply=reply)
+        return said(w, "paid", client=name, invoice=number)
+    # "send … now": nothing is lifted past a safety rule; say when it goes
+    nudge = actions.next_nudge(app, client, now, target.template)
+    if nudge is None or nudge.template is None:
+        raise ConfigError([f"{name}: no nudge planned"])
+    return said(w, "send", client=name, template=w.label(nudge.template), when=w.at(nudge.at))
+
+
+def _only_invoice(app: App, client: ClientConfig, now: datetime) -> str:
+    """``paid 3`` on a row that is not an invoice: the client's one open invoice."""
+    mine = [n for n, c in _open_invoices(app, now).items() if c == client.name]
+    if len(mine) != 1:
+        raise ConfigError([f"{client.name}: name the invoice ({', '.join(mine) or 'none open'})"])
+    return mine[0]
