@@ -276,3 +276,20 @@ def test_paid_and_snooze_by_mail_match_the_command_line(
     mail_events = {e["invoice"] for e in events(scenario, "invoice.paid")}
     assert mail_events == {"INV-2026-031"}
     assert [e["until"] for e in events(scenario, "client.snoozed")] == ["2026-11-23"]
+
+
+def test_a_reply_copied_to_a_client_is_not_contact_with_them(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    """Were the user's reply (Cc: Acme) taken as our message to Acme, the silence
+    ladder would start again and the due check-in would not go out."""
+    summary = first_summary(scenario, imap_server, smtp_server)
+    raw = reply(summary, "hold Globex").replace(
+        b"To: " + ACCOUNT.encode(), b"To: " + ACCOUNT.encode() + b"\nCc: jane@acme.example", 1
+    )
+    deliver(imap_server, raw)
+    assert scenario.once(T0 + timedelta(minutes=40)) == 0
+    assert len(events(scenario, "command.done")) == 1
+    assert len(to(smtp_server, "jane@acme.example")) == 1  # the check-in went out
+    with scenario.db() as db:
+        assert db.execute("SELECT * FROM message WHERE message_id = '<r1@studio>'").fetchall() == []
