@@ -10,19 +10,43 @@ and none bypasses a safety rule: ``skip`` only ever sends *less*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ghostwatch import store_commands
 from ghostwatch.calendar import local_day_start
 from ghostwatch.config import ClientConfig
-from ghostwatch.domain import Action, Decision
+from ghostwatch.domain import Action, ClientState, Decision
 from ghostwatch.errors import ConfigError
 
 if TYPE_CHECKING:
     from ghostwatch.daemon import App
 
-__all__ = ["HOLD_UNTIL", "Skipped", "hold", "paid", "resume", "set_paused", "skip", "snooze"]
+__all__ = [
+    "HOLD_UNTIL",
+    "Refused",
+    "Skipped",
+    "hold",
+    "paid",
+    "resume",
+    "send_now",
+    "set_paused",
+    "skip",
+    "snooze",
+    "with_lifts",
+]
+
+
+class Refused(ConfigError):
+    """An action that cannot be done: ``code`` (and ``values``) say why, so a reply by
+    mail can say it in the summary's language (``command_words.error_text``)."""
+
+    def __init__(self, code: str, message: str, **values: str) -> None:
+        super().__init__([message])
+        self.code, self.values = code, values
+
 
 # ``hold``: a snooze with no end; ``resume`` ends it. Shown as "held" (not a date).
 HOLD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
@@ -85,7 +109,7 @@ def paid(app: App, client: ClientConfig, number: str, now: datetime, by: str, **
     account = app.config.account_for(client)
     app.sync_invoices(now)
     if not app.store.mark_paid(account.name, client.name, number, now, by):
-        raise ConfigError([f"{client.name}: no unpaid invoice {number!r}"])
+        raise Refused("no invoice", f"{client.name}: no unpaid invoice {number!r}", invoice=number)
     app.store.append_event(
         "invoice.paid",
         at=now,
@@ -126,7 +150,7 @@ def skip(
     ConfigError when there is nothing to skip."""
     decision = next_nudge(app, client, now, template)
     if decision is None or decision.template is None:
-        raise ConfigError([f"{client.name}: no nudge planned to skip"])
+        raise Refused("no nudge", f"{client.name}: no nudge planned", client=client.name)
     account = app.config.account_for(client)
     event = {
         "kind": "nudge.skipped",
@@ -149,5 +173,50 @@ def skip(
         event=event,
     )
     if row is None:
-        raise ConfigError([f"{client.name}: that nudge is already planned or sent"])
+        raise Refused("taken", f"{client.name}: that nudge is already planned or sent")
     return Skipped(decision.template, decision.at)
+
+
+def with_lifts(store: Any, account: str, clients: Sequence[ClientState]) -> list[ClientState]:
+    """``clients`` with the slots the user said "send now" for (``ClientState.send_now``)."""
+    lifts = store_commands.lifted(store, account)
+    return [replace(c, send_now=lifts[c.name]) if c.name in lifts else c for c in clients]
+
+
+def send_now(
+    app: App, client: ClientConfig, now: datetime, by: str, template: str = "", **extra: Any
+) -> Decision:
+    """Let ``client``'s next nudge (of ``template`` if given) go out now although the
+    send window is closed. Only the window is lifted: the nudge must be due, and
+    min_gap, a reply, a snooze, the daily limit and every other rule still hold; the
+    cycle sends it (the mailbox read again first, as always). Return the decision it
+    now has; raise ConfigError (and lift nothing) when that does not make it go now."""
+    decision = next_nudge(app, client, now, template)
+    if decision is None or decision.template is None:
+        raise Refused("no nudge", f"{client.name}: no nudge planned", client=client.name)
+    if decision.action is Action.HOLD:
+        raise Refused("held", f"{client.name}: held: {decision.reason}", client=client.name)
+    account = app.config.account_for(client).name
+    slot = (decision.ladder, decision.anchor, decision.step)
+    store_commands.lift(app.store, account, client.name, slot, now)
+    lifted = next_nudge(app, client, now, decision.template)
+    if lifted is None or lifted.action is not Action.SEND:
+        store_commands.unlift(app.store, account, client.name, slot)
+        at = (lifted or decision).at
+        raise Refused(
+            "not due",
+            f"{client.name}: the {decision.template} is not due until {at.isoformat()}",
+            template=decision.template,
+            at=at.isoformat(),
+        )
+    app.store.append_event(
+        "nudge.send_now",
+        at=now,
+        account=account,
+        client=client.name,
+        template=decision.template,
+        step=decision.step,
+        by=by,
+        **extra,
+    )
+    return lifted

@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     q = cmd("skip", "skip one client's next nudge; the same step comes again one interval later")
     q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     now_opt(q)
+    q = cmd(
+        "send-now",
+        "let one client's next nudge go out at the next cycle although the send window is "
+        "closed; it must be due, and min_gap, replies and every other rule still hold",
+    )
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
     add_setup_commands(cmd)
@@ -381,6 +388,19 @@ def cmd_skip(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_send_now(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        decision = actions.send_now(app, client, _now(args), "command")
+    finally:
+        app.close()
+    print(f"{client.name}: {decision.template} goes out at the next cycle (window lifted)")
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ghostwatch.config import find_config_path
     from ghostwatch.service import Service, offset_clock
@@ -487,6 +507,7 @@ HANDLERS: dict[str, Handler] = {
     "paid": cmd_paid,
     "hold": cmd_hold,
     "skip": cmd_skip,
+    "send-now": cmd_send_now,
     "run": cmd_run,
     "summary": cmd_summary,
     "history": cmd_history,

@@ -140,9 +140,8 @@ def said(w: Translator, verb: str, **values: str) -> str:
         "pause": lambda: w._("all sending is paused.", **values),
         "unpause": lambda: w._("sending goes on again.", **values),
         "send": lambda: w._(
-            "the {template} for {client} goes out at the first moment the rules "
-            "allow ({when}); “send now” lifts only the wait for the send window, "
-            "never min_gap, a reply or another safety rule.",
+            "the {template} for {client} may go out now, outside the send window; "
+            "min_gap, a reply and every other safety rule still apply.",
             **values,
         ),
     }
@@ -169,5 +168,22 @@ def error_text(w: Translator, code: str, **values: str) -> str:
             "promised dates are not available yet in this version.", **values
         ),
         "failed": lambda: w._("could not be done: {error}", **values),
+        "no invoice": lambda: w._("{invoice} is not an unpaid invoice of that client.", **values),
+        "which invoice": lambda: w._(
+            "{client} has more than one open invoice (or none); name it.", **values
+        ),
+        "no nudge": lambda: w._("nothing is planned for {client}.", **values),
+        "taken": lambda: w._(
+            "that nudge is already on its way; it can no longer be skipped.", **values
+        ),
+        "held": lambda: w._(
+            "the next nudge to {client} is held by a safety rule; the summary says which.",
+            **values,
+        ),
+        "not due": lambda: w._(
+            "the {template} is not due before {when}; “send now” only lifts the wait for "
+            "the send window.",
+            **values,
+        ),
     }
     return texts[code]() if code in texts else code

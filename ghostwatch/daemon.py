@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from ghostwatch import digest, mail_commands, payments, policy, render, state
+from ghostwatch import actions, digest, mail_commands, payments, policy, render, state
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
     AccountState,
@@ -184,6 +184,7 @@ class App:
             )
             for client in self.config.clients_of(account.name)
         ]
+        clients = actions.with_lifts(self.store, account.name, clients)  # "send now"
         account_state = state.account_state(
             account,
             paused=acct.paused if acct else False,

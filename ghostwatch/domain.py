@@ -275,6 +275,9 @@ class ClientState:
     auto_replies: tuple[AutoReply, ...] = ()  # out-of-office replies, oldest first
     # latest client message that could not be read, when no human message came after it
     unreadable_at: datetime | None = None
+    # (ladder, anchor, step) slots the user said "send now" for: once due, they need
+    # not wait for the send window (every other rule holds; docs/commands.md)
+    send_now: frozenset[tuple[str, str, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

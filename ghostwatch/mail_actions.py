@@ -3,8 +3,8 @@ and said back in the reader's words (``command_words``). Part of ``mail_commands
 
 A command that cannot be done (an unknown target, nothing to skip, an invoice not
 open) is an ``Outcome`` with its error; nothing here raises for it. ``send … now``
-never bypasses a safety rule: it is answered with when the nudge will go (the first
-instant the rules allow), and it changes nothing.
+lifts only the send window of a nudge that is due (``actions.send_now``): min_gap, a
+reply and every other safety rule still hold, and the answer says so.
 """
 
 from __future__ import annotations
@@ -76,8 +76,19 @@ def _do(
         return Outcome(line, error=error_text(w, "unknown target", target=command.target))
     try:
         return Outcome(line, done=_apply(app, w, command, target, client, now, reply))
+    except actions.Refused as exc:
+        return Outcome(line, error=_refused(w, exc))
     except ConfigError as exc:
         return Outcome(line, error=error_text(w, "failed", error="; ".join(exc.problems)))
+
+
+def _refused(w: Words, exc: actions.Refused) -> str:
+    values = dict(exc.values)
+    if "template" in values:
+        values["template"] = w.label(values["template"])
+    if "at" in values:
+        values["when"] = w.at(datetime.fromisoformat(values["at"]))
+    return error_text(w, exc.code, **values)
 
 
 def _apply(
@@ -109,16 +120,16 @@ def _apply(
         number = target.invoice or _only_invoice(app, client, now)
         actions.paid(app, client, number, now, "mail", reply=reply)
         return said(w, "paid", client=name, invoice=number)
-    # "send … now": nothing is lifted past a safety rule; say when it goes
-    nudge = actions.next_nudge(app, client, now, target.template)
-    if nudge is None or nudge.template is None:
-        raise ConfigError([f"{name}: no nudge planned"])
-    return said(w, "send", client=name, template=w.label(nudge.template), when=w.at(nudge.at))
+    # "send … now": lifts the send window only (actions.send_now)
+    nudge = actions.send_now(app, client, now, "mail", target.template, reply=reply)
+    return said(w, "send", client=name, template=w.label(nudge.template or ""))
 
 
 def _only_invoice(app: App, client: ClientConfig, now: datetime) -> str:
     """``paid 3`` on a row that is not an invoice: the client's one open invoice."""
     mine = [n for n, c in _open_invoices(app, now).items() if c == client.name]
     if len(mine) != 1:
-        raise ConfigError([f"{client.name}: name the invoice ({', '.join(mine) or 'none open'})"])
+        raise actions.Refused(
+            "which invoice", f"{client.name}: name the invoice", client=client.name
+        )
     return mine[0]

@@ -539,9 +539,10 @@ def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> D
     if waiting_on(client) is WaitingOn.YOU and decision.kind is not LadderKind.SILENCE:
         return _hold(decision, why("held.owe_reply"))
     earliest, decision = _not_before(client, decision, max(decision.at, now), now)
-    return _scheduled(
-        decision, next_slot(earliest, client.rules), now, candidate.until_ghost, client
-    )
+    lifted = (decision.ladder, decision.anchor, decision.step) in client.send_now
+    # "send now" lifts only the send window, and only once the step is due
+    at = earliest if lifted and earliest <= now else next_slot(earliest, client.rules)
+    return _scheduled(decision, at, now, candidate.until_ghost, client)
 
 
 def _not_before(

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ghostwatch.store_engine import StoreBase
-from ghostwatch.store_tables import COMMAND_MAIL, EVENT, SUMMARY_LOG, SUMMARY_TOKEN
+from ghostwatch.store_tables import COMMAND_MAIL, EVENT, SEND_NOW, SUMMARY_LOG, SUMMARY_TOKEN
 
 
 def token_hash(token: str) -> str:
@@ -230,3 +230,33 @@ def refusals(store: StoreBase, account: str, since: datetime) -> list[tuple[date
         values = json.loads(data)
         found.append((at, str(values.get("sender", "")), str(values.get("reason", ""))))
     return found
+
+
+Slot = tuple[str, str, int]
+
+
+def lift(store: StoreBase, account: str, client: str, slot: Slot, at: datetime) -> None:
+    """Let ``slot`` of ``client`` go out outside the send window once due ("send now")."""
+    ladder, anchor, step = slot
+    values = {"account": account, "client": client, "ladder": ladder, "anchor": anchor}
+    with store._tx(write=True) as connection:
+        connection.execute(store._insert_ignore(SEND_NOW).values(**values, step=step, at=at))
+
+
+def unlift(store: StoreBase, account: str, client: str, slot: Slot) -> None:
+    c = SEND_NOW.c
+    ladder, anchor, step = slot
+    where = (c.account == account, c.client == client, c.ladder == ladder)
+    with store._tx(write=True) as connection:
+        connection.execute(sa.delete(SEND_NOW).where(*where, c.anchor == anchor, c.step == step))
+
+
+def lifted(store: StoreBase, account: str) -> dict[str, frozenset[Slot]]:
+    """client -> the slots lifted by "send now"."""
+    c = SEND_NOW.c
+    query = sa.select(c.client, c.ladder, c.anchor, c.step).where(c.account == account)
+    found: dict[str, set[Slot]] = {}
+    with store._tx() as connection:
+        for client, ladder, anchor, step in connection.execute(query):
+            found.setdefault(client, set()).add((ladder, anchor, step))
+    return {client: frozenset(slots) for client, slots in found.items()}

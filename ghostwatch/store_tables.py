@@ -298,6 +298,19 @@ class SummaryToken(SQLModel, table=True):
     used_by: str | None = None  # the reply (Message-ID) that used it
 
 
+class SendNow(SQLModel, table=True):
+    """A nudge slot the user said "send now" for: it need not wait for the window."""
+
+    __tablename__ = "send_now"
+
+    account: str = Field(primary_key=True)
+    client: str = Field(primary_key=True)
+    ladder: str = Field(primary_key=True)
+    anchor: str = Field(primary_key=True)
+    step: int = Field(primary_key=True)
+    at: datetime = _when()
+
+
 class CommandMail(SQLModel, table=True):
     """A reply to a summary found by the sync, and what became of it."""
 
@@ -343,3 +356,4 @@ SUMMARY_LOG = _table(SummaryLog)
 LEASE = _table(AccountLease)
 SUMMARY_TOKEN = _table(SummaryToken)
 COMMAND_MAIL = _table(CommandMail)
+SEND_NOW = _table(SendNow)

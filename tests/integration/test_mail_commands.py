@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
+from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
 
 T0 = datetime(2026, 11, 9, 8, 30, tzinfo=UTC)  # Monday: summary due (08:00), window at 09:00
 SENT_AT = T0 - timedelta(days=8)  # our message to Acme: its check-in is due (7 days)
@@ -151,7 +151,11 @@ def test_skip_2_stops_the_check_in_and_answers_in_the_thread(
     [done] = events(scenario, "command.done")
     assert done["line"] == "skip 2" and done["sender"] == ACCOUNT
     [skipped] = events(scenario, "nudge.skipped")
-    assert (skipped["template"], skipped["by"], skipped["reply"]) == ("check_in", "mail", "<r1@studio>")
+    assert (skipped["template"], skipped["by"], skipped["reply"]) == (
+        "check_in",
+        "mail",
+        "<r1@studio>",
+    )
     # the user's reply to the summary is not contact with anyone
     with scenario.db() as db:
         assert db.execute("SELECT * FROM message WHERE message_id = '<r1@studio>'").fetchall() == []
@@ -293,3 +297,21 @@ def test_a_reply_copied_to_a_client_is_not_contact_with_them(
     assert len(to(smtp_server, "jane@acme.example")) == 1  # the check-in went out
     with scenario.db() as db:
         assert db.execute("SELECT * FROM message WHERE message_id = '<r1@studio>'").fetchall() == []
+
+
+def test_send_2_now_lifts_only_the_send_window(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    summary = first_summary(scenario, imap_server, smtp_server)
+    deliver(imap_server, reply(summary, "send 2 now\nsend 1 now"))
+    assert scenario.once(T0 + timedelta(minutes=10)) == 0  # 08:40: the window opens at 09:00
+    [check_in] = to(smtp_server, "jane@acme.example")
+    assert "Logo drafts" in str(check_in["Subject"])
+    [answer] = [m for m in to(smtp_server, ACCOUNT) if not m["X-Ghostwatch-Summary"]]
+    body = text(answer)
+    assert "outside the send window" in body and "min_gap" in body
+    # Globex is owed a reply by the user: nothing may go to them, "now" or not
+    assert to(smtp_server, "pm@globex.example") == []
+    assert "send 1 now: nothing is planned for Globex" in body
+    [lift] = events(scenario, "nudge.send_now")
+    assert lift["by"] == "mail"

@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 ``summary_token`` holds, per summary sent, the SHA-256 of its one-time command key
 (never the key), the labels it printed and when a reply used it. ``command_mail``
 holds each reply to a summary the sync found, until it is handled (and after, so a
-replay is recognised). docs/commands.md.
+replay is recognised). ``send_now`` holds the nudge slots the user said "send now"
+for (they need not wait for the send window). docs/commands.md.
 """
 
 from collections.abc import Sequence
@@ -50,9 +51,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account", "folder", "uidvalidity", "uid"),
     )
     op.create_index("ix_command_mail_message_id", "command_mail", ["message_id"])
+    op.create_table(
+        "send_now",
+        sa.Column("account", sa.String(), nullable=False),
+        sa.Column("client", sa.String(), nullable=False),
+        sa.Column("ladder", sa.String(), nullable=False),
+        sa.Column("anchor", sa.String(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("account", "client", "ladder", "anchor", "step"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("send_now")
     op.drop_index("ix_command_mail_message_id", "command_mail")
     op.drop_table("command_mail")
     op.drop_index("ix_summary_token_account", "summary_token")
