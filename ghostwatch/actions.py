@@ -49,7 +49,7 @@ class Refused(ConfigError):
 
 
 # ``hold``: a snooze with no end; ``resume`` ends it. Shown as "held" (not a date).
-HOLD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+HOLD_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)  # far, yet calendars still compute
 
 
 def snooze(

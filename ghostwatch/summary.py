@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parent / "summary_templates"
-HELD_YEAR = 9999  # a snooze to this year is a ``hold`` (ghostwatch.actions.HOLD_UNTIL)
+HELD_YEAR = 2999  # a snooze to this year is a ``hold`` (ghostwatch.actions.HOLD_UNTIL)
 _TONES = {
     "sent": "ok",
     "drafted": "ok",

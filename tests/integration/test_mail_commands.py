@@ -159,8 +159,15 @@ def test_skip_2_stops_the_check_in_and_answers_in_the_thread(
     # the user's reply to the summary is not contact with anyone
     with scenario.db() as db:
         assert db.execute("SELECT * FROM message WHERE message_id = '<r1@studio>'").fetchall() == []
+    # the key is in no event, even after the reply that carried it was handled
+    with scenario.db() as db:
+        dump = json.dumps([list(map(str, r)) for r in db.execute("SELECT * FROM event")])
+    assert key_of(summary)[3:] not in dump
+    # our answer lands in the user's INBOX too, in the summary's thread: not a command
+    deliver(imap_server, answer.as_bytes(), at=T0 + timedelta(minutes=45))
     # a later cycle reads nothing again and sends nothing more
     assert scenario.once(T0 + timedelta(hours=2)) == 0
+    assert events(scenario, "command.refused") == []
     assert to(smtp_server, "jane@acme.example") == []
     assert len(events(scenario, "command.done")) == 1
     # the ladder goes on later: the same check-in, one interval after the skip
@@ -315,3 +322,20 @@ def test_send_2_now_lifts_only_the_send_window(
     assert "send 1 now: nothing is planned for Globex" in body
     [lift] = events(scenario, "nudge.send_now")
     assert lift["by"] == "mail"
+
+
+def test_hold_then_resume_with_the_next_summary_s_key(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    summary = first_summary(scenario, imap_server, smtp_server)
+    deliver(imap_server, reply(summary, "hold acme"))
+    assert scenario.once(T0 + timedelta(minutes=40)) == 0
+    assert to(smtp_server, "jane@acme.example") == []
+    day2 = T0 + timedelta(days=1)
+    assert scenario.once(day2) == 0
+    second = summaries(smtp_server)[-1]
+    assert "Acme Ltd [held until you resume it]" in text(second)
+    deliver(imap_server, reply(second, "resume Acme", message_id="<r2@studio>"), at=day2)
+    assert scenario.once(day2 + timedelta(minutes=40)) == 0
+    assert len(to(smtp_server, "jane@acme.example")) == 1  # the check-in, at last
+    assert [e["by"] for e in events(scenario, "client.resumed")] == ["mail"]

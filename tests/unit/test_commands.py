@@ -175,3 +175,17 @@ def test_labels_number_the_actionable_rows_in_order() -> None:
         "3": {"client": "Hooli", "kind": "invoice", "invoice": "INV-1"},
     }
     assert [r.get("cmd") for r in (*needs, *nxt, *invoices)] == ["1", None, "2", "3", None]
+
+
+def test_quoted_text_and_the_signature_hold_no_command() -> None:
+    """What the shell parses is ``promises.new_text`` of the reply's text part."""
+    from ghostwatch.promises import new_text
+
+    body = (
+        "skip 2\ngw-abcdefghjkmn\n-- \nNino\npause\n\n"
+        "On Mon, 9 Nov 2026 at 08:30, ghostwatch wrote:\n> unpause\n> gw-23456789abcd\n"
+    )
+    text = new_text(body, "en")
+    commands, unparsed = parse(text)
+    assert [c.line for c in commands] == ["skip 2"] and unparsed == []
+    assert find_tokens(text) == ["abcdefghjkmn"]

@@ -482,3 +482,13 @@ def test_send_now_lifts_no_other_rule() -> None:
     assert d.action is Action.HOLD
     [d] = decide(client(send_now=lifted), now, last_sync_at=now - timedelta(hours=2))
     assert d.action is Action.HOLD  # stale mailbox data
+
+
+def test_a_hold_is_a_snooze_far_enough_ahead_for_every_calendar() -> None:
+    from ghostwatch.actions import HOLD_UNTIL
+
+    for country in ("", "GE", "TH"):
+        c = client(snoozed_until=HOLD_UNTIL, rules=replace(RULES, holidays_country=country))
+        [d] = decide(c, utc(2026, 11, 10, 10, 0))
+        assert d.action is Action.WAIT and d.at >= HOLD_UNTIL
+        assert policy.client_status(c, utc(2026, 11, 10, 10, 0)) is ClientStatus.SNOOZED
