@@ -17,7 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -247,16 +247,35 @@ class RecordsStore(StoreBase):
     ) -> bool:
         """Mark ``address`` bouncing; return False if it already was (the first
         bounce is kept as evidence)."""
-        values = {
-            "account": account,
-            "address": address,
-            "client": client,
-            "since": since,
-            "message_id": message_id,
-            "reason": reason,
-        }
+        return bool(
+            self.mark_bouncing_many(account, [(address, client, since, message_id, reason)])
+        )
+
+    def mark_bouncing_many(
+        self,
+        account: str,
+        bounces: Sequence[tuple[str, str | None, datetime, str | None, str]],
+    ) -> list[str]:
+        """``mark_bouncing`` for each (address, client, since, message_id, reason), in
+        ONE transaction (a first sync meets a bounce every hundred messages; a commit
+        each cost more than the rest of the batch's side effects); return the
+        addresses newly marked, in order."""
+        marked: list[str] = []
+        if not bounces:
+            return marked
         with self._tx(write=True) as connection:
-            return self._insert_new(connection, BOUNCING, values)
+            for address, client, since, message_id, reason in bounces:
+                values = {
+                    "account": account,
+                    "address": address,
+                    "client": client,
+                    "since": since,
+                    "message_id": message_id,
+                    "reason": reason,
+                }
+                if self._insert_new(connection, BOUNCING, values):
+                    marked.append(address)
+        return marked
 
     # --- events ----------------------------------------------------------------------
 

@@ -12,6 +12,11 @@ Invariants:
   HTML (Jinja2 ``SandboxedEnvironment``): a subject ``<script>`` shows as text.
 - Rule 3: the HTML loads nothing and runs nothing: table layout, CSS inlined by
   css_inline with remote stylesheets off, the silence bar made of table cells.
+  The only ``<style>`` left holds ``@media`` rules (dark mode, narrow screens); the
+  light page is entirely inline, so a client that drops ``<style>`` shows it light.
+- Rule 6: fluid layout that fits 375 px: no fixed width above 375 px (outside the
+  Outlook-only ``mso`` wrapper), prose wraps anywhere, and invoice numbers, amounts
+  and dates are ``nowrap`` so they never break mid-token.
 - Rule 4: times are shown in the summary account's zone (``SummaryData.timezone``).
 - Rule 5: "usual reply time" is the median gap between our first unanswered human
   message and the client's next human reply, over at least ``MIN_REPLY_SAMPLES``
@@ -36,6 +41,7 @@ from ghostwatch import command_words, i18n
 from ghostwatch.summary_facts import (
     DAY,
     MIN_REPLY_SAMPLES,
+    TRACK_COLOUR,
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
@@ -60,6 +66,7 @@ __all__ = [
     "Summary",
     "SummaryData",
     "build_summary",
+    "inline_css",
     "languages",
     "next_due",
     "reply_gaps",
@@ -112,7 +119,16 @@ def _env() -> SandboxedEnvironment:
     return env
 
 
-_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+# keep_at_rules: plain rules go inline, @media blocks stay in one <style> (Rule 3).
+_INLINER = css_inline.CSSInliner(
+    load_remote_stylesheets=False, keep_style_tags=False, keep_at_rules=True
+)
+
+
+def inline_css(page: str) -> str:
+    """Return ``page`` (HTML with ``<style>`` blocks) with its plain CSS rules inlined
+    and only its ``@media`` rules left in a ``<style>`` (Rule 3)."""
+    return _INLINER.inline(page)
 
 
 def build_summary(data: SummaryData, now: datetime) -> Summary:
@@ -120,7 +136,7 @@ def build_summary(data: SummaryData, now: datetime) -> Summary:
     (CSS inlined). Raise ValueError if ``now`` is naive or the zone unknown."""
     rows = view(data, now)
     text = _env().get_template("summary.txt").render(rows)
-    html = _INLINER.inline(_env().get_template("summary.html").render(rows))
+    html = inline_css(_env().get_template("summary.html").render(rows))
     return Summary(
         subject=rows["subject"], text=text, html=html, labels=rows["labels"], token=data.token
     )
@@ -172,6 +188,7 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
         else "",
         "invoices": invoices,
         "health": [_health_row(h, w) for h in data.health],
+        "track": TRACK_COLOUR,  # the HTML restyles the bar's empty part in dark mode
         "labels": labels,
         "commands": command_words.help_line(w, data.token, labels) if data.token else None,
     }

@@ -1,13 +1,14 @@
 """A realistic daily summary, for the README picture and the rendering tests.
 
-``python -m ghostwatch.summary_sample [OUT.png] [--html OUT.html] [--language ka]``
-renders it (in English unless told) with
+``python -m ghostwatch.summary_sample [OUT.png] [--html OUT.html] [--language ka]
+[--width 375] [--dark]`` renders it (in English, 800 px wide and light unless told) with
 headless Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``) to ``docs/summary.png``.
 Everything here is made up; nothing reads the clock (the sample is fixed in time).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -28,7 +29,8 @@ from ghostwatch.summary import (
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, a Tuesday
 LADDER = (7.0, 14.0, 21.0)
-DOC_HEIGHT = 2040  # the sample's full length at 800 px wide
+# The English sample's full length at a width (px), for a picture without blank space.
+DOC_HEIGHTS = {800: 2100, 375: 2490}
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -190,14 +192,34 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def screenshot(html: str, png: Path, *, binary: str, width: int = 800, height: int = 1400) -> None:
-    """Render ``html`` in headless Chromium to ``png``; raise RuntimeError on failure."""
+def scheme_flag(color_scheme: str) -> str:
+    """The Chromium flag that makes pages see ``prefers-color-scheme: color_scheme``
+    ("light" or "dark"), whatever the machine's own theme; raise ValueError otherwise."""
+    # Blink's PreferredColorScheme enum: 0 is dark, 1 is light.
+    codes = {"dark": 0, "light": 1}
+    if color_scheme not in codes:
+        raise ValueError(f"color_scheme must be light or dark, not {color_scheme!r}")
+    return f"--blink-settings=preferredColorScheme={codes[color_scheme]}"
+
+
+def screenshot(
+    html: str,
+    png: Path,
+    *,
+    binary: str,
+    width: int = 800,
+    height: int = 1400,
+    color_scheme: str = "light",
+) -> None:
+    """Render ``html`` in headless Chromium to ``png``, the viewport ``width`` x ``height``
+    px, as a reader who prefers ``color_scheme`` sees it; raise RuntimeError on failure."""
     with tempfile.TemporaryDirectory(prefix="gw-chromium-") as tmp:
         page = Path(tmp) / "summary.html"
         page.write_text(html, encoding="utf-8")
         argv = [
             binary,
             *CHROMIUM_FLAGS,
+            scheme_flag(color_scheme),
             f"--user-data-dir={Path(tmp) / 'profile'}",
             f"--screenshot={png.resolve()}",
             f"--window-size={width},{height}",
@@ -209,27 +231,34 @@ def screenshot(html: str, png: Path, *, binary: str, width: int = 800, height: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    html_out, language = None, "en"
-    if "--html" in args:
-        i = args.index("--html")
-        html_out = Path(args[i + 1])
-        del args[i : i + 2]
-    if "--language" in args:
-        i = args.index("--language")
-        language = args[i + 1]
-        del args[i : i + 2]
-    png = Path(args[0]) if args else Path("docs/summary.png")
-    summary = build_summary(sample_data(language), NOW)
-    if html_out is not None:
-        html_out.write_text(summary.html, encoding="utf-8")
+    parser = argparse.ArgumentParser(
+        prog="python -m ghostwatch.summary_sample", description="Render the sample summary."
+    )
+    parser.add_argument(
+        "png",
+        nargs="?",
+        type=Path,
+        default=Path("docs/summary.png"),
+        help="where to write the picture (default docs/summary.png)",
+    )
+    parser.add_argument("--html", type=Path, help="also write the summary's HTML here")
+    parser.add_argument("--language", default="en", help="en, ka or th (default en)")
+    parser.add_argument("--width", type=int, default=800, help="viewport width in px")
+    parser.add_argument("--dark", action="store_true", help="as a reader in dark mode sees it")
+    args = parser.parse_args(argv)
+    summary = build_summary(sample_data(args.language), NOW)
+    if args.html is not None:
+        args.html.write_text(summary.html, encoding="utf-8")
     binary = chromium()
     if binary is None:
         print("chromium not found: install it (apt-get install chromium)", file=sys.stderr)
         return 1
-    png.parent.mkdir(parents=True, exist_ok=True)
-    screenshot(summary.html, png, binary=binary, height=DOC_HEIGHT)
-    print(f"wrote {png}")
+    args.png.parent.mkdir(parents=True, exist_ok=True)
+    height = DOC_HEIGHTS.get(args.width, max(DOC_HEIGHTS.values()))
+    scheme = "dark" if args.dark else "light"
+    screenshot(summary.html, args.png, binary=binary, width=args.width, height=height,
+               color_scheme=scheme)  # fmt: skip
+    print(f"wrote {args.png}")
     return 0
 
 

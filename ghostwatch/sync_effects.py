@@ -7,6 +7,7 @@ client address that bounced; a bank's notice pays the invoices it names.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -32,6 +33,8 @@ def record_side_effects(
     client addresses (``mark_bouncing``), invoices paid (``mark_paid`` and an
     ``invoice.paid`` event) and replies to a summary, queued for ``mail_commands``.
     Idempotent: a batch read again changes nothing."""
+    bounces: list[tuple[str, str | None, datetime, str | None, str]] = []
+    clients: dict[str, str] = {}
     for row, payment in rows:
         if row.folder == ctx.command_folder and commands.threads_to(
             row.in_reply_to, row.references, ctx.summary_ids
@@ -44,10 +47,10 @@ def record_side_effects(
                 client = ctx.clients.match(address)
                 if client is None:
                     continue  # a bounce about someone who is not a client: not our business
-                store.mark_bouncing(
-                    ctx.account, address, client, row.date, row.message_id, row.reason
-                )
-                log.warning("client.bouncing", client=client, address=address)
+                bounces.append((address, client, row.date, row.message_id, row.reason))
+                clients[address] = client
+    for address in store.mark_bouncing_many(ctx.account, bounces):
+        log.warning("client.bouncing", client=clients[address], address=address)
 
 
 def queue_reply(store: Store, ctx: SyncContext, row: MessageRow) -> None:

@@ -198,7 +198,9 @@ def test_a_georgian_or_thai_summary_has_no_english_word_outside_names_and_data(
     [msg] = summaries(smtp_server)
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     page = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    visible = htmllib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", page)))
+    visible = htmllib.unescape(
+        re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", page, flags=re.S))
+    )
     assert f'lang="{language}"' in page
     for part in (str(msg["Subject"]), text, visible):
         part = re.sub(r"\S+@\S+", " ", part)  # addresses

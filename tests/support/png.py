@@ -1,91 +1,70 @@
-"""A tiny PNG reader (zlib + struct) for checking screenshots without Pillow.
+"""Screenshots as pixels, for the summary's picture tests (Pillow does the decoding).
 
-Reads 8-bit RGB or RGBA, non-interlaced images: what headless Chromium writes.
+``read_png(data)`` returns an ``Image`` of RGB pixels; ``luminance`` and ``contrast``
+are the WCAG 2 relative luminance and contrast ratio of sRGB colours.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from dataclasses import dataclass
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CHANNELS = {2: 3, 6: 4}  # colour type -> bytes per pixel (8-bit samples)
+from PIL import Image as PILImage
+
+RGB = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
 class Image:
     width: int
     height: int
-    rows: list[bytes]  # unfiltered scanlines, RGB(A)
-    channels: int
+    picture: PILImage.Image  # mode "RGB"
 
-    def pixel(self, x: int, y: int) -> tuple[int, int, int]:
-        i = x * self.channels
-        r, g, b = self.rows[y][i : i + 3]
+    def pixel(self, x: int, y: int) -> RGB:
+        r, g, b = self.picture.getpixel((x, y))  # type: ignore[misc]
         return r, g, b
 
-    def pixels(self, step: int = 1) -> list[tuple[int, int, int]]:
-        return [
-            self.pixel(x, y)
-            for y in range(0, self.height, step)
-            for x in range(0, self.width, step)
-        ]
+    def pixels(self, step: int = 1) -> list[RGB]:
+        """Every ``step``-th pixel of every ``step``-th row, row by row."""
+        every = _rgb_triples(self.picture.tobytes())
+        if step == 1:
+            return every
+        w = self.width
+        return [every[y * w + x] for y in range(0, self.height, step) for x in range(0, w, step)]
+
+    def region(self, left: int, top: int, right: int, bottom: int) -> list[RGB]:
+        """The pixels of the box [left, right) x [top, bottom), clipped to the image."""
+        box = (max(left, 0), max(top, 0), min(right, self.width), min(bottom, self.height))
+        return _rgb_triples(self.picture.crop(box).tobytes())
 
 
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
-
-
-def _unfilter(kind: int, line: bytearray, prior: bytes, bpp: int) -> bytes:
-    for i in range(len(line)):
-        left = line[i - bpp] if i >= bpp else 0
-        up = prior[i]
-        corner = prior[i - bpp] if i >= bpp else 0
-        if kind == 1:
-            line[i] = (line[i] + left) & 0xFF
-        elif kind == 2:
-            line[i] = (line[i] + up) & 0xFF
-        elif kind == 3:
-            line[i] = (line[i] + (left + up) // 2) & 0xFF
-        elif kind == 4:
-            line[i] = (line[i] + _paeth(left, up, corner)) & 0xFF
-        elif kind != 0:
-            raise ValueError(f"unknown PNG filter {kind}")
-    return bytes(line)
+def _rgb_triples(raw: bytes) -> list[RGB]:
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
 
 
 def read_png(data: bytes) -> Image:
-    """Decode ``data``; raise ValueError for anything but 8-bit RGB(A), non-interlaced."""
-    if not data.startswith(SIGNATURE):
-        raise ValueError("not a PNG")
-    pos, idat, header = len(SIGNATURE), b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            break
-    if header is None:
-        raise ValueError("PNG without IHDR")
-    width, height, depth, colour, _, _, interlace = header
-    if depth != 8 or colour not in _CHANNELS or interlace:
-        raise ValueError(f"unsupported PNG (depth {depth}, colour type {colour})")
-    bpp = _CHANNELS[colour]
-    raw, stride = zlib.decompress(idat), width * bpp
-    rows: list[bytes] = []
-    prior = bytes(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        line = bytearray(raw[start + 1 : start + 1 + stride])
-        prior = _unfilter(raw[start], line, prior, bpp)
-        rows.append(prior)
-    return Image(width, height, rows, bpp)
+    """Decode PNG ``data`` into RGB pixels; raise ValueError if it is not a PNG."""
+    try:
+        picture = PILImage.open(io.BytesIO(data), formats=["PNG"])
+        picture.load()
+    except (OSError, SyntaxError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+        raise ValueError(f"not a readable PNG: {exc}") from exc
+    rgb = picture.convert("RGB")
+    return Image(rgb.width, rgb.height, rgb)
+
+
+def _channel(c: int) -> float:
+    s = c / 255
+    return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour: RGB) -> float:
+    """WCAG 2 relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
+    r, g, b = (_channel(c) for c in colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: RGB, b: RGB) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)

@@ -4,7 +4,7 @@ compat32 parser does, or not at all."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ghostwatch import headers
@@ -118,3 +118,88 @@ def test_fast_path_never_disagrees_with_the_parser(raw: bytes) -> None:
     if fast is not None:
         assert fast == parser_fields(raw)
     assert headers._header_fields(raw) == parser_fields(raw)
+
+
+def stdlib_date(value: str) -> object:
+    """The reference for headers._plain_date: the stdlib path of ``_parse_date``."""
+    from datetime import UTC
+    from email.utils import parsedate_to_datetime
+
+    try:
+        parsed = parsedate_to_datetime(value)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except headers.PARSE_ERRORS:
+        return None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 02 Jun 2025 11:50:00 +0200",
+        "2 Jun 2025 11:50 -0000",
+        "Tue, 1 Dec 2026 07:05:09 -0330 (NST)",
+        "Mon, 02 jun 2025 11:50:00 +0275",  # minutes past 59: the stdlib adds them up
+        " Mon, 02 Jun 2025 11:50:00 +0000 ",
+    ],
+)
+def test_plain_date_answers_as_the_stdlib(value: str) -> None:
+    fast = headers._plain_date(value)
+    assert fast is not None
+    assert fast == stdlib_date(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Mon, 31 Feb 2025 11:50:00 +0000", "Mon, 02 Jun 2025 24:00:00 +0000",
+     "Mon, 02 Jun 2025 11:50:00 +9959", "Mon 02 Jun 2025 11:50:00 +0000",
+     "02 June 2025 11:50:00 +0000", "Mon, 02 Jun 25 11:50:00 +0000",
+     "Mon, 02 Jun 2025 11:50:00 GMT", "Mon, 02 Jun 2025 11:50:00 +0000 garbage"],
+)  # fmt: skip
+def test_plain_date_leaves_other_shapes_to_the_stdlib(value: str) -> None:
+    assert headers._plain_date(value) is None
+    assert headers._parse_date(value) == stdlib_date(value)
+
+
+_DATE_PART = st.sampled_from(["", "Mon, ", "Xyz,", "Sun,  "])
+_DATES = st.tuples(
+    _DATE_PART,
+    st.sampled_from(["1", "02", "28", "31", "0", "40"]),
+    st.sampled_from(["Jan", "feb", "MAR", "Dec", "Foo"]),
+    st.sampled_from(["2025", "1999", "0001", "9999", "10000"]),
+    st.sampled_from(["00", "11", "23", "24"]),
+    st.sampled_from(["00", "59", "60"]),
+    st.sampled_from(["", ":00", ":59", ":60", ":7"]),
+    st.sampled_from([" +0000", " -0000", " +0530", " -1200", " +2400", " +0099", "", " UT"]),
+    st.sampled_from(["", " (UTC)", " ()", " x"]),
+).map(lambda t: f"{t[0]}{t[1]} {t[2]} {t[3]} {t[4]}:{t[5]}{''.join(t[6:])}")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_DATES)
+@example("1 Jan 0001 00:00 +0000")  # found by this test: the stdlib moves years < 100
+def test_plain_date_never_disagrees_with_the_stdlib(value: str) -> None:
+    fast = headers._plain_date(value)
+    if fast is not None:
+        assert fast == stdlib_date(value)
+    assert headers._parse_date(value) == stdlib_date(value)
+
+
+_NAME_TEXT = st.text(alphabet=' ,.;:()<>@"\\\tabcნთ', max_size=12)
+_ADDR_TEXT = st.text(alphabet=' ,.;:()<>@"\\xyzნ', min_size=0, max_size=10)
+_QUOTED = st.one_of(
+    st.tuples(_NAME_TEXT, st.sampled_from(["", " ", "  "]), _ADDR_TEXT).map(
+        lambda t: f'"{t[0]}"{t[1]}<{t[2]}>'
+    ),
+    st.tuples(_NAME_TEXT, _ADDR_TEXT).map(lambda t: f' "{t[0]}" <{t[1]}@x.example> '),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_QUOTED)
+@example('"Keller, Anna" <anna@client01.example>')
+@example('"Design Weekly" <list@design-weekly.lists.example>')
+def test_quoted_mailbox_fast_path_answers_as_getaddresses(value: str) -> None:
+    from email.utils import getaddresses
+
+    if headers._QUOTED_MAILBOX.fullmatch(value) is not None:
+        assert headers._address_pairs(value) == getaddresses([value])

@@ -541,6 +541,19 @@ def test_first_bounce_is_kept(store: Store) -> None:
     assert not store.mark_bouncing(ACCOUNT, "a@acme.example", "Acme", T0, "<d2@x>", "550")
 
 
+def test_a_batch_of_bounces_marks_each_address_once(store: Store) -> None:
+    store.mark_bouncing(ACCOUNT, "a@acme.example", "Acme", T0, "<d1@x>", "550")
+    batch = [
+        ("b@acme.example", "Acme", T0, "<d2@x>", "550 first"),
+        ("a@acme.example", "Acme", T0, "<d3@x>", "550"),  # already bouncing
+        ("b@acme.example", "Acme", T0, "<d4@x>", "550 again"),  # twice in the batch
+        ("c@globex.example", "Globex", T0, None, "552"),
+    ]
+    assert store.mark_bouncing_many(ACCOUNT, batch) == ["b@acme.example", "c@globex.example"]
+    assert store.mark_bouncing_many(ACCOUNT, batch) == []
+    assert store.mark_bouncing_many(ACCOUNT, []) == []
+
+
 def test_invoices(store: Store) -> None:
     items = [InvoiceItem("INV-1", "100 GEL", date(2026, 12, 1))]
     assert store.upsert_invoices(ACCOUNT, "Acme", items) == 1
