@@ -73,7 +73,7 @@ _SPACES = re.compile(r"\s+")
 @dataclass(frozen=True, slots=True)
 class Command:
     """One understood line. ``target``: a label, a client's name or an invoice number
-    (as typed, casefolded); ``until``/``span``: snooze's end; ``invoice``/``on``: expect's."""
+    (casefolded); ``until``/``span``: snooze's end; ``invoice`` (as typed)/``on``: expect's."""
 
     verb: str
     line: str
@@ -226,7 +226,7 @@ def _expect(line: str, words: list[str]) -> Command | Unparsed:
     if when is None:
         return Unparsed(line, "expect needs client, invoice and date")
     return Command(
-        "expect", line, target=_target(words[:-2]), invoice=words[-2].casefold(), on=when
+        "expect", line, target=_target(words[:-2]), invoice=words[-2].strip(_EDGE_PUNCT), on=when
     )
 
 

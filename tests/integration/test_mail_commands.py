@@ -270,7 +270,8 @@ def test_paid_and_snooze_by_mail_match_the_command_line(
     scenario: Scenario, imap_server: Any, smtp_server: Any
 ) -> None:
     summary = first_summary(scenario, imap_server, smtp_server)
-    deliver(imap_server, reply(summary, "paid INV-2026-031\nsnooze Acme 2w\nplease and thanks"))
+    body = "paid INV-2026-031\nsnooze Acme 2w\nplease and thanks\nexpect Initech INV-2026-031 2026-12-05"
+    deliver(imap_server, reply(summary, body))
     assert scenario.once(T0 + timedelta(minutes=40)) == 0
     assert to(smtp_server, "jane@acme.example") == []  # snoozed
     with scenario.db() as db:
@@ -284,6 +285,7 @@ def test_paid_and_snooze_by_mail_match_the_command_line(
     assert str(until).startswith("2026-11-23")  # two weeks on, the client's local day
     [answer] = [m for m in to(smtp_server, ACCOUNT) if not m["X-Ghostwatch-Summary"]]
     assert "please and thanks" in text(answer)  # a line that is no command is reported
+    assert "not available yet" in text(answer)  # expect: promised dates are another change
     mail_events = {e["invoice"] for e in events(scenario, "invoice.paid")}
     assert mail_events == {"INV-2026-031"}
     assert [e["until"] for e in events(scenario, "client.snoozed")] == ["2026-11-23"]

@@ -116,7 +116,7 @@ def test_blank_lines_and_the_key_are_not_commands() -> None:
 
 def test_expect_is_parsed() -> None:
     command = one("expect Acme INV-7 2026-11-27")
-    assert (command.target, command.invoice, command.on) == ("acme", "inv-7", date(2026, 11, 27))
+    assert (command.target, command.invoice, command.on) == ("acme", "INV-7", date(2026, 11, 27))
 
 
 def test_tokens_are_found_case_insensitively() -> None:
