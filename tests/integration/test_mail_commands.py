@@ -270,7 +270,8 @@ def test_paid_and_snooze_by_mail_match_the_command_line(
     scenario: Scenario, imap_server: Any, smtp_server: Any
 ) -> None:
     summary = first_summary(scenario, imap_server, smtp_server)
-    body = "paid INV-2026-031\nsnooze Acme 2w\nplease and thanks\nexpect Initech INV-2026-031 2026-12-05"
+    body = "paid INV-2026-031\nsnooze Acme 2w\nplease and thanks\n"
+    body += "expect Initech INV-2026-031 2026-12-05"
     deliver(imap_server, reply(summary, body))
     assert scenario.once(T0 + timedelta(minutes=40)) == 0
     assert to(smtp_server, "jane@acme.example") == []  # snoozed
