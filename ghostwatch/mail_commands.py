@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["handle", "issue", "new_token", "sync_fields"]
 
 log = structlog.get_logger(__name__)
-BODY_LIMIT = 128_000  # bytes of a reply read: commands are a few lines above a quote
+BODY_LIMIT = 1_000_000  # bytes of a reply read: it quotes the whole summary (HTML too)
 
 
 def new_token() -> str:
