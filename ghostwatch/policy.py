@@ -191,7 +191,9 @@ def current_step(client: ClientState) -> int:
     anchor = silence_anchor(client)
     if anchor is None:
         return 0
-    return max((r.step for r in ladder_records(client, SILENCE, anchor)), default=0)
+    records = ladder_records(client, SILENCE, anchor)
+    # a skipped slot was never sent (docs/commands.md): not a nudge the client got
+    return max((r.step for r in records if r.status is not S.SKIPPED), default=0)
 
 
 def is_ghosted(client: ClientState) -> bool:

@@ -446,6 +446,8 @@ def test_a_refused_step_holds_the_ladder_instead_of_escalating() -> None:
 def test_a_skipped_step_is_offered_again_one_interval_later_never_escalated() -> None:
     skipped_at = utc(2026, 11, 9, 8, 40)
     c = client(nudges=(sent(1, skipped_at, OutboxStatus.SKIPPED),))
+    assert policy.current_step(c) == 0  # nothing reached the client
+    assert policy.client_status(c, skipped_at) is ClientStatus.WAITING
     [d] = decide(c, skipped_at + timedelta(minutes=30))
     assert (d.action, d.template, d.step) == (Action.WAIT, "check_in", 2)
     assert d.at == utc(2026, 11, 16, 9, 0)  # 7 days after the skip, in the window
