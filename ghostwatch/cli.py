@@ -151,6 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--clear", action="store_true", help="no promise: the usual deferral applies")
     now_opt(q)
+    q = cmd("hold", "hold nudges for one client until you resume it")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    now_opt(q)
+    q = cmd("skip", "skip one client's next nudge; the same step comes again one interval later")
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    now_opt(q)
+    q = cmd(
+        "send-now",
+        "let one client's next nudge go out at the next cycle although the send window is "
+        "closed; it must be due, and min_gap, replies and every other rule still hold",
+    )
+    q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
+    now_opt(q)
     q = cmd("demo", "run the whole flow on a throwaway local mailbox; no account needed")
     q.add_argument("--out", metavar="DIR", help="where to leave the nudges and summary")
     add_setup_commands(cmd)
@@ -338,23 +351,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
-    from ghostwatch.policy import local_day_start
+    from ghostwatch import actions
 
     app = _app(args)
     try:
         client = _client(app, args.client)
-        account = app.config.account_for(client)
-        zone = app.config.rules_for(client).timezone
-        until = local_day_start(args.until, zone)
-        now = _now(args)
-        app.store.set_snooze(account.name, client.name, until, at=now)
-        app.store.append_event(
-            "client.snoozed",
-            at=now,
-            account=account.name,
-            client=client.name,
-            until=args.until.isoformat(),
-        )
+        actions.snooze(app, client, args.until, _now(args), "command")
     finally:
         app.close()
     print(f"{client.name}: snoozed until {args.until.isoformat()}")
@@ -362,13 +364,12 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
     app = _app(args)
     try:
         client = _client(app, args.client)
-        account = app.config.account_for(client)
-        now = _now(args)
-        app.store.set_snooze(account.name, client.name, None, at=now)
-        app.store.append_event("client.resumed", at=now, account=account.name, client=client.name)
+        actions.resume(app, client, _now(args), "command")
     finally:
         app.close()
     print(f"{client.name}: resumed")
@@ -376,20 +377,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _set_paused(args: argparse.Namespace, paused: bool) -> int:
+    from ghostwatch import actions
+
     app = _app(args)
     try:
-        names = [a.name for a in app.config.accounts]
-        if args.account is not None and args.account not in names:
-            raise ConfigError(
-                [f"no account named {args.account!r} (configured: {', '.join(names)})"]
-            )
-        for name in [args.account] if args.account else names:
-            app.store.set_paused(name, paused)
-            app.store.append_event(
-                "account.paused" if paused else "account.unpaused",
-                at=_now(args),
-                account=name,
-            )
+        for name in actions.set_paused(app, args.account, paused, _now(args), "command"):
             print(f"{name}: {'paused' if paused else 'sending again'}")
     finally:
         app.close()
@@ -397,22 +389,12 @@ def _set_paused(args: argparse.Namespace, paused: bool) -> int:
 
 
 def cmd_paid(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
     app = _app(args)
     try:
         client = _client(app, args.client)
-        account = app.config.account_for(client)
-        now = _now(args)
-        app.sync_invoices(now)
-        if not app.store.mark_paid(account.name, client.name, args.invoice, now, "command"):
-            raise ConfigError([f"{client.name}: no unpaid invoice {args.invoice!r}"])
-        app.store.append_event(
-            "invoice.paid",
-            at=now,
-            account=account.name,
-            client=client.name,
-            invoice=args.invoice,
-            by="command",
-        )
+        actions.paid(app, client, args.invoice, _now(args), "command")
     finally:
         app.close()
     print(f"{client.name}: invoice {args.invoice} marked paid")
@@ -430,6 +412,45 @@ def cmd_expect(args: argparse.Namespace) -> int:
         app.close()
     said = f"expected by {args.by.isoformat()}" if args.by else "no promise"
     print(f"{args.client}: invoice {args.invoice} {said}{'' if changed else ' (unchanged)'}")
+    return EXIT_OK
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        actions.hold(app, client, _now(args), "command")
+    finally:
+        app.close()
+    print(f"{client.name}: held until you resume it")
+    return EXIT_OK
+
+
+def cmd_skip(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        skipped = actions.skip(app, client, _now(args), "command")
+    finally:
+        app.close()
+    print(f"{client.name}: skipped {skipped.template} (due {skipped.at.isoformat()})")
+    return EXIT_OK
+
+
+def cmd_send_now(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
+    app = _app(args)
+    try:
+        client = _client(app, args.client)
+        decision = actions.send_now(app, client, _now(args), "command")
+    finally:
+        app.close()
+    print(f"{client.name}: {decision.template} goes out at the next cycle (window lifted)")
     return EXIT_OK
 
 
@@ -538,6 +559,9 @@ HANDLERS: dict[str, Handler] = {
     "unpause": lambda a: _set_paused(a, False),
     "paid": cmd_paid,
     "expect": cmd_expect,
+    "hold": cmd_hold,
+    "skip": cmd_skip,
+    "send-now": cmd_send_now,
     "run": cmd_run,
     "summary": cmd_summary,
     "history": cmd_history,

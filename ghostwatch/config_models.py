@@ -471,3 +471,5 @@ class SummaryConfig(FrozenModel):
     at: Clock = time(8, 0)
     language: Language = "en"
     account: str | None = None
+    # replies to the summary may steer ghostwatch (docs/commands.md)
+    commands: bool = True

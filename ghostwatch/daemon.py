@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 import structlog
 
-from ghostwatch import digest, payments, policy, promise_effects, render, state
+from ghostwatch import (
+    actions,
+    digest,
+    mail_commands,
+    payments,
+    policy,
+    promise_effects,
+    render,
+    state,
+)
 from ghostwatch.auth_backoff import AuthBackoff, LoginGate
 from ghostwatch.config import AccountConfig, ClientConfig, Config
 from ghostwatch.domain import (
@@ -229,6 +238,7 @@ class App:
             )
             for client in self.config.clients_of(account.name)
         ]
+        clients = actions.with_lifts(self.store, account.name, clients)  # "send now"
         account_state = state.account_state(
             account,
             paused=acct.paused if acct else False,
@@ -314,6 +324,8 @@ class App:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
                 await self.adopt_nudges(mailbox, account, folders, now)
+                if not dry_run:  # replies to the summary act before this cycle decides
+                    await mail_commands.handle(self, mailbox, account, now)
                 report.decisions = self.decide(account, now)
                 report.ghosted = self._ghost(account, report.decisions, now)
                 if not dry_run:
@@ -382,6 +394,7 @@ class App:
             payment_matchers=account.payment_matchers,
             promise_readers=self._promise_readers(account),
             progress=self.progress,
+            **mail_commands.sync_fields(self, account, folders),
         )
         watched: dict[FolderRole, str] = {
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS

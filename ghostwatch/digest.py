@@ -28,6 +28,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -37,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from ghostwatch import render
+from ghostwatch import mail_commands, render
 from ghostwatch.config import AccountConfig
 from ghostwatch.digest_collect import collect
 from ghostwatch.errors import GhostwatchError, SendError, SendOutcomeUnknown, SendRejected
@@ -65,9 +66,21 @@ RETRY_AFTER = timedelta(minutes=10)
 SUMMARY_HEADER = "X-Ghostwatch-Summary"
 
 
-def build(app: App, now: datetime) -> Summary:
-    """Return the summary at ``now`` (reads the store; records nothing)."""
-    return build_summary(collect(app, now), now)
+def build(app: App, now: datetime, *, keyed: bool = False) -> Summary:
+    """Return the summary at ``now``. ``keyed`` (and ``[summary].commands`` on): it
+    carries a fresh one-time key and command labels; ``_issue`` stores them once the
+    summary is certain to be ours to send (docs/commands.md)."""
+    data = collect(app, now)
+    if keyed and app.config.summary.commands:
+        data = replace(data, token=mail_commands.new_token())
+    return build_summary(data, now)
+
+
+def _issue(app: App, summary: Summary, message_id: str, now: datetime) -> None:
+    """Store the key of ``summary`` (hashed) under ``message_id``: it replaces every
+    earlier key of the account."""
+    if summary.token:
+        mail_commands.issue(app, message_id, summary.token, summary.labels, now)
 
 
 def write_summary(app: App, now: datetime, path: Path | str) -> Path:
@@ -119,7 +132,9 @@ async def send_summary(app: App, now: datetime) -> str:
     ``SendError`` if it was not (certainly) delivered."""
     account = app.config.summary_account()
     message_id = render.make_message_id(_domain(account), uuid.uuid4().hex)
-    msg = message(app, build(app, now), message_id, now)
+    summary = build(app, now, keyed=True)
+    msg = message(app, summary, message_id, now)
+    _issue(app, summary, message_id, now)
     try:
         await _send(app, msg)
     except SendError as exc:
@@ -170,15 +185,19 @@ async def maybe_send_summary(app: App, now: datetime, *, dry_run: bool = False) 
         if now < due_at(day, account.timezone, app.config.summary.at):
             return False
         message_id = daily_message_id(account, now)
-        msg = message(app, build(app, now), message_id, now)  # before recording: a bug here
+        summary = build(app, now, keyed=True)
+        msg = message(app, summary, message_id, now)  # before recording: a bug here
         if not app.store.record_summary(account.name, day, now, message_id):
             return False  # another process recorded it first: it sends, we do not
+        _issue(app, summary, message_id, now)  # ours to send: its key is the one
     else:
         retry = _retry_at(record)
         if retry is None or now < retry or record.message_id is None:
             return False  # sent, final, in flight elsewhere, or too soon to retry
         message_id = record.message_id
-        msg = message(app, build(app, now), message_id, now)
+        summary = build(app, now, keyed=True)
+        msg = message(app, summary, message_id, now)
+        _issue(app, summary, message_id, now)
     return await _deliver(app, msg, message_id, now, day)
 
 

@@ -12,6 +12,7 @@ from ghostwatch import policy
 from ghostwatch.config import AccountConfig
 from ghostwatch.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
 from ghostwatch.store import ClientFacts, OutboxRow
+from ghostwatch.store_commands import refusals
 from ghostwatch.store_digest import (
     Contact,
     bouncing_since,
@@ -19,6 +20,7 @@ from ghostwatch.store_digest import (
     last_summary_at,
 )
 from ghostwatch.summary import ClientInfo, HealthInfo, InvoiceInfo, NudgeInfo, SummaryData
+from ghostwatch.summary_facts import RefusalInfo
 
 if TYPE_CHECKING:
     from ghostwatch.daemon import App
@@ -58,6 +60,7 @@ def collect(app: App, now: datetime) -> SummaryData:
         upcoming=tuple(upcoming),
         invoices=tuple(invoices),
         health=tuple(health_info(app, account, now) for account in app.config.accounts),
+        refusals=tuple(RefusalInfo(*r) for r in refusals(app.store, sender.name, since)),
     )
 
 

@@ -71,7 +71,9 @@ class OutboxStatus(StrEnum):
 
     ``unknown`` is resolved to ``sent`` (found in Sent) or ``failed``, never by resending.
     ``drafted``: mode = "draft", the nudge was put in Drafts. ``cancelled``: a re-decision
-    just before sending found it no longer due (a reply arrived).
+    just before sending found it no longer due (a reply arrived). ``skipped``: the user
+    said ``skip`` (docs/commands.md); nothing was sent, the slot is taken and the
+    client saw nothing, so the same step comes again one interval later.
     """
 
     PLANNED = "planned"
@@ -81,6 +83,7 @@ class OutboxStatus(StrEnum):
     UNKNOWN = "unknown"
     DRAFTED = "drafted"
     CANCELLED = "cancelled"
+    SKIPPED = "skipped"
 
 
 # A nudge in one of these states occupies its (ladder, anchor, step) slot for good:
@@ -93,6 +96,7 @@ OCCUPYING_STATUSES = frozenset(
         OutboxStatus.FAILED,
         OutboxStatus.UNKNOWN,
         OutboxStatus.DRAFTED,
+        OutboxStatus.SKIPPED,
     }
 )
 
@@ -282,6 +286,9 @@ class ClientState:
     auto_replies: tuple[AutoReply, ...] = ()  # out-of-office replies, oldest first
     # latest client message that could not be read, when no human message came after it
     unreadable_at: datetime | None = None
+    # (ladder, anchor, step) slots the user said "send now" for: once due, they need
+    # not wait for the send window (every other rule holds; docs/commands.md)
+    send_now: frozenset[tuple[str, str, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from ghostwatch.reasons import ENGLISH, TEMPLATE_LABELS
 __all__ = ["SOURCES", "problems", "template", "update"]
 
 PACKAGE = Path(__file__).parent
-SOURCES = ("i18n.py", "summary.py", "summary_words.py")
+SOURCES = ("i18n.py", "summary.py", "summary_words.py", "command_words.py")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

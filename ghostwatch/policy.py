@@ -181,6 +181,9 @@ def progress(
     position = run = 0
     unseen: AutoReply | None = None
     for i, record in enumerate(records):
+        if record.status is S.SKIPPED:  # the user skipped it: not seen, counted from then
+            unseen = None
+            continue
         until = records[i + 1].at if i + 1 < len(records) else _FAR
         unseen = _answered_by(client, record, until)
         if not is_ladder_step(record):
@@ -201,7 +204,9 @@ def current_step(client: ClientState) -> int:
     anchor = silence_anchor(client)
     if anchor is None:
         return 0
-    return max((r.step for r in ladder_records(client, SILENCE, anchor)), default=0)
+    records = ladder_records(client, SILENCE, anchor)
+    # a skipped slot was never sent (docs/commands.md): not a nudge the client got
+    return max((r.step for r in records if r.status is not S.SKIPPED), default=0)
 
 
 def is_ghosted(client: ClientState) -> bool:
@@ -564,9 +569,10 @@ def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> D
     ):
         return _hold(decision, why("held.owe_reply"))
     earliest, decision = _not_before(client, decision, max(decision.at, now), now)
-    return _scheduled(
-        decision, next_slot(earliest, client.rules), now, candidate.until_ghost, client
-    )
+    lifted = (decision.ladder, decision.anchor, decision.step) in client.send_now
+    # "send now" lifts only the send window, and only once the step is due
+    at = earliest if lifted and earliest <= now else next_slot(earliest, client.rules)
+    return _scheduled(decision, at, now, candidate.until_ghost, client)
 
 
 def _not_before(

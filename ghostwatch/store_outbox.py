@@ -22,6 +22,7 @@ Invariants (SPEC section 3, rule 1):
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -204,6 +205,46 @@ class OutboxStore(StoreBase):
             row = _insert_plan(connection, values, covers)
             if row is not None and event is not None:
                 _insert_event(connection, event, message_id=message_id)
+            return row
+
+    def skip_slots(
+        self,
+        *,
+        account: str,
+        client: str,
+        slots: tuple[Slot, ...],
+        template: str,
+        to_addr: str,
+        at: datetime,
+        event: Mapping[str, Any],
+    ) -> OutboxRow | None:
+        """Take ``slots`` (the first is the row's own) with a ``skipped`` row: nothing is
+        sent for them, ever (docs/commands.md, ``skip``). Return None if one is taken
+        already (planned, sent or skipped). ``event`` commits with it."""
+        ladder, anchor, step = slots[0]
+        values: dict[str, Any] = {
+            "account": account,
+            "client": client,
+            "ladder": ladder,
+            "anchor": anchor,
+            "step": step,
+            "template": template,
+            # never sent: a Message-ID no mailbox holds, unique as the column wants
+            "message_id": f"<skipped.{uuid.uuid4().hex}@ghostwatch.invalid>",
+            "status": S.SKIPPED,
+            "to_addr": to_addr,
+            "subject": "",
+            "raw": b"",
+            "reason": "skipped by the user",
+            "due_at": at,
+            "planned_at": at,
+            "attempts": 0,
+            "updated_at": at,
+        }
+        with self._tx(write=True) as connection:
+            row = _insert_plan(connection, values, slots[1:])
+            if row is not None:
+                _insert_event(connection, event, message_id=row.message_id)
             return row
 
     def set_outbox_status(

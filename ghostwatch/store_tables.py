@@ -290,6 +290,51 @@ class SummaryLog(SQLModel, table=True):
     message_id: str | None = None
 
 
+class SummaryToken(SQLModel, table=True):
+    """One summary's command key (docs/commands.md): only its SHA-256 is kept."""
+
+    __tablename__ = "summary_token"
+
+    message_id: str = Field(primary_key=True)  # the summary's Message-ID
+    account: str = Field(index=True)
+    token_hash: str
+    issued_at: datetime = _when()
+    language: str = "en"
+    labels: str = "{}"  # JSON: label -> the summary row it named
+    used_at: datetime | None = _when(nullable=True)
+    used_by: str | None = None  # the reply (Message-ID) that used it
+
+
+class SendNow(SQLModel, table=True):
+    """A nudge slot the user said "send now" for: it need not wait for the window."""
+
+    __tablename__ = "send_now"
+
+    account: str = Field(primary_key=True)
+    client: str = Field(primary_key=True)
+    ladder: str = Field(primary_key=True)
+    anchor: str = Field(primary_key=True)
+    step: int = Field(primary_key=True)
+    at: datetime = _when()
+
+
+class CommandMail(SQLModel, table=True):
+    """A reply to a summary found by the sync, and what became of it."""
+
+    __tablename__ = "command_mail"
+
+    account: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    uidvalidity: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    uid: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    message_id: str | None = Field(default=None, index=True)
+    from_addr: str = ""
+    summary_id: str = ""  # the summaries it threads to (Message-IDs, space-separated)
+    seen_at: datetime = _when()
+    status: str = "pending"  # pending | done | refused
+    handled_at: datetime | None = _when(nullable=True)
+
+
 class AccountLease(SQLModel, table=True):
     __tablename__ = "account_lease"
 
@@ -316,3 +361,6 @@ INVOICE = _table(InvoiceTable)
 EVENT = _table(Event)
 SUMMARY_LOG = _table(SummaryLog)
 LEASE = _table(AccountLease)
+SUMMARY_TOKEN = _table(SummaryToken)
+COMMAND_MAIL = _table(CommandMail)
+SEND_NOW = _table(SendNow)

@@ -26,7 +26,7 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +37,7 @@ import css_inline
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ghostwatch import i18n
+from ghostwatch import command_words, i18n
 from ghostwatch.summary_facts import (
     DAY,
     MIN_REPLY_SAMPLES,
@@ -75,6 +75,7 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parent / "summary_templates"
+HELD_YEAR = 2999  # a snooze to this year is a ``hold`` (ghostwatch.actions.HOLD_UNTIL)
 _TONES = {
     "sent": "ok",
     "drafted": "ok",
@@ -91,6 +92,9 @@ class Summary:
     subject: str
     text: str
     html: str
+    # label -> the row it names (command_words.assign); empty when commands are off
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    token: str = field(default="", repr=False)  # its one-time key ("" = none); a secret
 
 
 # --- templates and words --------------------------------------------------------------
@@ -133,7 +137,9 @@ def build_summary(data: SummaryData, now: datetime) -> Summary:
     rows = view(data, now)
     text = _env().get_template("summary.txt").render(rows)
     html = inline_css(_env().get_template("summary.html").render(rows))
-    return Summary(subject=rows["subject"], text=text, html=html)
+    return Summary(
+        subject=rows["subject"], text=text, html=html, labels=rows["labels"], token=data.token
+    )
 
 
 # --- the rows ---------------------------------------------------------------------------
@@ -152,6 +158,8 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
     ]
     waiting, earlier = _waiting(data, now, w)
     today = now.astimezone(w.zone).date()
+    invoices = _invoices(data, today, w)
+    labels = command_words.assign(needs, upcoming, invoices) if data.token else {}
     counts = {"needs": len(needs), "sent": len(sent), "next": len(upcoming)}
     subject = w._(
         "ghostwatch {date}: {needs} need you, {sent} sent, {next} going out",
@@ -178,14 +186,18 @@ def view(data: SummaryData, now: datetime) -> dict[str, Any]:
         "ghosted_earlier": w._("Ghosted earlier: {names}", names=", ".join(earlier))
         if earlier
         else "",
-        "invoices": _invoices(data, today, w),
+        "invoices": invoices,
         "health": [_health_row(h, w) for h in data.health],
         "track": TRACK_COLOUR,  # the HTML restyles the bar's empty part in dark mode
+        "labels": labels,
+        "commands": command_words.help_line(w, data.token, labels) if data.token else None,
     }
 
 
 def _row(client: str, label_: str, detail: str, tone: str, when: str = "") -> dict[str, str]:
-    return {"client": clean(client), "label": label_, "detail": detail, "tone": tone, "when": when}
+    # "name": the client as configured, for a command label (command_words.assign)
+    row = {"client": clean(client), "label": label_, "detail": detail, "tone": tone}
+    return {**row, "when": when, "name": client, "cmd": ""}
 
 
 def _is_new(at: datetime | None, since: datetime | None) -> bool:
@@ -239,6 +251,10 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
                 due=w.day(inv.due),
             )
             rows.append(_row(inv.client, w._("Wrote after an invoice fell due"), detail, "warn"))
+    for r in data.refusals:
+        detail = command_words.refusal_text(w, r.reason, clean(r.sender))
+        row = _row(r.sender, w._("Reply to the summary refused"), detail, "bad", w.at(r.at))
+        rows.append({**row, "name": ""})  # not a client: no label
     return rows
 
 
@@ -271,6 +287,7 @@ def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:
     row["when"] = w.at(n.at)
     row["status"] = w.nudge_status(n.status)
     row["to"] = clean(n.to)
+    row["template"] = n.template
     return row
 
 
@@ -280,6 +297,8 @@ def _state(c: ClientInfo, w: Words) -> str:
         return w._("nudged {step} of {steps}", step=c.step, steps=steps)
     if c.state == "away" and c.until is not None:
         return w._("away until {when}", when=w.day(c.until))
+    if c.state == "snoozed" and c.until is not None and c.until.year >= HELD_YEAR:
+        return w._("held until you resume it")  # ``hold`` (docs/commands.md)
     if c.state == "snoozed" and c.until is not None:
         return w._("snoozed until {when}", when=w.day(c.until))
     words = {
@@ -367,6 +386,7 @@ def _invoices(data: SummaryData, today: date, w: Words) -> list[dict[str, str]]:
         row = _row(inv.client, clean(inv.number), clean(inv.amount), tone, w.day(inv.due))
         row["status"] = status
         row["due"] = w._("due {when}", when=row["when"])
+        row["number"], row["paid"] = inv.number, "yes" if inv.paid_at is not None else ""
         rows.append(row)
     return rows
 

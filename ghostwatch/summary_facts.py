@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -87,6 +87,16 @@ class HealthInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalInfo:
+    """A reply to a summary that was not acted on (docs/commands.md): ``reason`` is
+    one of ``command_words.REFUSALS``."""
+
+    at: datetime
+    sender: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SummaryData:
     """Everything one summary says. ``since``: when the previous daily summary went out
     (None: no earlier summary; "sent since" then covers everything given)."""
@@ -100,6 +110,10 @@ class SummaryData:
     upcoming: tuple[NudgeInfo, ...] = ()
     invoices: tuple[InvoiceInfo, ...] = ()
     health: tuple[HealthInfo, ...] = ()
+    # summary commands (docs/commands.md): the one-time key printed (without "gw-";
+    # "" = commands off: no labels, no key), and replies refused since the last summary
+    token: str = field(default="", repr=False)  # a secret: never in a repr or log
+    refusals: tuple[RefusalInfo, ...] = ()
 
 
 # --- usual reply time ----------------------------------------------------------------
@@ -195,6 +209,7 @@ __all__ = [
     "HealthInfo",
     "InvoiceInfo",
     "NudgeInfo",
+    "RefusalInfo",
     "SummaryData",
     "bar_segments",
     "clean",

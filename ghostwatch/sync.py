@@ -42,13 +42,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
 import structlog
 
-from ghostwatch import classify, payments, render
+from ghostwatch import classify, commands, payments, render
 from ghostwatch.config_models import PaymentMatcher
 from ghostwatch.domain import (
     Classification,
@@ -84,6 +84,10 @@ class SyncContext:
     # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
     parse: Callable[..., Envelope] = classify.parse_headers
     progress: ScanProgress = NO_PROGRESS  # a bar or sync.progress events during a scan
+    # summary commands (docs/commands.md): Message-IDs of the summaries sent, and the
+    # folder (INBOX) whose replies to them are queued; empty: none are looked for
+    summary_ids: frozenset[str] = frozenset()
+    command_folder: str = ""
 
     @cached_property
     def clients(self) -> classify.ClientIndex:
@@ -281,7 +285,13 @@ async def _rows(
                 _skip(report, folder, read.fetched, exc)
                 continue
             result = _unreadable(result.client, result.counterpart, exc)
-        if result.client is None and result.kind is not Kind.BOUNCE and not read.paying:
+        env = read.env
+        to_summary = commands.threads_to(env.in_reply_to, env.references, ctx.summary_ids)
+        if to_summary and result.direction is Direction.OUTBOUND:
+            result = replace(result, client=None, counterpart=None)  # the user, not contact
+        to_summary = to_summary and folder == ctx.command_folder  # queued by sync_effects
+        unrelated = result.client is None and result.kind is not Kind.BOUNCE
+        if unrelated and not read.paying and not to_summary:
             continue  # concerns no client and implies nothing (Invariant 7)
         row = message_row(ctx, folder, role, uidvalidity, read.fetched, read.env, result)
         # a payment notice is matched against the open invoices once the batch is stored

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ghostwatch import payments
+from ghostwatch import commands, payments
 from ghostwatch.domain import Direction, Envelope, Kind
 from ghostwatch.promise_effects import record_promises
 from ghostwatch.store import MessageRow, Store
+from ghostwatch.store_commands import QueuedReply
+from ghostwatch.store_commands import queue_reply as _queue
 
 if TYPE_CHECKING:
     from ghostwatch.sync import SyncContext
@@ -29,12 +31,17 @@ def record_side_effects(
     store: Store, ctx: SyncContext, rows: Sequence[tuple[MessageRow, Payment, str | None]]
 ) -> None:
     """Record what a stored batch implies beyond the messages themselves: bouncing
-    client addresses (``mark_bouncing``) and invoices paid (``mark_paid`` and an
-    ``invoice.paid`` event) and promises to pay (``promise_effects``). Idempotent: a
-    batch read again changes nothing."""
+    client addresses (``mark_bouncing``), invoices paid (``mark_paid`` and an
+    ``invoice.paid`` event), promises to pay (``promise_effects``) and replies to a
+    summary, queued for ``mail_commands``. Idempotent: a batch read again changes
+    nothing."""
     bounces: list[tuple[str, str | None, datetime, str | None, str]] = []
     clients: dict[str, str] = {}
     for row, payment, reply in rows:
+        if row.folder == ctx.command_folder and commands.threads_to(
+            row.in_reply_to, row.references, ctx.summary_ids
+        ):
+            queue_reply(store, ctx, row)
         if payment is not None:
             _settle_payments(store, ctx, row, payment)
         reader = ctx.promise_readers.get(row.client or "")
@@ -49,6 +56,26 @@ def record_side_effects(
                 clients[address] = client
     for address in store.mark_bouncing_many(ctx.account, bounces):
         log.warning("client.bouncing", client=clients[address], address=address)
+
+
+def queue_reply(store: Store, ctx: SyncContext, row: MessageRow) -> None:
+    """Queue a reply to a summary (``ghostwatch.mail_commands`` reads it after the sync)."""
+    if commands.is_answer_id(row.message_id):
+        return  # our own answer to a reply, in its thread: not a command
+    named = {r.lower() for r in (*row.references, row.in_reply_to or "")}
+    summary_id = " ".join(sorted(i for i in ctx.summary_ids if i.lower() in named))
+    reply = QueuedReply(
+        ctx.account,
+        row.folder,
+        row.uidvalidity,
+        row.uid,
+        row.message_id,
+        row.from_addr,
+        summary_id,
+        ctx.now,
+    )
+    if _queue(store, reply):
+        log.info("command.queued", message_id=row.message_id, sender=row.from_addr)
 
 
 def _settle_payments(

@@ -31,6 +31,8 @@ PURE = [
     "promise_dates",
     "promise_words",
     "promise_verbs",
+    "commands",
+    "command_words",
 ]
 FORBIDDEN = ["asyncio", "sqlmodel", "sqlalchemy", "imapclient", "aiosmtplib", "structlog"]
 CLOCK_CALLS = {

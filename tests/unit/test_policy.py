@@ -438,3 +438,59 @@ def test_a_refused_step_holds_the_ladder_instead_of_escalating() -> None:
         assert d.action is Action.HOLD
         assert d.step == 2
         assert "refused by the mail server" in d.reason
+
+
+# --- summary commands: skip and send now (docs/commands.md) ----------------------------
+
+
+def test_a_skipped_step_is_offered_again_one_interval_later_never_escalated() -> None:
+    skipped_at = utc(2026, 11, 9, 8, 40)
+    c = client(nudges=(sent(1, skipped_at, OutboxStatus.SKIPPED),))
+    assert policy.current_step(c) == 0  # nothing reached the client
+    assert policy.client_status(c, skipped_at) is ClientStatus.WAITING
+    [d] = decide(c, skipped_at + timedelta(minutes=30))
+    assert (d.action, d.template, d.step) == (Action.WAIT, "check_in", 2)
+    assert d.at == utc(2026, 11, 16, 9, 0)  # 7 days after the skip, in the window
+    [d] = decide(c, utc(2026, 11, 16, 9, 30))
+    assert (d.action, d.template) == (Action.SEND, "check_in")
+
+
+def test_send_now_lifts_the_window_of_a_due_step_only() -> None:
+    lifted = frozenset({("silence", "<m1@studio>", 1)})
+    [d] = decide(client(), utc(2026, 11, 10, 7, 0))
+    assert d.action is Action.WAIT  # due, but before the window
+    [d] = decide(client(send_now=lifted), utc(2026, 11, 10, 7, 0))
+    assert d.action is Action.SEND
+    # not due yet (our message went at 20:00: due at 20:00, outside the window):
+    # nothing is lifted, it waits for the window as without "send now"
+    evening = utc(2026, 11, 2, 20, 0)
+    before = utc(2026, 11, 9, 12, 0)
+    late = {"last_outbound": evening, "thread": replace(THREAD, sent_at=evening)}
+    [plain] = decide(client(**late), before)
+    [d] = decide(client(**late, send_now=lifted), before)
+    assert d.action is Action.WAIT and d.at == plain.at == utc(2026, 11, 10, 9, 0)
+    other = frozenset({("silence", "<m1@studio>", 2)})
+    [d] = decide(client(send_now=other), utc(2026, 11, 10, 7, 0))
+    assert d.action is Action.WAIT  # only the lifted slot
+
+
+def test_send_now_lifts_no_other_rule() -> None:
+    lifted = frozenset({("silence", "<m1@studio>", 1)})
+    now = utc(2026, 11, 10, 7, 0)
+    c = client(send_now=lifted, snoozed_until=utc(2026, 11, 12))
+    [d] = decide(c, now)
+    assert d.action is Action.WAIT and d.at >= utc(2026, 11, 12)
+    [d] = decide(client(send_now=lifted), now, paused=True)
+    assert d.action is Action.HOLD
+    [d] = decide(client(send_now=lifted), now, last_sync_at=now - timedelta(hours=2))
+    assert d.action is Action.HOLD  # stale mailbox data
+
+
+def test_a_hold_is_a_snooze_far_enough_ahead_for_every_calendar() -> None:
+    from ghostwatch.actions import HOLD_UNTIL
+
+    for country in ("", "GE", "TH"):
+        c = client(snoozed_until=HOLD_UNTIL, rules=replace(RULES, holidays_country=country))
+        [d] = decide(c, utc(2026, 11, 10, 10, 0))
+        assert d.action is Action.WAIT and d.at >= HOLD_UNTIL
+        assert policy.client_status(c, utc(2026, 11, 10, 10, 0)) is ClientStatus.SNOOZED
