@@ -305,7 +305,7 @@ class App:
                 await self.adopt_nudges(mailbox, account, folders, now)
                 report.decisions = self.decide(account, now)
                 report.ghosted = self._ghost(account, report.decisions, now)
-                if not dry_run:
+                if not dry_run and self._has_work(account.name, report.decisions, now):
                     report.deliveries = await self._deliver(mailbox, account, folders, now)
         except Exception as exc:
             # One account's fault (network, login, a secret that cannot be read, or a
@@ -321,6 +321,17 @@ class App:
         if report.error is not None:
             self._record_error(account.name, now, report.error)
         return report
+
+    def _has_work(self, account: str, decisions: Sequence[Decision], now: datetime) -> bool:
+        """True if delivering could do anything: a nudge is due now, a planned one's
+        retry time has come, or one of unknown outcome waits to be looked up in Sent.
+        Otherwise the delivery step (two more full reads of the account's state) is
+        skipped: a poll that found nothing new costs one ``decide``."""
+        return (
+            any(d.action is Action.SEND for d in decisions)
+            or bool(self.store.outbox_pending(account, now))
+            or bool(self.store.outbox_unresolved(account))
+        )
 
     def _fault(self, event: str, exc: Exception) -> str:
         """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""

@@ -49,10 +49,12 @@ import structlog
 
 from ghostwatch import policy
 from ghostwatch.config import AccountConfig, Config, load_config
-from ghostwatch.daemon import App, iso, utcnow
+from ghostwatch.daemon import App, CycleReport, utcnow
+from ghostwatch.domain import Decision
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.notify import Notifier
 from ghostwatch.schedule import RETRY_CAP_S, Backoff, Schedule
+from ghostwatch.stale import StaleMailboxes
 from ghostwatch.templates import TemplateSet
 from ghostwatch.trial import check_templates
 from ghostwatch.watchers import Watchers
@@ -81,7 +83,7 @@ class Service:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _cycles: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _abandoned: set[asyncio.Task[Any]] = field(default_factory=set)
-    _stale: set[str] = field(default_factory=set)
+    _stale: StaleMailboxes = field(default_factory=StaleMailboxes)
     _reload: bool = False
     _rebalance: bool = True  # take our share of the leases at the next housekeeping
     _housekept_at: float | None = None
@@ -111,6 +113,7 @@ class Service:
         self.app.mailboxes.keep = True  # one login per account, not one per cycle
         self.app.stop_requested = self._stop.is_set
         self._started = self.clock()
+        self._stale.started = self._started
         self._share_accounts()
         self._install_signals()
         log.info("service.started", accounts=len(self.app.config.accounts), pid=os.getpid())
@@ -221,28 +224,27 @@ class Service:
 
     async def _cycle(self, name: str) -> None:
         """Cycle ``name`` alone, then book when it is next due (never raises)."""
-        ok = False
+        report: CycleReport | None = None
         try:
             async with self._slots:
                 if not self._stop.is_set():
                     report = await self._app.cycle(self.clock(), accounts=[name])
-                    ok = report.ok
         except Exception:  # the per-cycle guard: log, retry later with backoff
             log.exception("cycle.crashed")
         finally:
             self._cycles.pop(name, None)
-            self._after_cycle(name, ok)
+            self._after_cycle(name, report)
             self._wake.set()
 
-    def _after_cycle(self, name: str, ok: bool) -> None:
+    def _after_cycle(self, name: str, report: CycleReport | None) -> None:
         now = self.clock()
         account = self._account(name)
         if account is None:
             self.schedule.forget(name)  # removed by a reload while it ran
             return
-        due = None
+        ok, due = report is not None and report.ok, None
         try:
-            due = self._next_due(account, now) if ok else None
+            due = self._next_due(account, now, _unchanged(report)) if ok else None
         except Exception as exc:  # a store fault: retried on the backoff
             self._plan_failed(exc)
             ok = False
@@ -258,11 +260,15 @@ class Service:
     def _account(self, name: str) -> AccountConfig | None:
         return next((a for a in self._app.config.accounts if a.name == name), None)
 
-    def _next_due(self, account: AccountConfig, now: datetime) -> datetime | None:
+    def _next_due(
+        self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
+    ) -> datetime | None:
         """When the account's next decision (or, for the summary account, the daily
-        summary) falls due; None if nothing is scheduled."""
+        summary) falls due; None if nothing is scheduled. ``decisions``: the cycle's
+        own, if nothing changed the account's state after they were taken."""
         app = self._app
-        times = [policy.next_wakeup(app.decide(account, now), now)]
+        decided = app.decide(account, now) if decisions is None else decisions
+        times = [policy.next_wakeup(decided, now)]
         if account.name == app.config.summary_account().name:
             times.append(app.next_summary_at(now))
         return min((t for t in times if t is not None), default=None)
@@ -292,32 +298,9 @@ class Service:
                 w.cancel()
 
     def _check_stale(self, now: datetime, accounts: list[AccountConfig] | None = None) -> None:
-        """Warn once (log ``sync.stale`` and an event for the summary) when an account's
-        mailbox (of ``accounts``; None: all) has not been read for longer than its
-        ``max_sync_age``."""
+        """Report the mailboxes of ``accounts`` (None: all) unread for too long."""
         app = self._app
-        for account in app.config.accounts if accounts is None else accounts:
-            row = app.store.account_state(account.name)
-            last = row.last_sync_at if row else None
-            since = last or self._started or now
-            if now - since <= account.max_sync_age:
-                if account.name in self._stale:
-                    self._stale.discard(account.name)
-                    log.info("sync.recovered", account=account.name, last_sync=iso(last))
-                continue
-            if account.name not in self._stale:
-                self._stale.add(account.name)
-                error = row.last_error if row else None
-                log.warning(
-                    "sync.stale",
-                    account=account.name,
-                    last_sync=iso(last),
-                    max_sync_age_s=account.max_sync_age.total_seconds(),
-                    last_error=error,
-                )
-                app.store.append_event(
-                    "sync.stale", at=now, account=account.name, last_sync=last, error=error
-                )
+        self._stale.check(app.store, app.config.accounts if accounts is None else accounts, now)
 
     # --- signals and reload ---------------------------------------------------------
 
@@ -432,6 +415,17 @@ class Service:
             log.warning("service.exit_forced", reason="a mailbox operation did not stop in time")
             _hard_exit(0)
         log.info("service.stopped")
+
+
+def _unchanged(report: CycleReport | None) -> list[Decision] | None:
+    """The decisions of a one-account cycle that sent, drafted and ghosted nothing
+    after taking them (so they are still the account's), else None."""
+    if report is None or len(report.accounts) != 1:
+        return None
+    only = report.accounts[0]
+    if only.sync is None or only.deliveries or only.ghosted:
+        return None
+    return only.decisions
 
 
 def _clients(config: Config, account: AccountConfig) -> list[Any]:
