@@ -117,7 +117,8 @@ def measure_size(server: Any, smtp: Any, n: int, seconds: float, replies: int) -
         app: App | None = None
         try:
             deadline = time.monotonic() + 120 + n
-            while daemon.count("watch.idling") < n or daemon.count("cycle.done") < 1:
+            # every account watched and read once (one sync.done per account)
+            while daemon.count("watch.idling") < n or daemon.count("sync.done") < n:
                 if time.monotonic() > deadline or daemon.proc.poll() is not None:
                     raise RuntimeError(f"{n} accounts never all idled")
                 time.sleep(0.1)

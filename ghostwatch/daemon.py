@@ -8,7 +8,7 @@ simulated clock drives the real code in tests and in the demo.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
@@ -41,6 +41,7 @@ from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.health import NO_MONITOR, Monitor
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
+from ghostwatch.mailbox_pool import MailboxPool
 from ghostwatch.net import login_hint
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
 from ghostwatch.progress import NO_PROGRESS, ScanProgress
@@ -175,6 +176,9 @@ class App:
         # [health] (heartbeat, metrics) and the progress of long scans: off unless set
         self.monitor: Monitor = NO_MONITOR
         self.progress: ScanProgress = NO_PROGRESS
+        # The accounts' sync connections; the service keeps them open between cycles
+        # (ghostwatch.mailbox_pool), a one-off command logs out after each.
+        self.mailboxes = MailboxPool(keep=False, opener=ImapMailbox)
 
     @classmethod
     def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
@@ -254,9 +258,12 @@ class App:
         acct, clients = self.states(account, now, exclude=exclude)
         return policy.decide(acct, clients, now)
 
-    def sync_invoices(self, now: datetime) -> None:
-        """Copy configured and recurring invoices into the store (idempotent)."""
+    def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None:
+        """Copy configured and recurring invoices of ``accounts`` (None: all) into the
+        store (idempotent)."""
         for account in self.config.accounts:
+            if accounts is not None and account.name not in accounts:
+                continue
             for client in self.config.clients_of(account.name):
                 configured = {i.number for i in client.invoices}
                 items = [
@@ -272,55 +279,84 @@ class App:
 
     # --- a cycle ----------------------------------------------------------------------
 
-    async def cycle(self, now: datetime | None = None, *, dry_run: bool = False) -> CycleReport:
-        """Run one full cycle for every account, then the summary if due.
+    async def cycle(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Collection[str] | None = None,
+    ) -> CycleReport:
+        """Run one cycle for every account (``accounts``: only those), then the summary
+        if due and its account is in the cycle.
 
-        Never raises for an exception (BaseException such as cancellation aside): a
-        fault is logged once, recorded in the report (and, for an account, as its
-        ``last_error``), and every other account and the summary still run.
+        A full cycle takes or renews the leases first; a cycle of some accounts (the
+        service's, for one account's wake-up or poll) relies on the renewal thread and
+        skips an account this process does not hold. Never raises for an exception
+        (BaseException such as cancellation aside): a fault is logged once, recorded
+        in the report (and, for an account, as its ``last_error``), and every other
+        account and the summary still run.
         """
         now = now or self.clock()
         report = CycleReport(now)
-        claimed = self._claim()
+        claimed = self._claim() if accounts is None else self._held(accounts)
         try:
-            self.sync_invoices(now)
+            self.sync_invoices(now, accounts)
         except Exception as exc:  # the invoices of the last cycle are still stored
             report.errors.append(self._fault("cycle.invoices_failed", exc))
         for account in self.config.accounts:
             if self.stop_requested():
                 break
+            if account.name not in claimed:
+                continue
             if claimed[account.name] is not None:
                 report.accounts.append(AccountReport(account.name, held_by=claimed[account.name]))
                 continue
-            structlog.contextvars.bind_contextvars(account=account.name)
-            try:
-                report.accounts.append(
-                    await self.cycle_account(account, now, dry_run=dry_run or account.dry_run)
-                )
-            finally:
-                structlog.contextvars.unbind_contextvars("account")
+            report.accounts.append(await self._cycle_bound(account, now, dry_run))
         # across daemons, the summary account's holder sends the daily summary
         summary_account = self.config.summary_account().name
-        if not self.stop_requested() and self.may_work(summary_account):
-            try:
-                report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
-            except Exception as exc:  # retried at the next cycle (after the backoff)
-                report.errors.append(self._fault("cycle.summary_failed", exc))
+        if summary_account in claimed:
+            await self._summary(report, summary_account, now, dry_run)
         log.info(
             "cycle.done",
             ok=report.ok,
             now=now.isoformat(),
+            accounts=len(report.accounts),
             sent=sum(len(a.deliveries) for a in report.accounts),
         )
         self.monitor.cycle_done(report)  # never raises, never waits (health.py)
         return report
+
+    def _held(self, accounts: Collection[str]) -> dict[str, str | None]:
+        """The configured ones of ``accounts``: None if we hold it, else "elsewhere"."""
+        names = [a.name for a in self.config.accounts if a.name in accounts]
+        return {n: None if self.may_work(n) else "elsewhere" for n in names}
+
+    async def _cycle_bound(
+        self, account: AccountConfig, now: datetime, dry_run: bool
+    ) -> AccountReport:
+        structlog.contextvars.bind_contextvars(account=account.name)
+        try:
+            return await self.cycle_account(account, now, dry_run=dry_run or account.dry_run)
+        finally:
+            structlog.contextvars.unbind_contextvars("account")
+
+    async def _summary(
+        self, report: CycleReport, account: str, now: datetime, dry_run: bool
+    ) -> None:
+        if self.stop_requested() or not self.may_work(account):
+            return
+        try:
+            report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
+        except Exception as exc:  # retried at the next cycle (after the backoff)
+            report.errors.append(self._fault("cycle.summary_failed", exc))
 
     async def cycle_account(
         self, account: AccountConfig, now: datetime, *, dry_run: bool
     ) -> AccountReport:
         report = AccountReport(account.name, dry_run=dry_run)
         try:
-            async with ImapMailbox(imap_endpoint(account, self.logins)) as mailbox:
+            endpoint = imap_endpoint(account, self.logins)
+            async with self.mailboxes.session(account.name, endpoint) as mailbox:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
                 await self.adopt_nudges(mailbox, account, folders, now)
@@ -328,7 +364,7 @@ class App:
                     await mail_commands.handle(self, mailbox, account, now)
                 report.decisions = self.decide(account, now)
                 report.ghosted = self._ghost(account, report.decisions, now)
-                if not dry_run:
+                if not dry_run and self._has_work(account.name, report.decisions, now):
                     report.deliveries = await self._deliver(mailbox, account, folders, now)
         except Exception as exc:
             # One account's fault (network, login, a secret that cannot be read, or a
@@ -347,6 +383,17 @@ class App:
         if report.error is not None:
             self._record_error(account.name, now, report.error)
         return report
+
+    def _has_work(self, account: str, decisions: Sequence[Decision], now: datetime) -> bool:
+        """True if delivering could do anything: a nudge is due now, a planned one's
+        retry time has come, or one of unknown outcome waits to be looked up in Sent.
+        Otherwise the delivery step (two more full reads of the account's state) is
+        skipped: a poll that found nothing new costs one ``decide``."""
+        return (
+            any(d.action is Action.SEND for d in decisions)
+            or bool(self.store.outbox_pending(account, now))
+            or bool(self.store.outbox_unresolved(account))
+        )
 
     def _fault(self, event: str, exc: Exception) -> str:
         """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""

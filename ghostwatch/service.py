@@ -1,24 +1,33 @@
 """``ghostwatch run``: the long-running service.
 
-Shape: one decision loop for all accounts, woken by (a) an IDLE watcher per account
-that sees new mail in INBOX, (b) the next instant a decision becomes due (a send
-window opening, a ladder step, the daily summary), (c) the poll interval (Sent, and
-INBOX on servers without IDLE), (d) a retry after a failed cycle, (e) a signal. No
-busy polling: between those the process sleeps.
+Shape: each account this daemon works on is cycled on its own (sync, decide,
+re-check, send: ``App.cycle(accounts=[name])``), at most MAX_PARALLEL at a time,
+when (a) its IDLE watcher sees new mail in its INBOX (ghostwatch.watchers), (b) one
+of its decisions falls due (a send window opening, a ladder step; for the summary
+account, the daily summary), (c) its poll interval has passed (Sent, and INBOX on
+servers without IDLE), staggered across accounts, or (d) its backoff after a failed
+cycle ends (ghostwatch.schedule). So a reply on one account is read at once, over
+that account's kept connection (ghostwatch.mailbox_pool), and never waits for the
+others' logins. Housekeeping (lease shares, watchers, stale mailboxes) runs every
+HOUSEKEEP_S and when a lease changes hands. No busy polling: between those the
+process sleeps.
 
 Invariants:
-1. A cycle is never cut short while it can finish in time: SIGTERM/SIGINT stop it
-   after the send in flight, then the service exits. A send that outlasts
-   STOP_GRACE_S is abandoned: its outbox row stays ``sending`` and is later settled as
-   ``sent``/``unknown`` from the Sent folder, never resent. The process is gone within
-   EXIT_DEADLINE_S of the first signal; a second signal exits at once.
+1. A cycle is never cut short while it can finish in time: SIGTERM/SIGINT stop the
+   running cycles after the send in flight, then the service exits. A send that
+   outlasts STOP_GRACE_S is abandoned: its outbox row stays ``sending`` and is later
+   settled as ``sent``/``unknown`` from the Sent folder, never resent. The process is
+   gone within EXIT_DEADLINE_S of the first signal; a second signal exits at once.
 2. A watcher that fails reconnects with capped exponential backoff and jitter; its
    failure is recorded in the store, so ``status`` and the summary show it. A failed
-   cycle is retried the same way, independently of the poll interval, and nothing
-   retries it sooner: not a summary or nudge that is due, not new mail (only a stop).
+   cycle of an account is retried the same way, independently of the poll interval,
+   and nothing retries it sooner: not a summary or nudge that is due, not new mail
+   (only a stop). The other accounts go on meanwhile.
 3. SIGHUP reloads the config between cycles; an invalid config (templates included)
    is logged problem by problem and the old one keeps running.
-4. Only the loop touches the App between cycles; signal handlers just set flags.
+4. Only the loop starts cycles; signal handlers and the lease thread just set flags.
+   One account is never cycled twice at once. A lost lease stops its sending at once
+   (``App.may_work`` before every send) and its watcher at the next housekeeping.
 """
 
 from __future__ import annotations
@@ -26,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import signal
 import sys
 import threading
@@ -42,41 +50,23 @@ import structlog
 from ghostwatch import policy
 from ghostwatch.config import AccountConfig, Config, load_config
 from ghostwatch.config_check import check_config
-from ghostwatch.daemon import App, CycleReport, imap_endpoint, iso, utcnow
-from ghostwatch.errors import ConfigError, GhostwatchError, MailboxError
-from ghostwatch.imap import ImapMailbox
+from ghostwatch.daemon import App, CycleReport, utcnow
+from ghostwatch.domain import Decision
+from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.notify import Notifier
+from ghostwatch.schedule import RETRY_CAP_S, Backoff, Schedule
+from ghostwatch.stale import StaleMailboxes
 from ghostwatch.templates import TemplateSet
+from ghostwatch.watchers import Watchers
 
 log = structlog.get_logger(__name__)
 
-IDLE_RENEW_S = 9 * 60  # re-issue IDLE well before servers' 29-minute limit
 MIN_SLEEP_S = 0.05
-RETRY_FIRST_S = 1.0
-RETRY_CAP_S = 30.0  # reconnect / retry a failed cycle at least this often
+MAX_PARALLEL = 4  # account cycles at once: a start or a burst logs in a few at a time
+HOUSEKEEP_S = 30.0  # leases, watchers and stale checks at least this often
 STOP_GRACE_S = 7.0  # after SIGTERM, how long the send in flight may take
 EXIT_DEADLINE_S = 9.5  # after SIGTERM, the process is gone by then (systemd: 15 s)
 IMAP_THREAD_PREFIX = "ghostwatch-imap"
-
-
-@dataclass
-class Backoff:
-    """Capped exponential backoff with jitter: the n-th delay (from 0) is drawn from
-    ``[d/2, d]`` with ``d = min(cap_s, first_s * 2**n)``, so it never exceeds
-    ``cap_s`` and reconnecting clients do not stampede a server that comes back."""
-
-    first_s: float = RETRY_FIRST_S
-    cap_s: float = RETRY_CAP_S
-    rng: random.Random = field(default_factory=random.Random, repr=False)
-    attempt: int = 0
-
-    def next(self) -> float:
-        ceiling = min(self.cap_s, self.first_s * 2 ** min(self.attempt, 62))
-        self.attempt += 1
-        return self.rng.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 @dataclass
@@ -91,13 +81,29 @@ class Service:
     app_factory: Callable[..., App] = App.open
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    _retired: set[asyncio.Task[Any]] = field(default_factory=set)
-    _stale: set[str] = field(default_factory=set)
+    _cycles: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _abandoned: set[asyncio.Task[Any]] = field(default_factory=set)
+    _stale: StaleMailboxes = field(default_factory=StaleMailboxes)
     _reload: bool = False
+    _rebalance: bool = True  # take our share of the leases at the next housekeeping
+    _housekept_at: float | None = None
+    _unready: set[str] | None = None  # first cycles still to finish before READY
+    _ready_sent: bool = False
     _signals: int = 0
     _stop_at: float | None = None
     _started: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.schedule = Schedule(retry_cap_s=self.retry_cap_s)
+        self.watchers = Watchers(
+            lambda: self._app.store,
+            lambda: self._app.logins,
+            self._on_mail,
+            self._stop,
+            clock=self.clock,
+            retry_cap_s=self.retry_cap_s,
+        )
+        self._slots = asyncio.Semaphore(MAX_PARALLEL)
 
     async def run(self) -> int:
         """Run until stopped by a signal; return the exit status.
@@ -106,10 +112,12 @@ class Service:
         """
         self.app = self.app_factory(load_config(self.config_path), clock=self.clock)
         self.app.monitor.start(self.app.store, serve=True)  # [health]: ConfigError if it cannot
+        self.app.mailboxes.keep = True  # one login per account, not one per cycle
+        self.app.stop_requested = self._stop.is_set
         self._started = self.clock()
+        self._stale.started = self._started
         self._share_accounts()
         self._install_signals()
-        self._start_watchers()
         log.info("service.started", accounts=len(self.app.config.accounts), pid=os.getpid())
         try:
             await self._loop()
@@ -124,99 +132,163 @@ class Service:
         return self.app
 
     async def _loop(self) -> None:
-        retry = Backoff(cap_s=self.retry_cap_s)
-        ready = False
         while not self._stop.is_set():
+            self._wake.clear()  # what happens from here on wakes the next round
             if self._reload:
                 self._apply_reload()
-            ok = await self._cycle_once()
-            if self._stop.is_set():
-                break
-            self._start_watchers()  # the cycle may have taken or given back accounts
-            if not ready:
-                self.notifier.ready(f"watching {len(self._app.config.accounts)} account(s)")
-                ready = True
+            now = self.clock()
+            self._housekeep(now)
+            for name in self.schedule.ready(now):
+                self._start_cycle(name)
             self.notifier.watchdog()
-            retry_s = None if ok else retry.next()
-            if ok:
-                retry.reset()
-            # After a failure nothing cuts the backoff short: not a due summary or
-            # nudge, not new mail (Invariant 2); a stop request still does.
-            await self._sleep(self._between_cycles(retry_s), at_least_s=retry_s or 0.0)
+            await self._sleep(self._next_wake(now))
 
-    def _between_cycles(self, retry_s: float | None) -> float:
-        """Report stale mailboxes; return how long to sleep: never less than
-        ``retry_s`` after a failed cycle (a fault here: the backoff, else the cap)."""
+    def _on_mail(self, name: str) -> None:
+        """A watcher saw something on ``name``: cycle that account (coalesced)."""
+        self.schedule.wake(name)
+        self._wake.set()
+
+    # --- housekeeping -------------------------------------------------------------
+
+    def _housekeep(self, now: datetime) -> None:
+        """Every HOUSEKEEP_S, and at once when a lease changed hands: take our share of
+        the accounts, schedule and watch the ones we hold, report stale mailboxes."""
+        mono = time.monotonic()
+        due = self._housekept_at is None or mono - self._housekept_at >= self._housekeep_s()
+        if not (due or self._rebalance):
+            return
+        self._housekept_at = mono
         try:
-            self._check_stale(self.clock())
-            return self._next_wake(retry_s)
-        except Exception as exc:  # planning the sleep must not end the service
-            if isinstance(exc, GhostwatchError):
-                log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
-            else:
-                log.exception("service.plan_failed")
-            return retry_s or self.retry_cap_s
+            if self._rebalance:
+                self._rebalance = False
+                self._claim()
+            held = [a for a in self._app.config.accounts if self._app.may_work(a.name)]
+            self._let_go({a.name for a in held})
+            self.schedule.track([a.name for a in held], now)
+            self.watchers.sync(held)
+            if self._unready is None:
+                self._unready = {a.name for a in held}
+                self._maybe_ready()
+            self._check_stale(now)
+        except Exception as exc:  # planning must not end the service; retried
+            self._rebalance = True
+            self._plan_failed(exc)
 
-    # --- one cycle ----------------------------------------------------------------
+    def _let_go(self, held: set[str]) -> None:
+        """Forget the accounts given back or lost: log out their kept connections."""
+        for name in [n for n in self.schedule.due if n not in held]:
+            log.info("service.account_released", account=name)
+            self.watchers.retire(asyncio.create_task(self._app.mailboxes.discard(name)))
 
-    async def _cycle(self) -> CycleReport:
-        self._wake.clear()  # a wake that comes during the cycle makes another one
-        self._app.stop_requested = self._stop.is_set
-        return await self._app.cycle(self.clock())
+    def _maybe_ready(self) -> None:
+        """READY=1 once every account held at the start had its first cycle."""
+        if self._unready is not None and not self._unready and not self._ready_sent:
+            self._ready_sent = True
+            self.notifier.ready(f"watching {len(self._app.config.accounts)} account(s)")
 
-    async def _cycle_once(self) -> bool:
-        """Run one cycle; return True if every account was read. A stop request lets
-        it finish the send in flight within STOP_GRACE_S, then abandons it."""
-        task = asyncio.create_task(self._cycle(), name="cycle")
-        stopping = asyncio.create_task(self._stop.wait())
+    def _housekeep_s(self) -> float:
+        ttl = self._app.config.database.lease_ttl.total_seconds()
+        return max(1.0, min(HOUSEKEEP_S, ttl / 3))
+
+    def _claim(self) -> None:
+        """Take, renew or give back leases (raise StoreError if the database fails)."""
+        leases = self._app.leases
+        if leases is not None:
+            names = [a.name for a in self._app.config.accounts]
+            leases.watch(names)
+            leases.refresh(names)
+
+    def _plan_failed(self, exc: Exception) -> None:
+        if isinstance(exc, GhostwatchError):
+            log.error("service.plan_failed", error=f"{type(exc).__name__}: {exc}")
+        else:
+            log.exception("service.plan_failed")
+
+    def _share_accounts(self) -> None:
+        """Share the accounts with other daemons on the same database (ghostwatch.lease):
+        rebalance when the renewal thread sees an account left without a holder."""
+        leases = self._app.leases
+        if leases is None:
+            return
+        loop = asyncio.get_running_loop()
+        leases.shared = True
+        leases.on_change = lambda: loop.call_soon_threadsafe(self._lease_changed)
+
+    def _lease_changed(self) -> None:
+        self._rebalance = True
+        self._wake.set()
+
+    # --- one account's cycle --------------------------------------------------------
+
+    def _start_cycle(self, name: str) -> None:
+        self.schedule.start(name)
+        self._cycles[name] = asyncio.create_task(self._cycle(name), name=f"cycle:{name}")
+
+    async def _cycle(self, name: str) -> None:
+        """Cycle ``name`` alone, then book when it is next due (never raises)."""
+        report: CycleReport | None = None
         try:
-            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not task.done():
-            await asyncio.wait({task}, timeout=self._left(STOP_GRACE_S))
-        if not task.done():
-            log.warning("service.cycle_abandoned", grace_s=STOP_GRACE_S)
-            task.cancel()
-            self._retire(task)
-            return False
-        try:
-            return task.result().ok
+            async with self._slots:
+                if not self._stop.is_set():
+                    report = await self._app.cycle(self.clock(), accounts=[name])
         except Exception:  # the per-cycle guard: log, retry later with backoff
             log.exception("cycle.crashed")
-            return False
+        finally:
+            self._cycles.pop(name, None)
+            self._after_cycle(name, report)
+            self._wake.set()
 
-    def _next_wake(self, retry_s: float | None) -> float:
-        """Seconds until the loop should run again, with nothing else waking it."""
-        app, now = self._app, self.clock()
-        waits = [a.poll_interval.total_seconds() for a in app.config.accounts]
+    def _after_cycle(self, name: str, report: CycleReport | None) -> None:
+        now = self.clock()
+        account = self._account(name)
+        if account is None:
+            self.schedule.forget(name)  # removed by a reload while it ran
+            return
+        ok, due = report is not None and report.ok, None
+        try:
+            due = self._next_due(account, now, _unchanged(report)) if ok else None
+        except Exception as exc:  # a store fault: retried on the backoff
+            self._plan_failed(exc)
+            ok = False
+        retry_s = self.schedule.finish(name, now, ok=ok, poll=account.poll_interval, due=due)
         if retry_s is not None:
-            waits.append(retry_s)
-        for account in app.config.accounts:
-            due = policy.next_wakeup(app.decide(account, now), now)
-            if due is not None:
-                waits.append((due - now).total_seconds())
-        # The daily summary lives in the App when built (duck-typed until then).
-        next_summary = getattr(app, "next_summary_at", None)
-        summary_at = next_summary(now) if callable(next_summary) else None
-        if isinstance(summary_at, datetime):
-            waits.append((summary_at - now).total_seconds())
+            log.info("cycle.retry_later", in_s=round(retry_s, 1), account=name)
+        with contextlib.suppress(Exception):  # a store fault shows at the housekeeping
+            self._check_stale(now, [account])
+        if self._unready is not None:
+            self._unready.discard(name)
+            self._maybe_ready()
+
+    def _account(self, name: str) -> AccountConfig | None:
+        return next((a for a in self._app.config.accounts if a.name == name), None)
+
+    def _next_due(
+        self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
+    ) -> datetime | None:
+        """When the account's next decision (or, for the summary account, the daily
+        summary) falls due; None if nothing is scheduled. ``decisions``: the cycle's
+        own, if nothing changed the account's state after they were taken."""
+        app = self._app
+        decided = app.decide(account, now) if decisions is None else decisions
+        times = [policy.next_wakeup(decided, now)]
+        if account.name == app.config.summary_account().name:
+            times.append(app.next_summary_at(now))
+        return min((t for t in times if t is not None), default=None)
+
+    def _next_wake(self, now: datetime) -> float:
+        """Seconds until the loop should run again, with nothing else waking it."""
+        waits = [self._housekeep_s()]
+        at = self.schedule.next_at(now)
+        if at is not None:
+            waits.append((at - now).total_seconds())
         if self.notifier.watchdog_s:
             waits.append(self.notifier.watchdog_s / 2)
-        # A due-but-unsent summary or nudge says "now": after a failure that must not
-        # override the backoff (it made a hot loop of logins), so retry_s is a floor.
-        delay = max(MIN_SLEEP_S, retry_s or 0.0, min(waits))
+        delay = max(MIN_SLEEP_S, min(waits))
         log.debug("service.sleeping", seconds=round(delay, 3))
         return delay
 
-    async def _sleep(self, seconds: float, *, at_least_s: float = 0.0) -> None:
-        """Sleep ``seconds``, woken early by new mail or a stop; for the first
-        ``at_least_s`` only a stop wakes it (the backoff after a failed cycle)."""
-        if at_least_s > 0:
-            await self._sleep_unless_stopped(min(at_least_s, seconds))
-            seconds -= at_least_s
-            if seconds <= 0 or self._stop.is_set():
-                return
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, woken early by new mail, a cycle's end or a stop."""
         waiters = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(self._stop.wait()),
@@ -227,130 +299,10 @@ class Service:
             for w in waiters:
                 w.cancel()
 
-    def _check_stale(self, now: datetime) -> None:
-        """Warn once (log ``sync.stale`` and an event for the summary) when an account's
-        mailbox has not been read for longer than its ``max_sync_age``."""
+    def _check_stale(self, now: datetime, accounts: list[AccountConfig] | None = None) -> None:
+        """Report the mailboxes of ``accounts`` (None: all) unread for too long."""
         app = self._app
-        for account in app.config.accounts:
-            row = app.store.account_state(account.name)
-            last = row.last_sync_at if row else None
-            since = last or self._started or now
-            if now - since <= account.max_sync_age:
-                if account.name in self._stale:
-                    self._stale.discard(account.name)
-                    log.info("sync.recovered", account=account.name, last_sync=iso(last))
-                continue
-            if account.name not in self._stale:
-                self._stale.add(account.name)
-                error = row.last_error if row else None
-                log.warning(
-                    "sync.stale",
-                    account=account.name,
-                    last_sync=iso(last),
-                    max_sync_age_s=account.max_sync_age.total_seconds(),
-                    last_error=error,
-                )
-                app.store.append_event(
-                    "sync.stale", at=now, account=account.name, last_sync=last, error=error
-                )
-
-    # --- watchers -------------------------------------------------------------------
-
-    def _share_accounts(self) -> None:
-        """Share the accounts with other daemons on the same database (ghostwatch.lease):
-        take our share each cycle, and wake when an account is left without a holder."""
-        leases = self._app.leases
-        if leases is None:
-            return
-        loop = asyncio.get_running_loop()
-        leases.shared = True
-        leases.on_change = lambda: loop.call_soon_threadsafe(self._wake.set)
-
-    def _start_watchers(self) -> None:
-        """Watch the accounts this daemon holds (every one, without leases); stop
-        watching those another daemon took over. A watcher that ended by itself (a
-        server without IDLE: the loop polls) is not restarted."""
-        app = self._app
-        if app.leases is not None:
-            app.leases.watch(a.name for a in app.config.accounts)
-        for account in app.config.accounts:
-            task = self._watchers.get(account.name)
-            if app.may_work(account.name) and task is None:
-                self._watchers[account.name] = asyncio.create_task(
-                    self._watch(account), name=f"watch:{account.name}"
-                )
-            elif not app.may_work(account.name) and task is not None:
-                task.cancel()
-                self._retire(task)
-                del self._watchers[account.name]
-
-    def _retire(self, task: asyncio.Task[Any]) -> None:
-        """Keep a cancelled task referenced until it ends (shutdown waits for it)."""
-        self._retired.add(task)
-        task.add_done_callback(self._retired.discard)
-
-    async def _watch(self, account: AccountConfig) -> None:
-        """Keep an IDLE on the account's INBOX; set the wake event on new mail."""
-        backoff = Backoff(cap_s=self.retry_cap_s)
-        structlog.contextvars.bind_contextvars(account=account.name)
-        while not self._stop.is_set():
-            try:
-                if not await self._idle_session(account, backoff):
-                    return  # the server has no IDLE: the loop polls instead
-            except Exception as exc:  # the watcher's guard: any fault means reconnect
-                if not isinstance(exc, GhostwatchError):
-                    log.exception("watch.crashed")
-                if backoff.attempt == 0:
-                    self._wake.set()  # the loop retries its cycle (its own backoff)
-                delay = backoff.next()
-                self._record_watch_error(account, exc)
-                log.warning("watch.reconnecting", error=str(exc), in_s=round(delay, 1))
-                await self._sleep_unless_stopped(delay)
-
-    def _record_watch_error(self, account: AccountConfig, exc: Exception) -> None:
-        store = self._app.store
-        try:
-            store.set_watch_mode(account.name, None)
-            store.set_sync_error(account.name, self.clock(), f"watch: {exc}")
-        except GhostwatchError as fault:
-            log.error("watch.record_failed", error=str(fault))
-
-    async def _idle_session(self, account: AccountConfig, backoff: Backoff) -> bool:
-        """Watch over one connection until it fails (raise) or the service stops
-        (True); return False at once if the server cannot IDLE."""
-        store = self._app.store
-        async with ImapMailbox(imap_endpoint(account, self._app.logins, wait=True)) as mailbox:
-            if "IDLE" not in mailbox.capabilities:
-                store.set_watch_mode(account.name, "poll")
-                log.info("watch.polling", reason="server has no IDLE")
-                return False
-            inbox = account.imap.folders.inbox
-            await mailbox.examine(inbox)
-            store.set_watch_mode(account.name, "idle")
-            if backoff.attempt:
-                log.info("watch.reconnected", attempts=backoff.attempt)
-                self._wake.set()  # mail may have arrived while we were away
-            backoff.reset()
-            log.info("watch.idling", folder=inbox)
-            await self._idle_loop(mailbox)
-        return True
-
-    async def _idle_loop(self, mailbox: ImapMailbox) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            responses = await mailbox.idle_wait(IDLE_RENEW_S)
-            if any(_is_bye(r) for r in responses):
-                raise MailboxError("the server ended the IDLE session (BYE)")
-            if responses:
-                log.info("watch.new_mail", responses=len(responses))
-                self._wake.set()
-            elif time.monotonic() - started < IDLE_RENEW_S * 0.9:
-                # IDLE ended early with nothing: the connection may be dead. Verify.
-                await mailbox.noop()
-
-    async def _sleep_unless_stopped(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        self._stale.check(app.store, app.config.accounts if accounts is None else accounts, now)
 
     # --- signals and reload ---------------------------------------------------------
 
@@ -386,17 +338,34 @@ class Service:
             self.notifier.ready("config reload rejected; running on the old config")
             return
         app = self._app
-        app.config = config
+        old, app.config = app.config, config
         app.templates = TemplateSet(config.templates.dir or None)
         app.logins.clear()  # a fixed password is tried at once, not after auth_retry
-        for task in self._watchers.values():
-            task.cancel()
-            self._retire(task)
-        self._watchers.clear()
-        self._start_watchers()
         self._stale.clear()
+        self._rebalance = True  # the accounts may have changed: housekeep now
+        self._housekept_at = None
+        self._reschedule(old, config)
         log.info("config.reloaded", accounts=len(config.accounts), clients=len(config.clients))
         self.notifier.ready("config reloaded")
+
+    def _reschedule(self, old: Config, new: Config) -> None:
+        """After a reload: sync at once only the accounts whose settings or clients
+        changed (a new client's history is read back); the others keep their staggered
+        polls, with their decisions (new rules) brought forward."""
+        now = self.clock()
+        before = {a.name: a for a in old.accounts}
+        for account in new.accounts:
+            if account.name not in self.schedule.due:
+                continue  # new or not ours: the housekeeping tracks it
+            if before.get(account.name) != account or _clients(old, account) != _clients(
+                new, account
+            ):
+                self.schedule.wake(account.name)
+                continue
+            try:
+                self.schedule.bring_forward(account.name, self._next_due(account, now))
+            except Exception as exc:  # its next poll plans again
+                self._plan_failed(exc)
 
     def _load_checked(self) -> Config:
         """Load the config as ``check-config`` does (templates included) and refuse
@@ -419,18 +388,31 @@ class Service:
             return budget_s
         return max(0.0, budget_s - (time.monotonic() - self._stop_at))
 
+    async def _finish_cycles(self) -> None:
+        """Let the running cycles finish the send in flight within STOP_GRACE_S, then
+        abandon what is left (Invariant 1)."""
+        running = list(self._cycles.values())
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=self._left(STOP_GRACE_S))
+            for task in pending:
+                log.warning("service.cycle_abandoned", grace_s=STOP_GRACE_S, task=task.get_name())
+                task.cancel()
+                self._abandoned.add(task)
+
     async def _shutdown(self) -> None:
-        """Stop the watchers, close the store; exit hard if something cannot stop
-        by EXIT_DEADLINE_S (a connect or command stuck on a dead server)."""
+        """Stop the cycles and watchers, close the store; exit hard if something
+        cannot stop by EXIT_DEADLINE_S (a connect or command stuck on a dead server)."""
         self.notifier.stopping()
-        tasks = [*self._watchers.values(), *self._retired]
-        for task in tasks:
-            task.cancel()
+        await self._finish_cycles()
+        self.watchers.cancel_all()
+        tasks = [*self.watchers.retired, *self._abandoned]
         pending: set[asyncio.Task[Any]] = set()
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=self._left(EXIT_DEADLINE_S))
         if self.app is not None:
             await self.app.monitor.aclose()  # the last ping (bounded), the metrics endpoint
+            with contextlib.suppress(Exception, TimeoutError):
+                await asyncio.wait_for(self.app.mailboxes.close(), self._left(EXIT_DEADLINE_S))
             self.app.close()
         if pending or not _threads_ended(IMAP_THREAD_PREFIX, self._left(EXIT_DEADLINE_S)):
             log.warning("service.exit_forced", reason="a mailbox operation did not stop in time")
@@ -438,8 +420,19 @@ class Service:
         log.info("service.stopped")
 
 
-def _is_bye(response: Any) -> bool:
-    return isinstance(response, tuple) and len(response) > 0 and response[0] == b"BYE"
+def _unchanged(report: CycleReport | None) -> list[Decision] | None:
+    """The decisions of a one-account cycle that sent, drafted and ghosted nothing
+    after taking them (so they are still the account's), else None."""
+    if report is None or len(report.accounts) != 1:
+        return None
+    only = report.accounts[0]
+    if only.sync is None or only.deliveries or only.ghosted:
+        return None
+    return only.decisions
+
+
+def _clients(config: Config, account: AccountConfig) -> list[Any]:
+    return list(config.clients_of(account.name))
 
 
 def _threads_ended(prefix: str, timeout_s: float) -> bool:

@@ -293,14 +293,22 @@ class StoreBase:
         return connection.execute(statement).first() is not None
 
     def _upsert(
-        self, connection: Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+        self,
+        connection: Connection,
+        table: sa.Table,
+        key: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        defaults: dict[str, Any] | None = None,
     ) -> None:
-        """Set the row with primary key ``key`` to ``values``, inserting it if missing.
+        """Set the row with primary key ``key`` to ``values``, inserting it if missing;
+        ``defaults`` fill a new row only and never overwrite an existing one.
 
         One ``INSERT ... ON CONFLICT (key) DO UPDATE`` statement: atomic on both
         dialects, so two processes upserting the same key both succeed (an
         update-then-insert raced into a duplicate-key error on PostgreSQL)."""
-        statement = self._dialect_insert(table).values(**key, **values)
+        initial = {k: v for k, v in (defaults or {}).items() if k not in values}
+        statement = self._dialect_insert(table).values(**key, **initial, **values)
         if not values:
             connection.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
             return

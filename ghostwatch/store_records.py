@@ -188,15 +188,13 @@ class RecordsStore(StoreBase):
         return None if found is None else AccountRow(**found._mapping)
 
     def _set_account(self, account: str, **values: Any) -> None:
+        """Set ``values`` on the account's row in one ``INSERT ... ON CONFLICT``: a new
+        row starts unpaused, an existing one keeps ``paused`` unless it is set here (a
+        read-then-upsert let a concurrent first write undo a ``pause``)."""
         with self._tx(write=True) as connection:
-            if (
-                connection.execute(
-                    sa.select(ACCOUNT_STATE.c.account).where(ACCOUNT_STATE.c.account == account)
-                ).first()
-                is None
-            ):
-                values = {"paused": False, **values}
-            self._upsert(connection, ACCOUNT_STATE, {"account": account}, values)
+            self._upsert(
+                connection, ACCOUNT_STATE, {"account": account}, values, defaults={"paused": False}
+            )
 
     def set_paused(self, account: str, paused: bool) -> None:
         """Stop (True) or restart (False) all sending for ``account``."""

@@ -63,7 +63,7 @@ def sent_mail(to: str, subject: str, message_id: str) -> bytes:
 def logins(imap: Any) -> int:
     """Successful IMAP logins of this test's user, from Dovecot's own log."""
     text = (imap.server.root / "dovecot.log").read_text(errors="replace")
-    return len(re.findall(rf"imap-login: Login: user=<{re.escape(imap.user)}>", text))
+    return len(re.findall(rf"imap-login: (?:Info: )?Login: user=<{re.escape(imap.user)}>,", text))
 
 
 def received(smtp: Any) -> tuple[list[str], int]:

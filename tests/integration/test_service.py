@@ -169,7 +169,7 @@ def test_a_reply_over_idle_updates_status_and_the_window_opening_sends_the_rest(
     scenario.clients = ACME + GLOBEX
     start_thread(imap_server, "jane@acme.example", "<m1@studio>")
     start_thread(imap_server, "hank@globex.example", "<m2@studio>")
-    daemon = daemons(scenario, WINDOW_OPENS - timedelta(seconds=10))
+    daemon = daemons(scenario, WINDOW_OPENS - timedelta(seconds=20))  # a loaded machine
     daemon.wait_for("watch.idling")
     daemon.wait_for("cycle.done")
     assert scenario.row(daemon.sim_now(), capsys, "Acme Ltd")["waiting_on"] == "client"
@@ -225,8 +225,14 @@ def test_a_dovecot_outage_is_survived_reported_and_sends_nothing_twice(
     assert daemon.proc.poll() is None
     daemon.wait_for("watch.reconnected", timeout=60)  # backoff is capped at 30 s
     if OUTAGE_S > 20:  # unreadable for longer than max_sync_age: said once, then cleared
-        assert len(daemon.named("sync.stale")) == 1
         daemon.wait_for("sync.recovered", timeout=60)
+        # said once for the outage: before the first recovery there is one sync.stale
+        # (with a long poll and max_sync_age = 10s, the quiet mailbox may be reported
+        # stale again afterwards, which is right and is a later episode)
+        with daemon._lock:
+            kinds = [e["event"] for e in daemon.events]
+        first_recovery = kinds.index("sync.recovered")
+        assert kinds[:first_recovery].count("sync.stale") == 1
     assert "last error" in status_text(scenario, daemon.sim_now(), capsys)
 
     acme_replies(imap_server, DUE_IN_WINDOW + timedelta(minutes=5))

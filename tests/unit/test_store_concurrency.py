@@ -115,3 +115,49 @@ def test_concurrent_invoice_upserts_count_each_invoice_once(store_url: str) -> N
     finally:
         for store in stores:
             store.close()
+
+
+def test_an_account_state_write_is_one_statement(store_url: str) -> None:
+    """``set_watch_mode`` and friends are one ``INSERT ... ON CONFLICT``: no read first
+    that a concurrent writer could make stale."""
+    [store] = _stores(store_url, 1)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "PRAGMA")):
+            statements.append(statement)
+
+    sa.event.listen(store._engine, "before_cursor_execute", seen)
+    try:
+        store.set_watch_mode("studio", "idle")  # a new row
+        store.set_paused("studio", True)
+        store.set_sync_ok("studio", T0)  # an existing row keeps paused
+        assert len(statements) == 3, statements
+        assert all("ON CONFLICT" in s.upper() for s in statements), statements
+        row = store.account_state("studio")
+        assert row is not None and row.paused and row.watch_mode == "idle"
+    finally:
+        sa.event.remove(store._engine, "before_cursor_execute", seen)
+        store.close()
+
+
+def test_a_pause_is_never_undone_by_a_concurrent_first_write(store_url: str) -> None:
+    """One writer pauses a new account while the others record its sync: the pause
+    holds (a read-then-upsert wrote ``paused = False`` over it on PostgreSQL)."""
+    stores = _stores(store_url)
+    try:
+        for round_ in range(12):
+            account = f"fresh{round_}"
+
+            def write(i: int, account: str = account) -> None:
+                if i == 0:
+                    stores[i].set_paused(account, True)
+                else:
+                    stores[i].set_sync_ok(account, T0)
+
+            together(write)
+            row = stores[0].account_state(account)
+            assert row is not None and row.paused and row.last_sync_at == T0, account
+    finally:
+        for store in stores:
+            store.close()
