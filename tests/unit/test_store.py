@@ -167,6 +167,16 @@ def test_duplicates_within_one_batch_count_once(store: Store) -> None:
     assert store.record_messages(rows, seen_at=T0) == 2
 
 
+def test_a_batch_larger_than_one_insert_statement_counts_each_new_row_once(store: Store) -> None:
+    # SQLite's bulk path inserts 256 rows per statement: duplicates across the
+    # statements of one batch, and with rows stored before, count once
+    store.record_messages([msg(5, "<m5@x>")], seen_at=T0)
+    rows = [msg(uid, f"<m{uid}@x>") for uid in range(1, 601)]
+    rows += [msg(700 + uid, f"<m{uid}@x>") for uid in (3, 300, 599)]  # same keys again
+    assert store.record_messages(rows, seen_at=T0) == 599
+    assert store.record_messages(rows, seen_at=T0) == 0
+
+
 def test_uidvalidity_change_does_not_double_count(store: Store) -> None:
     store.save_cursor(
         ACCOUNT, "INBOX", role=FolderRole.INBOX, uidvalidity=1, last_uid=2, last_sync_at=T0
