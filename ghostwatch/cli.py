@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from ghostwatch import __version__, logs
@@ -350,15 +350,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     return _status_exit(args, health)
 
 
-def cmd_snooze(args: argparse.Namespace) -> int:
-    from ghostwatch import actions
+T = TypeVar("T")
 
+
+def _on_client(
+    args: argparse.Namespace, act: Callable[[App, ClientConfig, datetime], T]
+) -> tuple[ClientConfig, T]:
+    """Open the app, find ``args.client`` and do ``act(app, client, now)`` with it (the
+    commands below go through ``actions``, as the same commands by mail do)."""
     app = _app(args)
     try:
         client = _client(app, args.client)
-        actions.snooze(app, client, args.until, _now(args), "command")
+        return client, act(app, client, _now(args))
     finally:
         app.close()
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
+
+    client, _ = _on_client(
+        args, lambda app, c, now: actions.snooze(app, c, args.until, now, "command")
+    )
     print(f"{client.name}: snoozed until {args.until.isoformat()}")
     return EXIT_OK
 
@@ -366,12 +379,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    app = _app(args)
-    try:
-        client = _client(app, args.client)
-        actions.resume(app, client, _now(args), "command")
-    finally:
-        app.close()
+    client, _ = _on_client(args, lambda app, c, now: actions.resume(app, c, now, "command"))
     print(f"{client.name}: resumed")
     return EXIT_OK
 
@@ -391,12 +399,9 @@ def _set_paused(args: argparse.Namespace, paused: bool) -> int:
 def cmd_paid(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    app = _app(args)
-    try:
-        client = _client(app, args.client)
-        actions.paid(app, client, args.invoice, _now(args), "command")
-    finally:
-        app.close()
+    client, _ = _on_client(
+        args, lambda app, c, now: actions.paid(app, c, args.invoice, now, "command")
+    )
     print(f"{client.name}: invoice {args.invoice} marked paid")
     return EXIT_OK
 
@@ -418,12 +423,7 @@ def cmd_expect(args: argparse.Namespace) -> int:
 def cmd_hold(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    app = _app(args)
-    try:
-        client = _client(app, args.client)
-        actions.hold(app, client, _now(args), "command")
-    finally:
-        app.close()
+    client, _ = _on_client(args, lambda app, c, now: actions.hold(app, c, now, "command"))
     print(f"{client.name}: held until you resume it")
     return EXIT_OK
 
@@ -431,12 +431,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
 def cmd_skip(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    app = _app(args)
-    try:
-        client = _client(app, args.client)
-        skipped = actions.skip(app, client, _now(args), "command")
-    finally:
-        app.close()
+    client, skipped = _on_client(args, lambda app, c, now: actions.skip(app, c, now, "command"))
     print(f"{client.name}: skipped {skipped.template} (due {skipped.at.isoformat()})")
     return EXIT_OK
 
@@ -444,12 +439,9 @@ def cmd_skip(args: argparse.Namespace) -> int:
 def cmd_send_now(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    app = _app(args)
-    try:
-        client = _client(app, args.client)
-        decision = actions.send_now(app, client, _now(args), "command")
-    finally:
-        app.close()
+    client, decision = _on_client(
+        args, lambda app, c, now: actions.send_now(app, c, now, "command")
+    )
     print(f"{client.name}: {decision.template} goes out at the next cycle (window lifted)")
     return EXIT_OK
 

@@ -290,6 +290,28 @@ def test_paid_and_snooze_by_mail_match_the_command_line(
     assert [e["until"] for e in events(scenario, "client.snoozed")] == ["2026-11-23"]
 
 
+def test_skip_hold_and_send_now_on_the_command_line_go_through_the_same_actions(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any
+) -> None:
+    first_summary(scenario, imap_server, smtp_server)
+    at = (T0 + timedelta(minutes=5)).isoformat()
+    assert scenario.run("skip", "acme ltd", "--now", at, capsys=capsys) == 0
+    assert "Acme Ltd: skipped check_in" in scenario.runs[-1][2]
+    assert scenario.once(T0 + timedelta(minutes=40)) == 0
+    assert to(smtp_server, "jane@acme.example") == []  # skipped, as `skip 2` by mail
+    [skipped] = events(scenario, "nudge.skipped")
+    assert (skipped["template"], skipped["by"]) == ("check_in", "command")
+    assert scenario.run("hold", "Acme Ltd", "--now", at, capsys=capsys) == 0
+    assert len(events(scenario, "client.held")) == 1
+    with scenario.db() as db:
+        [(until,)] = db.execute(
+            "SELECT snoozed_until FROM client_state WHERE client = 'Acme Ltd'"
+        ).fetchall()
+    assert str(until).startswith("2999-12-31")  # held until resume
+    # Globex: the user owes them a reply, so there is nothing to send now
+    assert scenario.run("send-now", "Globex", "--now", at, capsys=capsys) != 0
+
+
 def test_expect_by_mail_matches_the_command_line(
     scenario: Scenario, imap_server: Any, smtp_server: Any
 ) -> None:
