@@ -41,12 +41,14 @@ def account_name(address: str) -> str:
     return name or "mail"
 
 
-def _q(value: str) -> str:
+def _q(value: str | list[str]) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
 def _password_lines(a: Answers, protocol: str) -> list[str]:
     name = account_name(a.address)
+    if a.provider.auth == "xoauth2":
+        return _token_lines(a)
     if a.login_from == "command":
         return [
             "# The password is the first line of this command's output (run without a shell).",
@@ -63,6 +65,19 @@ def _password_lines(a: Answers, protocol: str) -> list[str]:
         f"# {a.provider.login_hint}",
         '# in it and chmod 600 it. Or use password_command = "pass show mail" instead.',
         f"password_file = {_q(SECRET_FILE)}",
+    ]
+
+
+def _token_lines(a: Answers) -> list[str]:
+    """OAuth2 providers: a fresh access token from a helper at every login; a password
+    file or credential would hold a token that expires within the hour."""
+    command = _q(a.password_command) if a.password_command else _q(["oama", "access", a.address])
+    return [
+        f"# {a.provider.label}: {a.provider.login_hint}.",
+        "# The command prints a fresh access token for each login (run without a shell);",
+        "# set the helper up once, then prove it with `ghostwatch check-config --online`.",
+        'auth = "xoauth2"',
+        f"password_command = {command}",
     ]
 
 

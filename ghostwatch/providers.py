@@ -11,7 +11,7 @@ named in ``source`` when a provider changes its servers):
   required, the regular password does not work.
 - Outlook.com: support.microsoft.com "POP, IMAP, and SMTP settings for Outlook.com"
   (outlook.office365.com 993 SSL/TLS; smtp-mail.outlook.com 587 STARTTLS); Microsoft
-  is retiring basic authentication, so an app password may stop working (OAuth2).
+  turned basic authentication off for Outlook.com (September 2024): OAuth2 only.
 - iCloud: support.apple.com/102525 "iCloud Mail server settings for other email client
   apps" (imap.mail.me.com 993 SSL; smtp.mail.me.com 587 STARTTLS); an app-specific
   password; the IMAP user name is the part of the address before the @.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Security = Literal["tls", "starttls"]
+Auth = Literal["password", "xoauth2"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class Provider:
     ``imap_user_is_local_part``: the IMAP login is the address's local part (iCloud).
     ``all_folder``: the ``folders.all`` value (Gmail's "All Mail" holds replies that a
     filter moved out of INBOX).
+    ``auth``: ``"xoauth2"`` where the provider takes no password over IMAP and SMTP any
+    more (Outlook.com): ``init`` then writes a token helper's ``password_command``.
     """
 
     key: str
@@ -51,6 +54,7 @@ class Provider:
     source: str
     imap_user_is_local_part: bool = False
     all_folder: str = ""
+    auth: Auth = "password"
 
 
 PROVIDERS: dict[str, Provider] = {
@@ -78,10 +82,11 @@ PROVIDERS: dict[str, Provider] = {
         label="Outlook.com / Hotmail",
         imap=Server("outlook.office365.com", 993, "tls"),
         smtp=Server("smtp-mail.outlook.com", 587, "starttls"),
-        login_hint="an app password (account.microsoft.com/security); enable IMAP in "
-        "Outlook.com's settings first",
+        login_hint="an OAuth2 access token from a token helper such as oama (docs/setup.md, "
+        "OAuth2); Outlook.com takes no password over IMAP or SMTP any more",
         source="https://support.microsoft.com/en-us/office/"
         "pop-imap-and-smtp-settings-for-outlook-com-d088b986-291d-42b8-9564-9c414e2aa040",
+        auth="xoauth2",
     ),
     "icloud": Provider(
         key="icloud",

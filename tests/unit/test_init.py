@@ -97,6 +97,36 @@ def test_a_password_command_replaces_the_password_file(tmp_path: Path) -> None:
     assert "password_file =" not in out.read_text()
 
 
+@pytest.mark.parametrize("systemd", [None, "system"])
+def test_outlook_gets_an_oauth2_token_helper_never_a_password_file(
+    systemd: str | None, tmp_path: Path
+) -> None:
+    """Outlook.com takes no password over IMAP or SMTP: the preset writes auth = xoauth2
+    and a token helper's command, for the user and the system service alike."""
+    from ghostwatch.config import load_config
+
+    out = tmp_path / "config.toml"
+    argv = [
+        "init",
+        "--address",
+        "nino@outlook.com",
+        "--timezone",
+        "Asia/Tbilisi",
+        "--out",
+        str(out),
+    ]
+    assert cli.main([*argv, *(["--systemd", systemd] if systemd else [])]) == 0
+    account = load_config(out).accounts[0]
+    assert account.imap.host == "outlook.office365.com"
+    for server in (account.imap, account.smtp):
+        assert server is not None and server.auth == "xoauth2"
+        assert server.secret().argv == ("oama", "access", "nino@outlook.com")
+    assert "password_file" not in out.read_text()
+    given = tmp_path / "given.toml"
+    assert cli.main([*argv[:-1], str(given), "--password-command", "mutt_oauth2.py tok"]) == 0
+    assert load_config(given).accounts[0].imap.secret().argv == ("mutt_oauth2.py", "tok")
+
+
 def test_questions_on_a_terminal_fill_what_flags_leave_open() -> None:
     asked: list[str] = []
 
