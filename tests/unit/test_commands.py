@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +18,7 @@ from ghostwatch.commands import (
     resolve,
     threads_to,
 )
+from ghostwatch.i18n import Translator
 
 CLIENTS = ["Acme Ltd", "Globex", "Globex Asia", "Hooli"]
 LABELS = {
@@ -233,3 +235,13 @@ def test_quoted_text_and_the_signature_hold_no_command() -> None:
     commands, unparsed = parse(text)
     assert [c.line for c in commands] == ["skip 2"] and unparsed == []
     assert find_tokens(text) == ["abcdefghjkmn"]
+
+
+@pytest.mark.parametrize(
+    ("language", "example"),
+    [("en", "“skip 1”"), ("ka", "„გამოტოვე 1“"), ("th", "“ข้าม 1”")],
+)
+def test_the_help_line_quotes_as_its_language_does(language: str, example: str) -> None:
+    w = Translator(language, ZoneInfo("UTC"))
+    labels = {"1": {"client": "Acme Ltd", "kind": "next"}}
+    assert example in command_words.help_line(w, "k3m9qxt2hbve", labels)["help"]
