@@ -21,6 +21,7 @@ from ghostwatch.i18n import Translator
 __all__ = ["Outcome", "answer_text", "assign", "help_line", "refusal_text"]
 
 _VERB_INDEX = {"en": 0, "ka": 1, "th": 2}
+SEPARATOR = ", "  # between the quoted examples of the help line
 
 
 def assign(
@@ -59,11 +60,13 @@ def help_line(w: Translator, token: str, labels: dict[str, dict[str, str]]) -> d
     examples = [f"{_word(w.language, 'skip')} {first}", f"{_word(w.language, 'hold')} {client}"]
     if invoice:
         examples.append(f"{_word(w.language, 'paid')} {invoice}")
+    # Quotation marks are the language's own: Georgian writes „…“.
+    quoted = [w.pgettext("quote", "“{text}”", text=e) for e in examples]
     return {
         "help": w._(
             "To act on a numbered line, reply to this email with one command per line, "
             "such as {examples}, and keep this key in your reply:",
-            examples=", ".join(f"“{e}”" for e in examples),
+            examples=SEPARATOR.join(quoted),
         ),
         "key": f"gw-{token}",
     }

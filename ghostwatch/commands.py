@@ -9,8 +9,11 @@ Rules:
   surrounding punctuation and a leading bullet ignored; the summary's key (``gw-…``)
   may stand on any line and is not part of a command.
 - Rule 2: each verb has its English word and its Georgian and Thai words, in any
-  summary language (a Georgian user may type ``skip 2``). Thai needs no space after
-  the verb (``ข้าม2``).
+  summary language (a Georgian user may type ``skip 2``), and the variants a native
+  speaker types as naturally (``VARIANTS``: the polite ``-თ`` imperative, ``გააგზავნე``
+  beside ``გაგზავნე``, ``ชำระแล้ว`` beside ``จ่ายแล้ว``). Thai needs no space after the
+  verb (``ข้าม2``) nor before ``now`` (``ส่ง 3เลย``), and a closing politeness particle
+  (``ข้าม 2 ครับ``, ``ส่ง 3 เลยค่ะ``) says nothing about the command, so it is dropped.
 - Rule 3: nothing is guessed. A line that is not exactly a known command (a missing
   target, ``send 3`` without ``now``, an unknown duration) is returned as
   ``Unparsed`` with the reason, and the shell reports it; it never acts on it.
@@ -29,6 +32,7 @@ from ghostwatch.durations import parse_duration
 
 __all__ = [
     "TOKEN_RE",
+    "VARIANTS",
     "VERBS",
     "Command",
     "Target",
@@ -58,7 +62,24 @@ VERBS: dict[str, tuple[str, ...]] = {
     "unpause": ("unpause", "გააგრძელე", "เริ่มส่ง"),
     "expect": ("expect", "ველოდები", "รอ"),
 }
-NOW_WORDS = ("now", "ახლავე", "ახლა", "เดี๋ยวนี้", "ตอนนี้", "เลย")
+# verb -> more words that say it (Rule 2); the summary prints only VERBS' words
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "skip": ("გამოტოვეთ", "გამოტოვება", "ข้ามไป"),
+    "hold": ("შეაჩერეთ", "ระงับการติดตาม"),
+    "send": ("გააგზავნე", "გააგზავნეთ", "გაგზავნეთ"),
+    "snooze": ("გადადეთ", "เลื่อนไป", "พักการติดตาม"),
+    "paid": ("გადახდილი", "გადაიხადა", "გადაიხადეს", "ชำระแล้ว", "โอนแล้ว"),
+    "resume": ("განაახლეთ", "ติดตามต่อ"),
+    "pause": ("დააპაუზე", "დააპაუზეთ", "หยุดส่งทั้งหมด"),
+    "unpause": ("გააგრძელეთ", "เริ่มส่งใหม่"),
+    "expect": ("ველოდებით", "นัดชำระ", "รอชำระ"),
+}
+NOW_WORDS = (
+    "now", "ახლავე", "ახლა", "ეხლა", "ეხლავე",
+    "เดี๋ยวนี้", "ตอนนี้", "เลย", "ทันที", "เดี๋ยวนี้เลย", "ตอนนี้เลย",
+)  # fmt: skip
+# A Thai line may end in a politeness particle, with a softener before it (Rule 2).
+_THAI_PARTICLE = re.compile(r"(?:\s*(?:ด้วย|หน่อย|นะ))*\s*(?:ครับผม|ครับ|ค่ะ|คะ|จ้ะ|จ้า)$")
 # unit words of "snooze X 2w" in ka/th, to the unit letter of ghostwatch.durations
 UNIT_WORDS = {
     "d": ("d", "day", "days", "დღე", "დღით", "วัน"),
@@ -135,6 +156,7 @@ def parse(text: str) -> tuple[list[Command], list[Unparsed]]:
     for raw in text.splitlines():
         line = _SPACES.sub(" ", TOKEN_RE.sub(" ", raw)).strip()
         line = _BULLET.sub("", line).strip(_EDGE_PUNCT)
+        line = _THAI_PARTICLE.sub("", line).strip(_EDGE_PUNCT)
         if not line:
             continue
         found = parse_line(line)
@@ -145,8 +167,8 @@ def parse(text: str) -> tuple[list[Command], list[Unparsed]]:
 def _split_verb(line: str) -> tuple[str, str] | None:
     folded = line.casefold()
     best: tuple[int, str] | None = None
-    for verb, words in VERBS.items():
-        for word in words:
+    for verb in VERBS:
+        for word in (*VERBS[verb], *VARIANTS.get(verb, ())):
             said = folded == word or folded.startswith(word + " ") or _glued(folded, word)
             if said and (best is None or len(word) > best[0]):
                 best = (len(word), verb)
@@ -170,6 +192,7 @@ def parse_line(line: str) -> Command | Unparsed:
     if verb in ("pause", "unpause"):
         return Command(verb, line) if not words else Unparsed(line, "unknown")
     if verb == "send":
+        words = _now_apart(words)
         if len(words) < 2 or words[-1].casefold().strip(_EDGE_PUNCT) not in NOW_WORDS:
             return Unparsed(line, "send needs now")
         words = words[:-1]
@@ -180,6 +203,17 @@ def parse_line(line: str) -> Command | Unparsed:
     if verb == "expect":
         return _expect(line, words)
     return Command(verb, line, target=_target(words))
+
+
+def _now_apart(words: list[str]) -> list[str]:
+    """``["3เลย"]`` -> ``["3", "เลย"]``: a Thai "now" needs no space before it (Rule 2)."""
+    last = words[-1].casefold().strip(_EDGE_PUNCT) if words else ""
+    if last in NOW_WORDS:
+        return words
+    for now in sorted(NOW_WORDS, key=len, reverse=True):
+        if "\u0e00" <= now[0] <= "\u0e7f" and last.endswith(now) and len(last) > len(now):
+            return [*words[:-1], last[: -len(now)], now]
+    return words
 
 
 def _target(words: list[str]) -> str:

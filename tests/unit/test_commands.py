@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ghostwatch import command_words
 from ghostwatch.commands import (
+    VARIANTS,
     VERBS,
     Command,
     Target,
@@ -16,6 +18,7 @@ from ghostwatch.commands import (
     resolve,
     threads_to,
 )
+from ghostwatch.i18n import Translator
 
 CLIENTS = ["Acme Ltd", "Globex", "Globex Asia", "Hooli"]
 LABELS = {
@@ -160,8 +163,51 @@ def test_resolve_names_only_what_the_summary_or_the_config_names(
 def test_every_verb_has_an_english_georgian_and_thai_word() -> None:
     for verb, words in VERBS.items():
         assert len(words) == 3 and len(set(words)) == 3, verb
-    every = [w for words in VERBS.values() for w in words]
+    every = [w for words in (*VERBS.values(), *VARIANTS.values()) for w in words]
     assert len(every) == len(set(every))
+    assert set(VARIANTS) <= set(VERBS)
+
+
+@pytest.mark.parametrize(
+    ("verb", "word"), [(verb, word) for verb, words in VARIANTS.items() for word in words]
+)
+def test_every_variant_says_its_verb(verb: str, word: str) -> None:
+    line = {
+        "pause": word,
+        "unpause": word,
+        "send": f"{word} 3 now",
+        "snooze": f"{word} Globex 2w",
+        "expect": f"{word} Acme INV-7 2026-11-27",
+    }.get(verb, f"{word} 2")
+    assert one(line).verb == verb
+
+
+@pytest.mark.parametrize(
+    ("line", "verb", "target"),
+    [
+        ("ข้าม 2 ครับ", "skip", "2"),
+        ("ข้าม 2 ด้วยค่ะ", "skip", "2"),
+        ("ระงับ Acme นะคะ", "hold", "acme"),
+        ("ส่ง 3 เลยค่ะ", "send", "3"),
+        ("ส่ง 3เลย", "send", "3"),
+        ("ส่ง3ทันทีครับ", "send", "3"),
+        ("გააგზავნე 3 ეხლავე", "send", "3"),
+        ("ชำระแล้ว INV-2026-031 ครับผม", "paid", "inv-2026-031"),
+    ],
+)
+def test_thai_particles_and_a_glued_now_are_forgiven(line: str, verb: str, target: str) -> None:
+    command = one(line)
+    assert (command.verb, command.target) == (verb, target)
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [("ส่ง 3 ครับ", "send needs now"), ("หยุดส่ง Acme ค่ะ", "unknown"), ("ขอบคุณครับ", "unknown")],
+)
+def test_a_particle_is_not_a_word_of_the_command(line: str, why: str) -> None:
+    commands, unparsed = parse(line)
+    assert commands == [] and [u.why for u in unparsed] == [why]
+    assert parse("ครับ") == ([], [])  # a line of courtesy alone holds no command
 
 
 def test_labels_number_the_actionable_rows_in_order() -> None:
@@ -189,3 +235,13 @@ def test_quoted_text_and_the_signature_hold_no_command() -> None:
     commands, unparsed = parse(text)
     assert [c.line for c in commands] == ["skip 2"] and unparsed == []
     assert find_tokens(text) == ["abcdefghjkmn"]
+
+
+@pytest.mark.parametrize(
+    ("language", "example"),
+    [("en", "“skip 1”"), ("ka", "„გამოტოვე 1“"), ("th", "“ข้าม 1”")],
+)
+def test_the_help_line_quotes_as_its_language_does(language: str, example: str) -> None:
+    w = Translator(language, ZoneInfo("UTC"))
+    labels = {"1": {"client": "Acme Ltd", "kind": "next"}}
+    assert example in command_words.help_line(w, "k3m9qxt2hbve", labels)["help"]
