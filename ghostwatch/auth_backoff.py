@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from ghostwatch.errors import GhostwatchError, MailboxAuthError, SendAuthError
+from ghostwatch.net import PASSWORD, LoginAdvice
 
 log = structlog.get_logger(__name__)
 
@@ -42,11 +43,15 @@ WAIT_SLICE_S = 5.0  # a waiting watcher looks again this often (another login ma
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """The last refusal of one key: since when logins are refused, when to try again,
-    and the one line that says so (for the log, ``status`` and the summary's health)."""
+    and the one line that says so (for the log and ``status``). ``advice`` and
+    ``detail`` (the server's words) are its parts, for the summary to say in its own
+    language."""
 
     since: datetime
     retry_at: datetime
     text: str
+    advice: LoginAdvice = PASSWORD
+    detail: str = ""
 
 
 def _refused_error(protocol: Protocol, text: str) -> GhostwatchError:
@@ -84,7 +89,7 @@ class AuthBackoff:
         *,
         retry: timedelta,
         zone: str = "UTC",
-        hint: str = "check the password",
+        hint: LoginAdvice = PASSWORD,
         wait: bool = False,
     ) -> LoginGate:
         """A gate for one endpoint's logins. ``wait``: instead of raising while logins
@@ -108,7 +113,7 @@ class LoginGate:
     key: tuple[str, Protocol]
     retry: timedelta
     zone: ZoneInfo
-    hint: str
+    hint: LoginAdvice
     wait: bool
 
     async def login(self, connect: Callable[[], Awaitable[T]]) -> T:
@@ -159,7 +164,7 @@ class LoginGate:
         since = earlier.since if earlier is not None else now
         local = since.astimezone(self.zone)
         text = f"login refused since {local:%H:%M} ({local:%Y-%m-%d}) — {self.hint} ({detail})"
-        refused = Refusal(since, now + self.retry, text)
+        refused = Refusal(since, now + self.retry, text, self.hint, detail)
         self.backoff._refusals[self.key] = refused
         log.error(
             "auth.refused",

@@ -42,7 +42,7 @@ from ghostwatch.health import NO_MONITOR, Monitor
 from ghostwatch.imap import ImapEndpoint, ImapMailbox
 from ghostwatch.lease import LeaseKeeper
 from ghostwatch.mailbox_pool import MailboxPool
-from ghostwatch.net import login_hint
+from ghostwatch.net import PASSWORD, login_advice
 from ghostwatch.outbox import Courier, Delivery, Renderer, isolated
 from ghostwatch.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.promise_effects import PromiseReader
@@ -113,7 +113,7 @@ def _gate(
     if logins is None:
         return None
     server = account.imap if protocol == "imap" else account.smtp
-    hint = login_hint(server.host, server.auth) if server is not None else ""
+    hint = login_advice(server.host, server.auth) if server is not None else PASSWORD
     return logins.gate(
         account.name,
         protocol,

@@ -20,7 +20,7 @@ from ghostwatch.store_digest import (
     last_summary_at,
 )
 from ghostwatch.summary import ClientInfo, HealthInfo, InvoiceInfo, NudgeInfo, SummaryData
-from ghostwatch.summary_facts import RefusalInfo
+from ghostwatch.summary_facts import LoginRefusedInfo, RefusalInfo
 
 if TYPE_CHECKING:
     from ghostwatch.daemon import App
@@ -220,4 +220,21 @@ def health_info(app: App, account: AccountConfig, now: datetime) -> HealthInfo:
         error_at=error_at if current else None,
         unknown=sum(1 for r in rows if r.status in (OutboxStatus.UNKNOWN, OutboxStatus.SENDING)),
         failed=sum(1 for r in rows if r.status is OutboxStatus.FAILED),
+        refused=_refused(app, account.name),
     )
+
+
+def _refused(app: App, account: str) -> tuple[LoginRefusedInfo, ...]:
+    """The account's refused logins, as this process's login gates know them."""
+    if app.logins is None:
+        return ()
+    found = []
+    for protocol in ("imap", "smtp"):
+        r = app.logins.refusal(account, protocol)
+        if r is not None:
+            found.append(
+                LoginRefusedInfo(
+                    protocol, r.since, r.retry_at, r.advice.kind, r.advice.params, r.detail
+                )
+            )
+    return tuple(found)

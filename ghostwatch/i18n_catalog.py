@@ -9,7 +9,8 @@ gone ones removed, translations kept. Adding a language is ``update xx`` and fil
 The messages are (Rule 1 of ``summary_words``): those Babel's extractor finds in
 ``SOURCES`` (``_``, ``ngettext``, ``pgettext`` calls), one per code of
 ``reasons.ENGLISH`` (context = the code) and one per ``reasons.TEMPLATE_LABELS`` label
-(context ``template``). A development tool: it reads the package's own source files.
+(context ``template``) and one per ``net.LOGIN_HINTS`` advice (context
+``login_hint``). A development tool: it reads the package's own source files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from ghostwatch.i18n import DOMAIN, SOURCE, languages, po_path
+from ghostwatch.net import LOGIN_HINTS
 from ghostwatch.reasons import ENGLISH, TEMPLATE_LABELS
 
 __all__ = ["SOURCES", "problems", "template", "update"]
@@ -42,6 +44,8 @@ def template() -> Catalog:
         pot.add(english, locations=[("reasons.py", 0)], context=code)
     for english in TEMPLATE_LABELS.values():
         pot.add(english, locations=[("reasons.py", 0)], context="template")
+    for english in LOGIN_HINTS.values():
+        pot.add(english, locations=[("net.py", 0)], context="login_hint")
     return pot
 
 

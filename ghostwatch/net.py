@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from dataclasses import dataclass
 
 
 def is_loopback(host: str) -> bool:
@@ -43,26 +44,58 @@ def _host_matches(host: str, tail: str) -> bool:
     return host == tail or host.endswith("." + tail)
 
 
-def login_hint(host: str, auth: str = "password", reply: str = "") -> str:
-    """The usual cause of a refused login at ``host``, as advice in plain words;
-    ``reply`` (the server's words, when known) can name it more exactly."""
+# The advice for a refused login, by kind: English text with {placeholders}; the daily
+# summary shows it in its own language (context "login_hint" in the catalogues).
+LOGIN_HINTS = {
+    "imap_off": "IMAP access is turned off for this account: enable it in the provider's settings",
+    "token": (
+        "check the access token password_command prints (run it by hand; an expired "
+        "or revoked grant needs a new authorization, e.g. oama authorize)"
+    ),
+    "app_password": (
+        "check the password: {provider} wants an app password here, not your "
+        "account password (and IMAP enabled in its settings)"
+    ),
+    "microsoft": (
+        'check the password: Microsoft 365 / Outlook need auth = "xoauth2" (docs/setup.md)'
+    ),
+    "password": "check the password and the username",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAdvice:
+    """What to check after a refused login: ``LOGIN_HINTS[kind]`` filled with ``params``."""
+
+    kind: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return LOGIN_HINTS[self.kind].format(**dict(self.params))
+
+
+PASSWORD = LoginAdvice("password")  # the advice when nothing more is known
+
+
+def login_advice(host: str, auth: str = "password", reply: str = "") -> LoginAdvice:
+    """The usual cause of a refused login at ``host``; ``reply`` (the server's words,
+    when known) can name it more exactly."""
     said = reply.lower()
     if "imap" in said and ("disabled" in said or "not enabled" in said):
-        return "IMAP access is turned off for this account: enable it in the provider's settings"
+        return LoginAdvice("imap_off")
     if auth == "xoauth2":
-        return (
-            "check the access token password_command prints (run it by hand; an expired "
-            "or revoked grant needs a new authorization, e.g. oama authorize)"
-        )
+        return LoginAdvice("token")
     for tail, provider in _APP_PASSWORD_HOSTS.items():
         if _host_matches(host, tail):
-            return (
-                f"check the password: {provider} wants an app password here, not your "
-                "account password (and IMAP enabled in its settings)"
-            )
+            return LoginAdvice("app_password", (("provider", provider),))
     if any(_host_matches(host, tail) for tail in _MICROSOFT_HOSTS):
-        return 'check the password: Microsoft 365 / Outlook need auth = "xoauth2" (docs/setup.md)'
-    return "check the password and the username"
+        return LoginAdvice("microsoft")
+    return PASSWORD
+
+
+def login_hint(host: str, auth: str = "password", reply: str = "") -> str:
+    """``login_advice`` as plain English words."""
+    return str(login_advice(host, auth, reply))
 
 
 def server_words(text: str) -> str:

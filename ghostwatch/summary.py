@@ -38,6 +38,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ghostwatch import command_words, i18n
+from ghostwatch.net import LOGIN_HINTS
 from ghostwatch.summary_facts import (
     DAY,
     MIN_REPLY_SAMPLES,
@@ -45,6 +46,7 @@ from ghostwatch.summary_facts import (
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
+    LoginRefusedInfo,
     NudgeInfo,
     SummaryData,
     bar_segments,
@@ -397,7 +399,9 @@ def _health_row(h: HealthInfo, w: Words) -> dict[str, Any]:
         notes.append((w._("stale: no nudges until the mailbox is read again"), "bad"))
     if h.paused:
         notes.append((w._("paused: no nudges go out"), "warn"))
-    if h.error:
+    for r in h.refused:
+        notes.append((_refused_note(r, w), "bad"))
+    if h.error and not h.refused:  # a refused login is the error: said above, in words
         when = w.at(h.error_at) if h.error_at else "…"
         notes.append((w._("error {when}: {error}", when=when, error=clean(h.error)), "bad"))
     if h.unknown:
@@ -414,6 +418,21 @@ def _health_row(h: HealthInfo, w: Words) -> dict[str, Any]:
         "notes": [{"text": text, "tone": tone} for text, tone in notes] or [],
         "tone": max((tone for _, tone in notes), key=("ok", "warn", "bad").index, default="ok"),
     }
+
+
+def _refused_note(r: LoginRefusedInfo, w: Words) -> str:
+    server = "IMAP" if r.protocol == "imap" else "SMTP"
+    advice = w.pgettext(
+        "login_hint", LOGIN_HINTS.get(r.hint, LOGIN_HINTS["password"]), **dict(r.params)
+    )
+    text = w._(
+        "{server} login refused since {when}: {advice}. Next try {next}.",
+        server=server,
+        when=w.at(r.since),
+        advice=advice,
+        next=w.at(r.retry_at),
+    )
+    return f"{text} ({clean(r.detail)})" if r.detail else text
 
 
 # --- when it is due ---------------------------------------------------------------------

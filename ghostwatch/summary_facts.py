@@ -75,6 +75,19 @@ class InvoiceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginRefusedInfo:
+    """A server that refuses the account's login (``auth_backoff``): the advice is a
+    ``net.LOGIN_HINTS`` kind and its parameters, ``detail`` the server's own words."""
+
+    protocol: str  # "imap" | "smtp"
+    since: datetime
+    retry_at: datetime
+    hint: str
+    params: tuple[tuple[str, str], ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HealthInfo:
     account: str
     last_sync: datetime | None
@@ -84,6 +97,7 @@ class HealthInfo:
     error_at: datetime | None = None
     unknown: int = 0  # nudges of unknown outcome
     failed: int = 0
+    refused: tuple[LoginRefusedInfo, ...] = ()  # said in the summary's language
 
 
 @dataclass(frozen=True, slots=True)
