@@ -156,11 +156,20 @@ class Translator:
 
     def zone_name(self) -> str:
         """The zone as its readers call it: the IANA key in English ("Asia/Tbilisi"),
-        CLDR's name elsewhere ("საქართველოს დრო", "เวลาไทย"). CLDR has no name for UTC
+        CLDR's name elsewhere ("საქართველოს დრო", "เวลาไทย"); a zone CLDR names only by
+        its place, as the catalogue's ``{place} time`` says. CLDR has no name for UTC
         itself ("Unknown Region"), so UTC is a message of the catalogue."""
         key = self.zone.key
         if key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
             return self.pgettext("zone", "UTC")
         if self.language == SOURCE:
             return key
-        return str(get_timezone_name(self.zone, "long", locale=self.locale))
+        name = str(get_timezone_name(self.zone, "long", locale=self.locale))
+        # A zone without a CLDR name of its own comes in the locale's region format
+        # ("დრო: ტაილანდი"), which may not fit the sentence around it ("სასაათო
+        # სარტყელი: დრო: ტაილანდი"): the catalogue says how a place reads as a zone.
+        before, _, after = str(self.locale.zone_formats.get("region", "")).partition("%s")
+        if (before or after) and name.startswith(before) and name.endswith(after):
+            place = name[len(before) : len(name) - len(after)]
+            return self.pgettext("zone", "{place} time", place=place)
+        return name

@@ -163,6 +163,14 @@ def test_times_are_in_the_zone_and_the_zone_has_a_local_name() -> None:
     assert Translator("en", ZoneInfo("UTC")).zone_name() == "UTC"
 
 
+def test_a_zone_cldr_names_by_its_place_fits_the_sentence() -> None:
+    """CLDR names Bangkok in Georgian only by its region format ("დრო: ტაილანდი"): the
+    summary line must not read "სასაათო სარტყელი: დრო: ტაილანდი."."""
+    ka = Translator("ka", ZoneInfo("Asia/Bangkok"))
+    assert ka._("Times in {zone}.", zone=ka.zone_name()) == "სასაათო სარტყელი: ტაილანდი."
+    assert Translator("th", ZoneInfo("Asia/Tbilisi")).zone_name() == "เวลาจอร์เจีย"
+
+
 def test_a_thai_summary_shows_the_buddhist_year() -> None:
     rows = view(sample_data("th"), NOW)
     assert rows["date"].endswith("2569") and "2026" not in rows["date"]
