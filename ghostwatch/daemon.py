@@ -397,7 +397,9 @@ class App:
 
     def _fault(self, event: str, exc: Exception) -> str:
         """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""
-        text = f"{type(exc).__name__}: {exc}"
+        # our own errors are plain words already ("IMAP fetch on host: connection lost");
+        # anything else keeps its type, which says what went wrong
+        text = str(exc) if isinstance(exc, GhostwatchError) else f"{type(exc).__name__}: {exc}"
         if getattr(exc, "reported", False):  # a refused login: logged once where it happened
             text = str(exc)  # already plain words: "login refused since 07:48 — ..."
             log.debug(event, error=text)
