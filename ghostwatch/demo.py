@@ -155,9 +155,8 @@ class Narrator:
                 continue
             self._seen_holds.add(key)
             reason = d.reason.rpartition("held: ")[2].removeprefix(f"{d.client}: ")
-            self.event(
-                now, "‖", f"{policy.label(d.template or '')} for {d.client} held: {reason}", "warn"
-            )
+            what = f"{policy.label(d.template)} for {d.client}" if d.template else d.client
+            self.event(now, "‖", f"{what} held: {reason}", "warn")
 
     def changed(self, now: datetime, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         if old is None:
