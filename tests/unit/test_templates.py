@@ -278,3 +278,58 @@ def test_each_render_gets_a_fresh_budget(tmp_path: Path) -> None:
     templates = TemplateSet(tmp_path)
     for _ in range(3):  # 18,000 steps in all, 6,000 per render: each one passes
         assert templates.render("check_in", "en", sample_context())[0] == "ok\n"
+
+
+# --- the size bound: one step cannot build a huge value ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ lipsum(1000) }}",
+        "{{ 'x'|center(2000000) }}",
+        "{{ 'a\\nb'|indent(2000000) }}",
+        "{{ 'a b'|wordwrap(2000000) }}",
+        "{{ '%2000000s'|format('x') }}",
+        "{{ '%2000000s' % 'x' }}",
+        "{{ '{:>2000000}'.format('x') }}",
+        "{{ 'x'.ljust(2000000) }}",
+        "{{ ','.join(['x'] * 10) }}",
+        "{{ ('x' * 1000)|replace('x', 'y' * 3000) }}",
+        "{{ (['x' * 90000] * 30)|join }}",
+        # doubling through a namespace: 2**22 characters in 22 steps
+        "{% set ns = namespace(s='x') %}{% for i in range(22) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s|length }}",
+        "{% set ns = namespace(s='x') %}{% for i in range(22) %}{% set ns.s = ns.s + ns.s %}"
+        "{% endfor %}{{ ns.s|length }}",
+        # each value small enough, printed many times: 30 MB of output
+        "{% for i in range(300) %}{{ 'x' * 99999 }}{% endfor %}",
+    ],
+    ids=[
+        "lipsum", "center", "indent", "wordwrap", "format-filter", "percent", "str-format",
+        "str-ljust", "str-join", "replace", "join", "concat-doubling", "plus-doubling",
+        "long-output",
+    ],
+)  # fmt: skip
+def test_a_render_cannot_build_a_huge_value(tmp_path: Path, source: str) -> None:
+    """Each of these builds megabytes in a few steps without the size bound (and the
+    hostile tester's center(300000000) took 1.5 GB); with it, each is refused, named."""
+    write(tmp_path / "check_in.txt", "Hi\n" + source + "\n")
+    with pytest.raises(TemplateError, match=r"check_in\.txt"):
+        TemplateSet(tmp_path).render("check_in", "en", sample_context())
+
+
+def test_a_huge_template_file_is_refused_unread(tmp_path: Path) -> None:
+    write(tmp_path / "check_in.txt", "Hi {{ client.name }}\n" + "x" * 70_000 + "\n")
+    with pytest.raises(TemplateError, match=r"check_in\.txt: 700\d\d bytes; .* at most 65536"):
+        TemplateSet(tmp_path).render("check_in", "en", sample_context())
+
+
+def test_ordinary_text_operations_still_work(tmp_path: Path) -> None:
+    source = (
+        "{{ 'Hi' ~ ' ' ~ client.name }}|{{ 'ab'|center(6) }}|{{ '%s!'|format('ok') }}|"
+        "{{ ['a', 'b']|join(', ') }}|{{ 'a-b'|replace('-', '+') }}|{{ 'x' + 'y' }}"
+    )
+    write(tmp_path / "check_in.txt", source)
+    text, _ = TemplateSet(tmp_path).render("check_in", "en", sample_context())
+    assert text.split("|")[1:] == ["  ab  ", "ok!", "a, b", "a+b", "xy"]
