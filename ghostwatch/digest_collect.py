@@ -127,7 +127,9 @@ def client_info(
         last_outbound=state.last_outbound,
         subject=state.thread.subject if state.thread else (ours[-1].subject if ours else ""),
         their_subject=theirs[-1].subject if theirs else "",
-        step=policy.current_step(state),
+        # the ladder step reached ("nudged 1 of 2" after a check-in sent again on their
+        # return), at least 1 once a nudge went out
+        step=max(policy.ladder_position(state), min(policy.current_step(state), 1)),
         ladder_days=ladder_days(state.rules),
         bouncing=bouncing,
         ghosted_at=facts.ghosted_at if facts else None,

@@ -85,6 +85,7 @@ __all__ = [
     "decide",
     "is_business_day",
     "label",
+    "ladder_position",
     "ladder_records",
     "local_day_start",
     "next_action",
@@ -207,6 +208,15 @@ def current_step(client: ClientState) -> int:
     records = ladder_records(client, SILENCE, anchor)
     # a skipped slot was never sent (docs/commands.md): not a nudge the client got
     return max((r.step for r in records if r.status is not S.SKIPPED), default=0)
+
+
+def ladder_position(client: ClientState) -> int:
+    """How many steps of the silence ladder the client has seen: a nudge sent again
+    after an out-of-office is the same step, so it does not count twice (0 if none)."""
+    anchor = silence_anchor(client)
+    if anchor is None:
+        return 0
+    return progress(client, SILENCE, anchor, client.rules.ladder).position
 
 
 def is_ghosted(client: ClientState) -> bool:

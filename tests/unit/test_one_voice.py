@@ -190,6 +190,8 @@ def test_the_ultimatum_after_a_holiday_check_in_also_comes_after_the_grace() -> 
     c = client(nudges=nudges, auto_replies=(AutoReply(utc(2026, 11, 9, 11), date(2026, 11, 17)),))
     [d] = decide(c, utc(2026, 11, 25, 10))
     assert (d.action, d.template, d.at) == (Action.WAIT, "closing_notice", utc(2026, 11, 27, 9))
+    # two messages went, one step of the ladder was seen: the summary says "1 of 2"
+    assert (policy.current_step(c), policy.ladder_position(c)) == (2, 1)
 
 
 def test_an_out_of_office_without_a_date_retries_the_same_step_after_away_default() -> None:
