@@ -23,7 +23,7 @@ WED = date(2026, 11, 18)
 FRI = date(2026, 11, 20)
 NYE = date(2026, 12, 31)
 PACKAGE = Path(__file__).parents[2] / "ghostwatch"
-MODULES = ["promises", "promise_dates", "promise_words", "promise_verbs"]
+MODULES = ["promises", "promise_dates", "promise_words", "promise_verbs", "promise_doubt"]
 
 
 def day(text: str, today: date, language: str = "en") -> date | None:
