@@ -4,7 +4,9 @@ Part of ``sync`` (its Invariant 6): a human reply from a client with an open inv
 has its body read; ``promises`` finds the promises in its new text, and each payment
 promise about an open invoice (its number named, or the client's only open one) sets
 that invoice's ``expected_by`` through ``Store.set_expected``, with an
-``invoice.promise`` event; any other promise found is logged (``client.promise``) so
+``invoice.promise`` event; each delivery promise about one of the client's deadlines
+(named, or their only one) sets that deadline's day through
+``Store.set_deadline_expected`` (``deadline.promise``); any other promise found is logged (``client.promise``) so
 ``history`` shows it. Idempotent: a reply read again sets and logs nothing twice.
 """
 
@@ -29,19 +31,25 @@ OTHER_PROMISE = "client.promise"  # a promise found that sets nothing (history s
 @dataclass(frozen=True, slots=True)
 class PromiseReader:
     """How one client's replies are read: their language and time zone (a promised
-    "Friday" is a day of the client's week)."""
+    "Friday" is a day of the client's week), and the ``what`` of each of their
+    configured deadlines (a promise to deliver may set one)."""
 
     language: str
     timezone: str
+    deadlines: tuple[str, ...] = ()
 
 
 def readers(
-    languages: Mapping[str, str], zones: Mapping[str, str], watched: set[str]
+    languages: Mapping[str, str],
+    zones: Mapping[str, str],
+    watched: set[str],
+    deadlines: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, PromiseReader]:
     """The clients whose replies are read for promises: ``watched``, those with an open
-    invoice or a deadline."""
+    invoice or a deadline (``deadlines``: each client's deadline ``what``s)."""
+    known = deadlines or {}
     return {
-        name: PromiseReader(languages.get(name, "en"), zones.get(name, "UTC"))
+        name: PromiseReader(languages.get(name, "en"), zones.get(name, "UTC"), known.get(name, ()))
         for name in sorted(watched)
     }
 
@@ -50,9 +58,9 @@ def record_promises(
     store: Store, account: str, reader: PromiseReader, row: MessageRow, body: str
 ) -> int:
     """Set ``expected_by`` for each open invoice of ``row.client`` that the reply
-    ``row`` (its decoded text ``body``) promises to pay; return how many were set.
-    Every other promise found (a delivery, a payment that names no invoice while
-    several are open) is logged as a ``client.promise`` event, once, for ``history``."""
+    ``row`` (its decoded text ``body``) promises to pay, and the day of each deadline it
+    promises to deliver; return how many were set. Every other promise found (a
+    delivery naming no deadline, a payment that names no invoice while several are open) is logged as a ``client.promise`` event, once, for ``history``."""
     client = row.client
     if client is None:
         return 0
@@ -66,9 +74,11 @@ def record_promises(
     )
     by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
     applied = promises.invoice_promises(found, open_invoices)
-    _note_others(store, account, row, by, [p for p in found if p not in applied.values()])
-    changed = 0
+    delivered = promises.deadline_promises(found, reader.deadlines)
+    used = [*applied.values(), *delivered.values()]
+    _note_others(store, account, row, by, [p for p in found if p not in used], reader)
     asks = promises.asks_something(text)
+    changed = _set_deadlines(store, account, row, by, delivered, asks)
     for number, promise in applied.items():
         sentence = promise.sentence
         if store.set_expected(
@@ -79,8 +89,35 @@ def record_promises(
     return changed
 
 
+def _set_deadlines(
+    store: Store,
+    account: str,
+    row: MessageRow,
+    by: str,
+    delivered: Mapping[str, promises.Promise],
+    asks: bool,
+) -> int:
+    """Set each promised deadline's day (``Store.set_deadline_expected``)."""
+    changed = 0
+    assert row.client is not None
+    for what, promise in delivered.items():
+        key = f"deadline:{what}"
+        day, sentence = promise.by, promise.sentence
+        if store.set_deadline_expected(
+            account, row.client, key, day, at=row.date, by=by, sentence=sentence, asks=asks
+        ):
+            changed += 1
+            log.info("deadline.promise", client=row.client, deadline=what, by=day.isoformat())
+    return changed
+
+
 def _note_others(
-    store: Store, account: str, row: MessageRow, by: str, others: list[promises.Promise]
+    store: Store,
+    account: str,
+    row: MessageRow,
+    by: str,
+    others: list[promises.Promise],
+    reader: PromiseReader,
 ) -> None:
     """Log the promises that set nothing (``client.promise``), each once per reply."""
     if not others:
@@ -93,7 +130,10 @@ def _note_others(
     for p in others:
         if (by, p.sentence, p.kind) in seen:
             continue
-        why = "a delivery" if p.kind == "delivery" else "names no open invoice"
+        if p.kind == "payment":
+            why = "names no open invoice"
+        else:
+            why = "names no open deadline" if reader.deadlines else "a delivery"
         store.append_event(
             OTHER_PROMISE,
             at=row.date,

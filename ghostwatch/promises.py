@@ -271,3 +271,43 @@ def invoice_promises(
         if invoice is not None and invoice in open_invoices:
             expected[invoice] = promise
     return expected
+
+
+# Words of a deadline's ``what`` too common to name it ("the feedback on the logo").
+_STOP = frozenset(
+    "the and for with from this that your our about into onto over after before".split()
+)
+
+
+def deadline_promises(
+    promises: Sequence[Promise], open_deadlines: Sequence[str]
+) -> dict[str, Promise]:
+    """Which open deadline (its ``what``) each delivery promise sets (Rule 19): the one
+    whose distinctive words (four letters or more, in no other open deadline's
+    ``what``) the sentence names, else the client's only open deadline; a sentence
+    naming two deadlines, or none of several, sets nothing. A later promise about the
+    same deadline wins; payment promises set no deadline."""
+    words = {what: _words(what) for what in open_deadlines}
+    found: dict[str, Promise] = {}
+    for promise in promises:
+        if promise.kind != "delivery":
+            continue
+        sentence = promise.sentence.casefold()
+        named = [
+            what
+            for what, own in words.items()
+            if any(w in sentence for w in own - _others(words, what))
+        ]
+        if len(named) == 1:
+            found[named[0]] = promise
+        elif not named and len(open_deadlines) == 1:
+            found[open_deadlines[0]] = promise
+    return found
+
+
+def _words(what: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]{4,}", what.casefold()) if w not in _STOP}
+
+
+def _others(words: dict[str, set[str]], what: str) -> set[str]:
+    return set().union(*(own for other, own in words.items() if other != what))
