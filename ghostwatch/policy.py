@@ -32,9 +32,10 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
 8. A client's promise to pay an invoice by a day moves that invoice's next step to the
    day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
    step of the ladder (``promise_policy``; docs/promises.md); a promise to deliver by a
-   deadline does the same for the deadline's ladder (``deadline_promise_reminder``). It is a payment step for
-   rules 3, 5 and 6 like the others, but for one thing: a promise that asked nothing
-   ("We'll pay on Friday.") needs no answer, so its reminder does not wait for one.
+   deadline does the same for the deadline's ladder (``deadline_promise_reminder``).
+   It is a payment step for rules 3, 5 and 6 like the others, but for one thing: a
+   promise that asked nothing ("We'll pay on Friday.") needs no answer, so its
+   reminder does not wait for one.
 """
 
 from __future__ import annotations

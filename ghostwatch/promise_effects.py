@@ -6,8 +6,9 @@ promise about an open invoice (its number named, or the client's only open one) 
 that invoice's ``expected_by`` through ``Store.set_expected``, with an
 ``invoice.promise`` event; each delivery promise about one of the client's deadlines
 (named, or their only one) sets that deadline's day through
-``Store.set_deadline_expected`` (``deadline.promise``); any other promise found is logged (``client.promise``) so
-``history`` shows it. Idempotent: a reply read again sets and logs nothing twice.
+``Store.set_deadline_expected`` (``deadline.promise``); any other promise found is
+logged (``client.promise``) so ``history`` shows it. Idempotent: a reply read again
+sets and logs nothing twice.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def record_promises(
     """Set ``expected_by`` for each open invoice of ``row.client`` that the reply
     ``row`` (its decoded text ``body``) promises to pay, and the day of each deadline it
     promises to deliver; return how many were set. Every other promise found (a
-    delivery naming no deadline, a payment that names no invoice while several are open) is logged as a ``client.promise`` event, once, for ``history``."""
+    delivery naming no deadline, a payment that names no invoice while several are
+    open) is logged as a ``client.promise`` event, once, for ``history``."""
     client = row.client
     if client is None:
         return 0

@@ -275,7 +275,23 @@ def invoice_promises(
 
 # Words of a deadline's ``what`` too common to name it ("the feedback on the logo").
 _STOP = frozenset(
-    "the and for with from this that your our about into onto over after before".split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "this",
+        "that",
+        "your",
+        "our",
+        "about",
+        "into",
+        "onto",
+        "over",
+        "after",
+        "before",
+    ]
 )
 
 

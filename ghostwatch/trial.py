@@ -152,10 +152,10 @@ def _shapes(
     threads = (("in a thread", thread), ("no thread yet", None))
     if kind is LadderKind.DEADLINE:
         deadline = _config_deadline(config) or _SAMPLE_DEADLINE
-        promised = replace(deadline, expected_by=TRIAL_NOW.date(), promised_at=TRIAL_NOW)
+        kept = replace(deadline, expected_by=TRIAL_NOW.date(), promised_at=TRIAL_NOW)
         for label, ref in threads:
             yield label, replace(base, deadline=deadline, thread=ref)
-            yield f"a promised delivery, {label}", replace(base, deadline=promised, thread=ref)
+            yield f"a promised delivery, {label}", replace(base, deadline=kept, thread=ref)
         return
     invoices = _config_invoices(config) + _SAMPLE_INVOICES
     for label, ref in threads:
