@@ -10,7 +10,8 @@ language, tried on the sentence around the verb, never on the whole reply.
 The classes, each with its corpus rows (tests/corpus/promises.tsv, "Fifth batch"):
 - ``hypothetical``: a conditional or hedging modal before the verb ("we'd pay", "could
   send", "might", "maybe", "probably", "hopefully", "try to"; ალბათ, შეიძლება, ვეცდები;
-  อาจ, คง, คิดว่า, พยายาม; vielleicht, würden; peut-être, pourrions; возможно, бы).
+  อาจ, คง, คิดว่า, พยายาม; vielleicht, würden; peut-être, pourrions; возможно, бы), or a
+  hedge after it ("…on Friday, probably"; Thai มั้ง, ก็ได้; Georgian ალბათ at the end).
 - ``condition_after``: a condition after the verb ("pay by Friday if the credit note
   were ready"), except a courtesy ("if that's OK", "if that works for you").
 - ``reported``: someone else's words ("you said you'd send it Monday", "he mentioned"),
@@ -55,13 +56,25 @@ _HYPOTHETICAL = {
     r"j'espère|espérons|essayer|essaierons|je pense|nous pensons)\b",
     "ru": r"(?:\bбы\b|\bможет быть\b|\bвозможно\b|\bнаверн\w*|\bпостара\w*|\bпопробу\w*|"
     r"\bнадеюсь\b|\bнадеемся\b|\bдумаю\b|\bвероятно\b)",
-    "ka": r"(?:ალბათ|შეიძლება|ვეცდ\w*|ვეცდებით|მგონი|ვფიქრობ\w*|იქნებ|იმედი\s+მაქვს|იმედია|"
+    "ka": r"(?:ალბათ|შეიძლება|ვეცდ\w*|ვეცდებით|მგონი|ვფიქრობ\w*|იქნებ\b|ეგებ|იმედი\s+მაქვს|იმედია|"
     r"ვცდილობ\w*|შევეცდ\w*)",
-    "th": r"(?:อาจ|คง(?!ค้าง|ที่)|คิดว่า|ไม่แน่ใจ|พยายาม|ลอง|หวังว่า|น่าจะ|เผื่อ)",
+    "th": r"(?:อาจ(?!ารย์)|คง(?!ค้าง|ที่)|คิดว่า|ไม่แน่ใจ|พยายาม|(?<!ทด)(?<!ฉ)(?<!ค)ลอง|หวังว่า|น่าจะ|"
+    r"เผื่อ)",
+}
+# After the verb: a hedge that closes the sentence ("I'll pay on Friday, probably";
+# Thai มั้ง, Georgian ალბათ, which often come last).
+_HEDGE_AFTER = {
+    "en": r"\b(?:probably|maybe|perhaps|hopefully|i think|i hope|i guess|with luck|"
+    r"fingers crossed|(?:at|with) any luck|if possible|if we can|if i can)\b",
+    "de": r"\b(?:vielleicht|wahrscheinlich|hoffentlich|eventuell)\b",
+    "fr": r"\b(?:peut-être|probablement|j'espère|si possible)\b",
+    "ru": r"(?:наверн\w*|возможно|может быть|надеюсь)",
+    "ka": r"(?:ალბათ|ეგებ|მგონი|იქნებ\b|იმედია)",
+    "th": r"(?:มั้ง|มั๊ง|ก็ได้|ไม่แน่|อาจจะ|รึเปล่า|หรือเปล่า)",
 }
 _CONDITION_AFTER = {
-    "en": r"\b(?:if|unless|provided|assuming|as long as|once|when|as soon as|depending on|"
-    r"subject to|pending)\b(?!\s+(?:that'?s|that is|it'?s|this is|that works|it works|"
+    "en": r"\b(?:if|unless|provided|assuming|as long as|(?<!at )once|when|as soon as|"
+    r"depending on|subject to)\b(?!\s+(?:that'?s|that is|it'?s|this is|that works|it works|"
     r"ok|okay|all right|alright|fine|you (?:don'?t|do not) mind|possible|not sooner|not earlier|"
     r"not before)\b)",
     "de": r"\b(?:wenn|falls|sobald|sofern)\b(?!\s+(?:das|es)\s+(?:ok|okay|recht|passt)\b)",
@@ -116,7 +129,7 @@ _WAIT = {
     "fr": r"\b(?:attendre|patienter|délai|reporter)\b",
     "ru": r"(?:подожд\w*|подождать|отсроч\w*|потерп\w*)",
     "ka": r"(?:მოიცად\w*|დაგველოდ\w*|დაელოდ\w*|მოგვეცით|ვადის გაგრძელ\w*)",
-    "th": r"(?:รอ(?!บ)|ขอเวลา|เลื่อน|ขยายเวลา)",
+    "th": r"(?:(?<!ก)รอ(?!บ|ง)|ขอเวลา|เลื่อน|ขยายเวลา)",
 }
 _QUESTION_START = {
     "en": r"^(?:can|could|would|will|is|are|do|does|shall|should|may|what if|how about)\s+"
@@ -187,6 +200,7 @@ def doubt(sentence: str, verb: _Span, date: _Span, language: str) -> str | None:
         ("third_party", _TO_US, after),
         ("negated", _NEGATED_AFTER, after),
         ("negated", _DOUBT_BEFORE, before),
+        ("hypothetical", _HEDGE_AFTER, after),
         ("condition_after", _CONDITION_AFTER, after),
         ("request_to_wait", _WAIT, _clause_of(sentence, date)),
     )

@@ -39,6 +39,9 @@ def why(sentence: str, language: str = "en") -> str | None:
         ("Vielleicht können wir am Freitag zahlen.", "de", "hypothetical"),
         ("Nous pourrions payer vendredi.", "fr", "hypothetical"),
         ("Возможно, оплатим в пятницу.", "ru", "hypothetical"),
+        ("I'll pay on Friday, probably.", "en", "hypothetical"),
+        ("จะโอนวันศุกร์มั้งคะ", "th", "hypothetical"),
+        ("პარასკევს გადაგიხდით ალბათ.", "ka", "hypothetical"),
         ("I'll send the files on Monday if the client approves them.", "en", "condition_after"),
         ("პარასკევს გადაგიხდით, თუ ბუღალტერია დაადასტურებს.", "ka", "condition_after"),
         ("You said you'd send the final files on Monday.", "en", "reported"),
@@ -67,6 +70,9 @@ def why(sentence: str, language: str = "en") -> str | None:
         ("Our bank transfer will go out Friday.", "en", None),
         ("I'll send the feedback, latest by Friday.", "en", None),
         ("Nous pourrons payer vendredi.", "fr", None),
+        ("გადახდა პარასკევისთვის იქნება.", "ka", None),  # იქნება "will be", not იქნებ
+        ("อาจารย์จะส่งฟีดแบ็กให้วันศุกร์ค่ะ", "th", None),  # อาจารย์ "professor", not อาจ
+        ("We'll pay it all at once on Friday.", "en", None),
         ("ฝ่ายบัญชีแจ้งว่าจะโอนให้วันศุกร์ที่ 20 นี้ค่ะ", "th", None),
     ],
 )
