@@ -458,7 +458,7 @@ class App:
         owing |= {c.name for c in clients if c.deadlines}
         languages = {c.name: c.language for c in clients}
         zones = {c.name: self.config.rules_for(c).timezone for c in clients}
-        deadlines = {c.name: tuple(d.what for d in c.deadlines) for c in clients}
+        deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
         return promise_effects.readers(languages, zones, owing, deadlines)
 
     async def adopt_nudges(

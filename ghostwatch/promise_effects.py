@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import structlog
 
 from ghostwatch import promises
-from ghostwatch.calendar import local_date
+from ghostwatch.calendar import local_date, local_day_start
 from ghostwatch.store import MessageRow, Store
 
 log = structlog.get_logger("ghostwatch.sync")
@@ -32,22 +33,22 @@ OTHER_PROMISE = "client.promise"  # a promise found that sets nothing (history s
 @dataclass(frozen=True, slots=True)
 class PromiseReader:
     """How one client's replies are read: their language and time zone (a promised
-    "Friday" is a day of the client's week), and the ``what`` of each of their
-    configured deadlines (a promise to deliver may set one)."""
+    "Friday" is a day of the client's week), and the ``what`` and due day of each of
+    their configured deadlines (a promise to deliver may set one)."""
 
     language: str
     timezone: str
-    deadlines: tuple[str, ...] = ()
+    deadlines: tuple[tuple[str, date], ...] = ()
 
 
 def readers(
     languages: Mapping[str, str],
     zones: Mapping[str, str],
     watched: set[str],
-    deadlines: Mapping[str, tuple[str, ...]] | None = None,
+    deadlines: Mapping[str, tuple[tuple[str, date], ...]] | None = None,
 ) -> dict[str, PromiseReader]:
     """The clients whose replies are read for promises: ``watched``, those with an open
-    invoice or a deadline (``deadlines``: each client's deadline ``what``s)."""
+    invoice or a deadline (``deadlines``: each client's (``what``, due day) pairs)."""
     known = deadlines or {}
     return {
         name: PromiseReader(languages.get(name, "en"), zones.get(name, "UTC"), known.get(name, ()))
@@ -76,7 +77,7 @@ def record_promises(
     )
     by = row.message_id or f"{row.folder}/{row.uidvalidity}/{row.uid}"
     applied = promises.invoice_promises(found, open_invoices)
-    delivered = promises.deadline_promises(found, reader.deadlines)
+    delivered = promises.deadline_promises(found, _open_deadlines(store, account, reader, row))
     used = [*applied.values(), *delivered.values()]
     _note_others(store, account, row, by, [p for p in found if p not in used], reader)
     asks = promises.asks_something(text)
@@ -89,6 +90,35 @@ def record_promises(
             changed += 1
             log.info("invoice.promise", client=client, invoice=number, by=promise.by.isoformat())
     return changed
+
+
+def _open_deadlines(
+    store: Store, account: str, reader: PromiseReader, row: MessageRow
+) -> list[str]:
+    """The client's deadlines still open when ``row`` came: not met by an earlier reply
+    (after the due day began, and after any promise on record). A deadline done with
+    takes no new promise, so that a later "I'll send it Monday" about something else
+    never brings a reminder about it (docs/promises.md, Rule 19)."""
+    if not reader.deadlines or row.client is None:
+        return []
+    before = store.last_inbound_before(account, row.client, row.date)
+    if before is None:
+        return [what for what, _ in reader.deadlines]
+    promised = {
+        p.deadline: p.promised_at
+        for p in store.deadline_promises(account, row.client)
+        if p.expected_by is not None
+    }
+    return [
+        what
+        for what, due in reader.deadlines
+        if not _met(before, local_day_start(due, reader.timezone), promised.get(f"deadline:{what}"))
+    ]
+
+
+def _met(before: datetime, due_start: datetime, promised_at: datetime | None) -> bool:
+    """``state``'s rule for a deadline met, as of the reply ``before``."""
+    return before > promised_at if promised_at is not None else before >= due_start
 
 
 def _set_deadlines(

@@ -25,9 +25,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ghostwatch.domain import Direction, Kind
 from ghostwatch.store_engine import StoreBase
 from ghostwatch.store_records import UnknownInvoice, _json_default
-from ghostwatch.store_tables import DEADLINE_PROMISE, EVENT, INVOICE
+from ghostwatch.store_tables import DEADLINE_PROMISE, EVENT, INVOICE, MESSAGE
 
 __all__ = ["DEADLINE_PROMISE_EVENT", "DeadlinePromiseRow", "PromiseStore"]
 
@@ -166,3 +167,18 @@ class PromiseStore(StoreBase):
         with self._tx() as connection:
             found = connection.execute(query.order_by(c.client, c.deadline))
             return [DeadlinePromiseRow(**r._mapping) for r in found]
+
+    def last_inbound_before(self, account: str, client: str, at: datetime) -> datetime | None:
+        """The latest human message from ``client`` dated before ``at`` (whether a
+        deadline was already met when a reply promising it came; docs/promises.md)."""
+        c = MESSAGE.c
+        query = sa.select(sa.func.max(c.date)).where(
+            c.account == account,
+            c.client == client,
+            c.direction == Direction.INBOUND,
+            c.kind == Kind.HUMAN,
+            c.date < at,
+        )
+        with self._tx() as connection:
+            found = connection.execute(query).scalar()
+        return found if isinstance(found, datetime) else None

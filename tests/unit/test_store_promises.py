@@ -176,10 +176,25 @@ def test_clearing_keeps_the_row_so_an_old_reply_cannot_bring_it_back(store: Stor
 
 def test_a_reply_sets_the_day_of_the_deadline_it_promises(store: Store) -> None:
     body = "Hi Nino,\n\nSorry! I'll send the logo feedback on Friday. Could you resend the files?\n"
-    reader = PromiseReader("en", "UTC", ("logo feedback", "website copy"))
+    due = date(2026, 12, 1)
+    reader = PromiseReader("en", "UTC", (("logo feedback", due), ("website copy", due)))
     for _ in range(2):
         record_promises(store, ACCOUNT, reader, _reply("<r1@acme>", AT), body)
     [row] = store.deadline_promises(ACCOUNT, "Acme")
     assert (row.deadline, row.expected_by, row.promise_asks) == (KEY, FRIDAY, True)
     assert len(delivery_events(store)) == 1
     assert [e for e in store.events(ACCOUNT, "Acme") if e.kind == "client.promise"] == []
+
+
+def test_a_deadline_met_before_the_reply_takes_no_new_promise(store: Store) -> None:
+    # the feedback came on the 2nd (after the due day began): the deadline is done, and
+    # "I'll send it on Friday" on the 3rd is about something else
+    store.record_messages([_reply("<f1@acme>", datetime(2026, 12, 2, 9, tzinfo=UTC))])
+    reader = PromiseReader("en", "UTC", (("logo feedback", date(2026, 12, 1)),))
+    later = MessageRow(
+        ACCOUNT, "INBOX", 1, 8, "<r2@acme>", AT, Direction.INBOUND, Kind.HUMAN, client="Acme"
+    )
+    record_promises(store, ACCOUNT, reader, later, "I'll send it on Friday.\n")
+    assert store.deadline_promises(ACCOUNT) == []
+    [other] = [e.data for e in store.events(ACCOUNT, "Acme") if e.kind == "client.promise"]
+    assert other["not_applied"] == "names no open deadline"
