@@ -142,9 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
     q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
     now_opt(q)
-    q = cmd("expect", "set or correct the day a client promised to pay an invoice by")
+    q = cmd("expect", "set or correct the day a client promised to pay an invoice or deliver by")
     q.add_argument("client", metavar="CLIENT", help="the client's name (case-insensitive)")
-    q.add_argument("invoice", metavar="INVOICE", help="the invoice's number, as configured")
+    q.add_argument(
+        "invoice",
+        metavar="INVOICE|DEADLINE",
+        help="an invoice's number, or a deadline's what (a word of it will do; "
+        "deadline:WHAT when it is also an invoice number)",
+    )
     g = q.add_mutually_exclusive_group(required=True)
     g.add_argument(
         "--by", type=_day, metavar="DATE", help="the promised day (YYYY-MM-DD, client's zone)"
@@ -407,16 +412,17 @@ def cmd_paid(args: argparse.Namespace) -> int:
 
 
 def cmd_expect(args: argparse.Namespace) -> int:
-    from ghostwatch.promise_commands import expect
+    from ghostwatch.promise_commands import expect_any
 
     app, now = _app(args), _now(args)
     try:
         app.sync_invoices(now)
-        changed = expect(app, args.client, args.invoice, args.by, at=now)
+        done = expect_any(app, args.client, args.invoice, args.by, at=now)
     finally:
         app.close()
     said = f"expected by {args.by.isoformat()}" if args.by else "no promise"
-    print(f"{args.client}: invoice {args.invoice} {said}{'' if changed else ' (unchanged)'}")
+    unchanged = "" if done.changed else " (unchanged)"
+    print(f"{done.client}: {done.kind} {done.name} {said}{unchanged}")
     return EXIT_OK
 
 

@@ -144,6 +144,13 @@ def said(w: Translator, verb: str, **values: str) -> str:
             "invoice {invoice} of {client} is expected by {day}; no reminder before then.",
             **values,
         ),
+        "expect deadline": lambda: w._(
+            "{what} from {client} is expected by {day}; no reminder before then.", **values
+        ),
+        "expect cleared": lambda: w._(
+            "no promise on record for {what} of {client}; the usual reminders apply.",
+            **values,
+        ),
         "pause": lambda: w._("all sending is paused.", **values),
         "unpause": lambda: w._("sending goes on again.", **values),
         "send": lambda: w._(
@@ -165,7 +172,7 @@ def error_text(w: Translator, code: str, **values: str) -> str:
             "a duration such as 2w or 10d, or a date (YYYY-MM-DD), is needed.", **values
         ),
         "expect needs client, invoice and date": lambda: w._(
-            "say “expect CLIENT INVOICE YYYY-MM-DD”.", **values
+            "say “expect CLIENT INVOICE YYYY-MM-DD” (or a deadline, or “clear”).", **values
         ),
         "unknown target": lambda: w._("no line or client “{target}” in that summary.", **values),
         "ambiguous": lambda: w._(

@@ -80,6 +80,8 @@ NOW_WORDS = (
 )  # fmt: skip
 # A Thai line may end in a politeness particle, with a softener before it (Rule 2).
 _THAI_PARTICLE = re.compile(r"(?:\s*(?:ด้วย|หน่อย|นะ))*\s*(?:ครับผม|ครับ|ค่ะ|คะ|จ้ะ|จ้า)$")
+# "expect CLIENT WHAT clear": there was no promise (docs/commands.md)
+CLEAR_WORDS = ("clear", "none", "გაუქმება", "ยกเลิก")
 # unit words of "snooze X 2w" in ka/th, to the unit letter of ghostwatch.durations
 UNIT_WORDS = {
     "d": ("d", "day", "days", "დღე", "დღით", "วัน"),
@@ -103,6 +105,7 @@ class Command:
     until: date | None = None
     invoice: str = ""
     on: date | None = None
+    clear: bool = False  # expect ... clear: no promise
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,14 +257,24 @@ def _date(word: str) -> date | None:
         return None
 
 
+# expect CLIENT "what of a deadline" DATE: a quoted name of several words
+_QUOTED = re.compile(r"^(?P<target>.+?)\s+[\"“'‘](?P<what>[^\"”'’]+)[\"”'’]\s*$")
+
+
 def _expect(line: str, words: list[str]) -> Command | Unparsed:
-    """``expect CLIENT INVOICE YYYY-MM-DD``."""
-    when = _date(words[-1]) if len(words) >= 3 else None
-    if when is None:
+    """``expect CLIENT WHAT YYYY-MM-DD`` or ``expect CLIENT WHAT clear``; WHAT is an
+    invoice number, a word of a deadline's ``what``, or the whole of it in quotes."""
+    last = words[-1].strip(_EDGE_PUNCT).casefold() if len(words) >= 3 else ""
+    when = _date(words[-1]) if last else None
+    clear = last in CLEAR_WORDS
+    if when is None and not clear:
         return Unparsed(line, "expect needs client, invoice and date")
-    return Command(
-        "expect", line, target=_target(words[:-2]), invoice=words[-2].strip(_EDGE_PUNCT), on=when
-    )
+    quoted = _QUOTED.match(" ".join(words[:-1]))
+    if quoted:
+        target, what = _target(quoted["target"].split()), quoted["what"].strip()
+    else:
+        target, what = _target(words[:-2]), words[-2].strip(_EDGE_PUNCT)
+    return Command("expect", line, target=target, invoice=what, on=when, clear=clear)
 
 
 def resolve(

@@ -216,6 +216,8 @@ def template_names(config: Config) -> set[tuple[str, str]]:
             names.add(("work_resumed", language))
         if rules.invoice_ladder:
             names.add(("promise_reminder", language))
+        if rules.deadline_ladder:
+            names.add(("deadline_promise_reminder", language))
     return names
 
 

@@ -232,6 +232,7 @@ class App:
         acct = self.store.account_state(account.name)
         facts = self.store.client_facts(account.name)
         invoices = self.store.invoices(account.name)
+        promised = self.store.deadline_promises(account.name)
         clients = [
             state.client_state(
                 self.config,
@@ -239,6 +240,7 @@ class App:
                 facts.get(client.name),
                 nudges.get(client.name, ()),
                 [i for i in invoices if i.client == client.name and _still_expected(i, client)],
+                [p for p in promised if p.client == client.name],
             )
             for client in self.config.clients_of(account.name)
         ]
@@ -458,7 +460,8 @@ class App:
         owing |= {c.name for c in clients if c.deadlines}
         languages = {c.name: c.language for c in clients}
         zones = {c.name: self.config.rules_for(c).timezone for c in clients}
-        return promise_effects.readers(languages, zones, owing)
+        deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
+        return promise_effects.readers(languages, zones, owing, deadlines)
 
     async def adopt_nudges(
         self,

@@ -19,7 +19,14 @@ from ghostwatch.store_digest import (
     human_contacts,
     last_summary_at,
 )
-from ghostwatch.summary import ClientInfo, HealthInfo, InvoiceInfo, NudgeInfo, SummaryData
+from ghostwatch.summary import (
+    ClientInfo,
+    DeliveryInfo,
+    HealthInfo,
+    InvoiceInfo,
+    NudgeInfo,
+    SummaryData,
+)
 from ghostwatch.summary_facts import LoginRefusedInfo, RefusalInfo
 
 if TYPE_CHECKING:
@@ -42,6 +49,7 @@ def collect(app: App, now: datetime) -> SummaryData:
     sent: list[NudgeInfo] = []
     upcoming: list[NudgeInfo] = []
     invoices: list[InvoiceInfo] = []
+    deliveries: list[DeliveryInfo] = []
     for account in app.config.accounts:
         acct, states = app.states(account, now)
         decisions = policy.decide(acct, states, now)
@@ -50,6 +58,12 @@ def collect(app: App, now: datetime) -> SummaryData:
         sent += sent_since(rows, since)
         upcoming += going_out(decisions, rows, now)
         invoices += invoice_infos(app, account, states)
+        deliveries += [
+            DeliveryInfo(s.name, d.what, d.expected_by, d.promise)
+            for s in states
+            for d in s.deadlines
+            if d.expected_by is not None and not d.met
+        ]
     return SummaryData(
         account=f"{sender.name} ({sender.address})",
         timezone=sender.timezone,
@@ -59,6 +73,7 @@ def collect(app: App, now: datetime) -> SummaryData:
         sent=tuple(sent),
         upcoming=tuple(upcoming),
         invoices=tuple(invoices),
+        deliveries=tuple(deliveries),
         health=tuple(health_info(app, account, now) for account in app.config.accounts),
         refusals=tuple(RefusalInfo(*r) for r in refusals(app.store, sender.name, since)),
     )

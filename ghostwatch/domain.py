@@ -254,6 +254,13 @@ class Deadline:
     what: str
     due: date
     met: bool = False  # a human reply from the client after the due date ends it
+    # the local day the client promised to deliver by (docs/promises.md, "In the
+    # deadline ladder"), when they wrote it (or the user set it: ``ghostwatch
+    # expect``), the sentence, and whether that reply also asked something
+    expected_by: date | None = None
+    promised_at: datetime | None = None
+    promise: str = ""
+    promise_asks: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -338,6 +338,11 @@ def _line(e: Entry) -> list[str]:
         said = f"{d.get('invoice')} expected by {d.get('expected_by') or '- (cleared)'}"
         quote = f": {d['sentence']!r}" if d.get("sentence") else ""
         return [f"{when}  event     {e.kind:<10}  {said}{quote} (by {d.get('by')})"]
+    if e.kind == "deadline.promise":  # the same for a promise to deliver
+        d = e.detail
+        said = f"{d.get('deadline')} expected by {d.get('expected_by') or '- (cleared)'}"
+        quote = f": {d['sentence']!r}" if d.get("sentence") else ""
+        return [f"{when}  event     {e.kind:<10}  {said}{quote} (by {d.get('by')})"]
     if e.kind == "client.promise":  # found, set nothing: shown so nothing is lost
         d = e.detail
         said = f"{d.get('promise')} by {d.get('expected_by')}: {d.get('sentence')!r}"

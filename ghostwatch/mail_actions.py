@@ -17,7 +17,7 @@ from ghostwatch.calendar import local_date
 from ghostwatch.command_words import Outcome, error_text, said
 from ghostwatch.config import ClientConfig
 from ghostwatch.errors import ConfigError
-from ghostwatch.promise_commands import expect
+from ghostwatch.promise_commands import expect_any
 from ghostwatch.summary_words import Words
 
 if TYPE_CHECKING:
@@ -119,10 +119,15 @@ def _apply(
         number = target.invoice or _only_invoice(app, client, now)
         actions.paid(app, client, number, now, "mail", reply=reply)
         return said(w, "paid", client=name, invoice=number)
-    if verb == "expect" and command.on is not None:  # ghostwatch expect, by mail
-        number = command.invoice or target.invoice or _only_invoice(app, client, now)
-        expect(app, name, number, command.on, at=now)
-        return said(w, "expect", client=name, invoice=number, day=w.day(command.on))
+    if verb == "expect" and (command.on is not None or command.clear):  # ghostwatch expect
+        what = command.invoice or target.invoice or _only_invoice(app, client, now)
+        done = expect_any(app, name, what, command.on, at=now)
+        if command.on is None:
+            return said(w, "expect cleared", client=name, what=done.name)
+        day = w.day(command.on)
+        if done.kind == "deadline":
+            return said(w, "expect deadline", client=name, what=done.name, day=day)
+        return said(w, "expect", client=name, invoice=done.name, day=day)
     # "send … now": lifts the send window only (actions.send_now)
     nudge = actions.send_now(app, client, now, "mail", target.template, reply=reply)
     return said(w, "send", client=name, template=w.label(nudge.template or ""))

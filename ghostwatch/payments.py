@@ -172,14 +172,23 @@ def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dic
 
 def deadline_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
     """Return one row per deadline of ``client`` (by due date): ``what``, ``due``,
-    ``met`` (the client wrote since the due date), ``steps_sent``, ``next_step``."""
-    return [
-        {
-            "what": d.what,
-            "due": d.due.isoformat(),
-            "met": d.met,
-            "steps_sent": _steps_sent(client, d.key, d.due.isoformat()),
-            "next_step": None if d.met else _next_step(client, decisions, d.key, d.due.isoformat()),
-        }
-        for d in sorted(client.deadlines, key=lambda d: (d.due, d.what))
-    ]
+    ``met`` (the client wrote since the due date, or since their promise), ``steps_sent``,
+    ``next_step``; ``expected_by`` (ISO date) and ``promise`` (the sentence) while the
+    client's promise to deliver is on record and the deadline not met (docs/promises.md),
+    else None."""
+    rows = []
+    for d in sorted(client.deadlines, key=lambda d: (d.due, d.what)):
+        promised = d.expected_by if not d.met else None
+        anchor = d.due.isoformat()
+        rows.append(
+            {
+                "what": d.what,
+                "due": anchor,
+                "met": d.met,
+                "steps_sent": _steps_sent(client, d.key, anchor),
+                "next_step": None if d.met else _next_step(client, decisions, d.key, anchor),
+                "expected_by": promised.isoformat() if promised else None,
+                "promise": (d.promise or None) if promised else None,
+            }
+        )
+    return rows

@@ -31,9 +31,11 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
    After ``MAX_UNSEEN`` unseen messages in a row the ladder holds and tells the user.
 8. A client's promise to pay an invoice by a day moves that invoice's next step to the
    day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
-   step of the ladder (``promise_policy``; docs/promises.md). It is a payment step for
-   rules 3, 5 and 6 like the others, but for one thing: a promise that asked nothing
-   ("We'll pay on Friday.") needs no answer, so its reminder does not wait for one.
+   step of the ladder (``promise_policy``; docs/promises.md); a promise to deliver by a
+   deadline does the same for the deadline's ladder (``deadline_promise_reminder``).
+   It is a payment step for rules 3, 5 and 6 like the others, but for one thing: a
+   promise that asked nothing ("We'll pay on Friday.") needs no answer, so its
+   reminder does not wait for one.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from ghostwatch.domain import (
     why,
 )
 from ghostwatch.promise_policy import (
+    DEADLINE_PROMISE_TEMPLATE,
     PROMISE_TEMPLATE,
     answered_by_promise,
     is_ladder_step,
@@ -254,13 +257,14 @@ def paused_invoices(client: ClientState) -> list[tuple[Invoice, datetime]]:
 def _in_payment_talk(client: ClientState) -> bool:
     """True while an invoice or deadline ladder has sent a step and has not ended: an
     invoice until it is paid (its ladder running out means work is paused), a deadline
-    until it is met or its ladder has no step left. A promise to pay on record is part
-    of that conversation too, before any step went out."""
+    until it is met or its ladder has no step left. A promise to pay or to deliver on
+    record is part of that conversation too, before any step went out."""
     for i in client.invoices:
         if not i.paid and (i.expected_by or ladder_records(client, i.key, i.due.isoformat())):
             return True
     return any(
-        0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
+        d.expected_by is not None
+        or 0 < progress(client, d.key, d.due.isoformat(), steps).position < len(steps)
         for d in client.deadlines
         if not d.met and (steps := client.rules.deadline_ladder)
     )
@@ -512,6 +516,9 @@ def _deadline(client: ClientState, deadline: Deadline) -> _Candidate | None:
     if found is None:
         return None
     decision, prog, _ = found
+    promised = promise_due(deadline, prog.records, rules, decision.at)
+    if promised is not None:
+        decision = replace(decision, template=DEADLINE_PROMISE_TEMPLATE)
     clause = why(
         "deadline.due",
         client=client.name,
@@ -522,6 +529,15 @@ def _deadline(client: ClientState, deadline: Deadline) -> _Candidate | None:
     decision = _explain(replace(decision, deadline=deadline), clause)
     if prog.unseen is not None:
         decision = _explain(decision, why("step.again"))
+    if promised is not None and deadline.expected_by is not None:
+        # rule 8: they said when they would deliver; one reminder once that day is over
+        clause = why(
+            "wait.promised_delivery",
+            client=client.name,
+            what=deadline.what,
+            by=deadline.expected_by,
+        )
+        decision = _explain(decision, clause, at=promised)
     return _Candidate(_unseen_hold(client, decision, prog) or decision)
 
 

@@ -1,6 +1,8 @@
-"""A promise to pay in the invoice ladder. PURE: no I/O, no clock.
+"""A promise in the invoice and deadline ladders. PURE: no I/O, no clock.
 
-Used by ``policy`` (its rule 8; docs/promises.md, "In the invoice ladder"):
+Used by ``policy`` (its rule 8; docs/promises.md, "In the invoice ladder" and "In the
+deadline ladder"). What holds for an invoice and its ``promise_reminder`` holds for a
+deadline and its ``deadline_promise_reminder``:
 
 1. A promise is *current* while it was made after the ladder's last step went out
    (or before any step) and no ``promise_reminder`` has gone out since it was made.
@@ -20,11 +22,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ghostwatch.calendar import add_business_days
-from ghostwatch.domain import Decision, Invoice, NudgeRecord, Rules
+from ghostwatch.domain import Deadline, Decision, Invoice, NudgeRecord, Rules
 
-__all__ = ["PROMISE_TEMPLATE", "answered_by_promise", "is_ladder_step", "promise_due"]
+__all__ = [
+    "DEADLINE_PROMISE_TEMPLATE",
+    "PROMISE_TEMPLATE",
+    "PROMISE_TEMPLATES",
+    "answered_by_promise",
+    "is_ladder_step",
+    "promise_due",
+]
 
 PROMISE_TEMPLATE = "promise_reminder"
+DEADLINE_PROMISE_TEMPLATE = "deadline_promise_reminder"
+PROMISE_TEMPLATES = frozenset({PROMISE_TEMPLATE, DEADLINE_PROMISE_TEMPLATE})
 
 
 def answered_by_promise(last_inbound: datetime | None, decision: Decision) -> bool:
@@ -34,28 +45,30 @@ def answered_by_promise(last_inbound: datetime | None, decision: Decision) -> bo
     (policy rule 3 otherwise holds every invoice step while the user owes a reply).
     A reply that also asks something, or any later message from the client, needs the
     user: the reminder then waits as before. A day set by ``ghostwatch expect`` after
-    the client's latest message counts as the user's answer."""
-    if decision.template != PROMISE_TEMPLATE or last_inbound is None:
+    the client's latest message counts as the user's answer. The same holds for a
+    promise to deliver and its ``deadline_promise_reminder``."""
+    if decision.template not in PROMISE_TEMPLATES or last_inbound is None:
         return False
+    promised: list[Invoice | Deadline] = [*decision.invoices, *decision.deadlines]
     return any(
-        i.promised_at is not None and i.promised_at >= last_inbound and not i.promise_asks
-        for i in decision.invoices
+        p.promised_at is not None and p.promised_at >= last_inbound and not p.promise_asks
+        for p in promised
     )
 
 
 def is_ladder_step(record: NudgeRecord) -> bool:
     """True for a message that is a step of its ladder (a promise reminder is not)."""
-    return record.template != PROMISE_TEMPLATE
+    return record.template not in PROMISE_TEMPLATES
 
 
 def promise_due(
-    invoice: Invoice,
+    invoice: Invoice | Deadline,
     records: Sequence[NudgeRecord],
     rules: Rules,
     first_due: datetime,
 ) -> datetime | None:
-    """When the ``promise_reminder`` for ``invoice``'s current promise is due (rules 1
-    and 2), or None when there is no current promise. ``records``: the ladder's
+    """When the promise reminder for ``invoice``'s (or a deadline's) current promise is
+    due (rules 1 and 2), or None when there is no current promise. ``records``: the ladder's
     messages (``policy.ladder_records``); ``first_due``: when its first step would be
     due without the promise."""
     day, made = invoice.expected_by, invoice.promised_at

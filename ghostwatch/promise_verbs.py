@@ -62,11 +62,12 @@ _EN = _Lexicon(
     # a request is no promise: "please send", "could you pay"; a topic neither: "about the
     # payment"; "thanks for sending" looks back. Anchored, so "Please note we'll pay" holds.
     r"|\b(?:please|pls|kindly|(?:could|can|would) you)\s+(?:\w+\s+)?$"
-    r"|\b(?:for|about|regarding|re|concerning)\s+(?:the\s+|your\s+|our\s+|my\s+)?$",
+    r"|\b(?:for|about|regarding|(?<!')re|concerning)\s+(?:the\s+|your\s+|our\s+|my\s+)?$",
     conditional=r"\b(?:if|unless|once|when|whether|as soon as|provided that)\b",
     past_after=r"^\s*(?:\w+\s+){0,2}?(?:went|was|were|came|cleared|arrived|bounced|"
     r"(?:has|have|had) been)\b",
-    future=r"\b(?:be|get|gets|getting)\s+(?:it\s+|this\s+|that\s+|them\s+)?$",
+    future=r"\b(?:be|get|gets|getting)\s+(?:it\s+|this\s+|that\s+|them\s+)?$"
+    r"|\bmake sure (?:it'?s|it is|this is|they'?re|they are)\s+$",
     adjective=r"\b(?:the|a|an|your|our|my|their)\s+$",
 )
 

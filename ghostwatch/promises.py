@@ -28,6 +28,10 @@ Rule 4, what is not a promise: a date in the past ("I paid yesterday", "last Fri
   negated or made conditional before it in its clause ("can't pay", "if the client pays
   us", ვერ გადავიხდი, ไม่สามารถโอน, ถ้า...); a date nearer to a meeting or absence word
   than to the verb ("Friday works for the call", "out of office until Monday").
+Rule 4b, doubt (ghostwatch/promise_doubt.py; docs/promises.md Rule 17): a hedge or
+  supposition ("we'd", "maybe", "hopefully"), a condition after the verb, the user's own
+  words reported, money to the client or a third party's plan, a request to wait, a plan
+  that was, a negation after the verb, or a date in a clause of its own: no promise.
 Rule 5, one date per kind and sentence: the latest ("Monday or Tuesday at the latest").
 Rule 6, invoices: a promise names an invoice when its number (any case, punctuation
   ignored, or its last digits after "#" / "invoice") is in the sentence, else when exactly
@@ -46,6 +50,7 @@ from datetime import date
 from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
 
 from ghostwatch.promise_dates import DateHit, find_dates
+from ghostwatch.promise_doubt import doubt
 from ghostwatch.promise_verbs import Verb, blocked_by_distractor, find_verbs, is_question
 
 
@@ -198,6 +203,8 @@ def _sentence_promises(line: str, *, today: date, language: str) -> dict[str, da
         verb = _verb_for(verbs, hit, language)
         if hit.past or not verb.valid or blocked_by_distractor(line, hit, _distance(verb, hit)):
             continue
+        if doubt(line, verb, hit, language) is not None:
+            continue  # Rule 17: not sure enough to wait for
         if hit.by > best.get(verb.kind, date.min):
             best[verb.kind] = hit.by
     return best
@@ -264,3 +271,59 @@ def invoice_promises(
         if invoice is not None and invoice in open_invoices:
             expected[invoice] = promise
     return expected
+
+
+# Words of a deadline's ``what`` too common to name it ("the feedback on the logo").
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "this",
+        "that",
+        "your",
+        "our",
+        "about",
+        "into",
+        "onto",
+        "over",
+        "after",
+        "before",
+    ]
+)
+
+
+def deadline_promises(
+    promises: Sequence[Promise], open_deadlines: Sequence[str]
+) -> dict[str, Promise]:
+    """Which open deadline (its ``what``) each delivery promise sets (Rule 19): the one
+    whose distinctive words (four letters or more, in no other open deadline's
+    ``what``) the sentence names, else the client's only open deadline; a sentence
+    naming two deadlines, or none of several, sets nothing. A later promise about the
+    same deadline wins; payment promises set no deadline."""
+    words = {what: _words(what) for what in open_deadlines}
+    found: dict[str, Promise] = {}
+    for promise in promises:
+        if promise.kind != "delivery":
+            continue
+        sentence = promise.sentence.casefold()
+        named = [
+            what
+            for what, own in words.items()
+            if any(w in sentence for w in own - _others(words, what))
+        ]
+        if len(named) == 1:
+            found[named[0]] = promise
+        elif not named and len(open_deadlines) == 1:
+            found[open_deadlines[0]] = promise
+    return found
+
+
+def _words(what: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]{4,}", what.casefold()) if w not in _STOP}
+
+
+def _others(words: dict[str, set[str]], what: str) -> set[str]:
+    return set().union(*(own for other, own in words.items() if other != what))

@@ -28,6 +28,7 @@ TEMPLATE_LABELS = {
     "work_resumed": "work-resumed note",
     "deadline_reminder": "deadline reminder",
     "promise_reminder": "promise reminder",
+    "deadline_promise_reminder": "delivery promise reminder",
 }
 
 # code -> English wording; ``{name}`` is filled from the clause's arguments.
@@ -46,6 +47,9 @@ ENGLISH: dict[str, str] = {
     # why it waits
     "wait.replied": "deferred: {client} replied on {on}",
     "wait.promised": "deferred: {client} promised to pay by {by}; one reminder after that day",
+    "wait.promised_delivery": (
+        "deferred: {client} promised {what} by {by}; one reminder after that day"
+    ),
     "wait.snoozed": "snoozed until {until}",
     "wait.away": "away (out of office) until {until}",
     "wait.return_grace": "back from leave on {returned}; a short grace first",

@@ -246,7 +246,12 @@ def template_context(
         for inv in decision.invoices
     ]
     context["deadlines"] = [
-        {"what": sanitize_header(dl.what), **_due_vars(dl.due, today, lang)}
+        {
+            "what": sanitize_header(dl.what),
+            **_due_vars(dl.due, today, lang),
+            # the day the client promised to deliver by (docs/promises.md), or None
+            "promised": local_day(dl.expected_by, lang) if dl.expected_by else None,
+        }
         for dl in decision.deadlines
     ]
     context["invoice"] = next(iter(context["invoices"]), None)

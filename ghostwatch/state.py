@@ -23,7 +23,7 @@ from ghostwatch.domain import (
     ThreadRef,
 )
 from ghostwatch.policy import local_day_start
-from ghostwatch.store import ClientFacts, InvoiceRow
+from ghostwatch.store import ClientFacts, DeadlinePromiseRow, InvoiceRow
 
 COUNTED_TODAY = frozenset(
     {OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN, OutboxStatus.DRAFTED}
@@ -55,10 +55,13 @@ def client_state(
     facts: ClientFacts | None,
     nudges: Sequence[NudgeRecord],
     invoices: Iterable[InvoiceRow],
+    deadline_promises: Iterable[DeadlinePromiseRow] = (),
 ) -> ClientState:
-    """Return one client's state for ``policy.decide``."""
+    """Return one client's state for ``policy.decide``; ``deadline_promises``: this
+    client's rows of ``Store.deadline_promises``."""
     rules = config.rules_for(client)
     account = config.account_for(client)
+    promised = {p.deadline: p for p in deadline_promises if p.expected_by is not None}
     thread = None
     last_in = last_out = None
     away = snoozed = None
@@ -92,7 +95,8 @@ def client_state(
         nudges=tuple(nudges),
         invoices=tuple(_invoice(row, last_in, rules.timezone) for row in invoices),
         deadlines=tuple(
-            _deadline(d.what, d.due, last_in, rules.timezone) for d in client.deadlines
+            _deadline(d.what, d.due, last_in, rules.timezone, promised.get(f"deadline:{d.what}"))
+            for d in client.deadlines
         ),
         ghosted_anchor=ghosted,
         auto_replies=replies,
@@ -118,9 +122,32 @@ def _invoice(row: InvoiceRow, last_inbound: datetime | None, zone: str) -> Invoi
     )
 
 
-def _deadline(what: str, due: date, last_inbound: datetime | None, zone: str) -> Deadline:
+def _deadline(
+    what: str,
+    due: date,
+    last_inbound: datetime | None,
+    zone: str,
+    promise: DeadlinePromiseRow | None,
+) -> Deadline:
+    """A deadline is met by a human reply from the client after its due day began;
+    while a promise to deliver is on record, any reply *after* the promise meets it,
+    before the due day too (the promising reply itself is no delivery;
+    docs/promises.md)."""
     met = last_inbound is not None and last_inbound >= local_day_start(due, zone)
-    return Deadline(key=f"deadline:{what}", what=what, due=due, met=met)
+    key = f"deadline:{what}"
+    if promise is None:
+        return Deadline(key=key, what=what, due=due, met=met)
+    met = last_inbound is not None and last_inbound > promise.promised_at
+    return Deadline(
+        key=key,
+        what=what,
+        due=due,
+        met=met,
+        expected_by=promise.expected_by,
+        promised_at=promise.promised_at,
+        promise=promise.promise or "",
+        promise_asks=promise.promise_asks,
+    )
 
 
 def account_state(

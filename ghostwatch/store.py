@@ -43,7 +43,7 @@ from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import create_engine, upgrade
 from ghostwatch.store_lease import LeaseRow, LeaseStore
 from ghostwatch.store_outbox import IllegalTransition, OutboxRow, OutboxStore
-from ghostwatch.store_promises import PromiseStore
+from ghostwatch.store_promises import DeadlinePromiseRow, PromiseStore
 from ghostwatch.store_records import (
     AccountRow,
     CursorRow,
@@ -59,6 +59,7 @@ __all__ = [
     "AccountRow",
     "ClientFacts",
     "CursorRow",
+    "DeadlinePromiseRow",
     "EventRow",
     "IllegalTransition",
     "InvoiceItem",

@@ -268,6 +268,23 @@ class InvoiceTable(SQLModel, table=True):
     promise_asks: bool | None = None  # the reply also asked something (needs an answer)
 
 
+class DeadlinePromiseTable(SQLModel, table=True):
+    """A client's promise to deliver by a day, per deadline (migration
+    0009_promise_deadline): the local day (None: cleared by the user), when it was
+    made, the sentence, who set it ("command" or the reply's Message-ID)."""
+
+    __tablename__ = "deadline_promise"
+
+    account: str = Field(primary_key=True)
+    client: str = Field(primary_key=True)
+    deadline: str = Field(primary_key=True)  # the deadline's key, "deadline:<what>"
+    expected_by: dt.date | None = None
+    promised_at: datetime = _when()
+    promise: str | None = None
+    promise_by: str = ""
+    promise_asks: bool = False  # the reply also asked something (needs an answer)
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (sa.Index("ix_event_account_client_at", "account", "client", "at"),)
@@ -358,6 +375,7 @@ BOUNCING = _table(BouncingAddress)
 OUTBOX = _table(Outbox)
 OUTBOX_SLOT = _table(OutboxSlot)
 INVOICE = _table(InvoiceTable)
+DEADLINE_PROMISE = _table(DeadlinePromiseTable)
 EVENT = _table(Event)
 SUMMARY_LOG = _table(SummaryLog)
 LEASE = _table(AccountLease)

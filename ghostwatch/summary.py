@@ -44,6 +44,7 @@ from ghostwatch.summary_facts import (
     MIN_REPLY_SAMPLES,
     TRACK_COLOUR,
     ClientInfo,
+    DeliveryInfo,
     HealthInfo,
     InvoiceInfo,
     LoginRefusedInfo,
@@ -62,6 +63,7 @@ from ghostwatch.summary_words import Words
 __all__ = [
     "MIN_REPLY_SAMPLES",
     "ClientInfo",
+    "DeliveryInfo",
     "HealthInfo",
     "InvoiceInfo",
     "NudgeInfo",
@@ -253,6 +255,7 @@ def _needs(data: SummaryData, now: datetime, w: Words) -> list[dict[str, str]]:
                 due=w.day(inv.due),
             )
             rows.append(_row(inv.client, w._("Wrote after an invoice fell due"), detail, "warn"))
+    rows += [_delivery_row(p, w) for p in data.deliveries]
     for r in data.refusals:
         detail = command_words.refusal_text(w, r.reason, clean(r.sender))
         row = _row(r.sender, w._("Reply to the summary refused"), detail, "bad", w.at(r.at))
@@ -276,6 +279,21 @@ def _promise_row(inv: InvoiceInfo, w: Words) -> dict[str, str]:
             "{number}: expected by {when} (set by you).", number=clean(inv.number), when=day
         )
     return _row(inv.client, w._("Promised to pay"), detail, "info")
+
+
+def _delivery_row(p: DeliveryInfo, w: Words) -> dict[str, str]:
+    """A promise to deliver on record, quoted, so the user can see and correct it."""
+    day = w.day(p.expected_by)
+    if p.promise:
+        detail = w._(
+            "“{sentence}” → {what} expected by {when}; correct it with ghostwatch expect.",
+            sentence=clean(p.promise),
+            what=clean(p.what),
+            when=day,
+        )
+    else:
+        detail = w._("{what}: expected by {when} (set by you).", what=clean(p.what), when=day)
+    return _row(p.client, w._("Promised to deliver"), detail, "info")
 
 
 def _nudge_row(n: NudgeInfo, w: Words) -> dict[str, str]:

@@ -88,6 +88,16 @@ class LoginRefusedInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryInfo:
+    """A client's promise to deliver by a day, on record for an open deadline."""
+
+    client: str
+    what: str
+    expected_by: date
+    promise: str = ""  # the sentence it was read from ("" when the user set the day)
+
+
+@dataclass(frozen=True, slots=True)
 class HealthInfo:
     account: str
     last_sync: datetime | None
@@ -123,6 +133,7 @@ class SummaryData:
     sent: tuple[NudgeInfo, ...] = ()
     upcoming: tuple[NudgeInfo, ...] = ()
     invoices: tuple[InvoiceInfo, ...] = ()
+    deliveries: tuple[DeliveryInfo, ...] = ()  # promises to deliver (docs/promises.md)
     health: tuple[HealthInfo, ...] = ()
     # summary commands (docs/commands.md): the one-time key printed (without "gw-";
     # "" = commands off: no labels, no key), and replies refused since the last summary

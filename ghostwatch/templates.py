@@ -63,6 +63,7 @@ BUILTIN_NAMES = (
     "work_resumed",
     "deadline_reminder",
     "promise_reminder",
+    "deadline_promise_reminder",
 )
 LANGUAGES = ("en", "ka", "th")  # languages the built-ins are written in
 
@@ -603,6 +604,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
             "due": local_day(date(2026, 12, 3), language),
             "due_date": date(2026, 12, 3),
             "days_overdue": 2,
+            "promised": local_day(date(2026, 12, 4), language),
         },
         "invoices": [
             {
@@ -628,6 +630,7 @@ def sample_context(language: str = "en") -> dict[str, Any]:
                 "due": local_day(date(2026, 12, 3), language),
                 "due_date": date(2026, 12, 3),
                 "days_overdue": 2,
+                "promised": local_day(date(2026, 12, 4), language),
             }
         ],
         "close_on": local_day(date(2026, 11, 27), language),

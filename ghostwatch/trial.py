@@ -79,6 +79,10 @@ def template_uses(config: Config) -> dict[Use, ClientConfig]:
         if rules.invoice_ladder:
             # a promise reminder comes before the ladder's first step or between steps
             uses.setdefault(("promise_reminder", language, LadderKind.INVOICE, 1), client)
+        if rules.deadline_ladder:
+            # so does a delivery promise's reminder on the deadline ladder
+            use = ("deadline_promise_reminder", language, LadderKind.DEADLINE, 1)
+            uses.setdefault(use, client)
     return uses
 
 
@@ -148,8 +152,10 @@ def _shapes(
     threads = (("in a thread", thread), ("no thread yet", None))
     if kind is LadderKind.DEADLINE:
         deadline = _config_deadline(config) or _SAMPLE_DEADLINE
+        kept = replace(deadline, expected_by=TRIAL_NOW.date(), promised_at=TRIAL_NOW)
         for label, ref in threads:
             yield label, replace(base, deadline=deadline, thread=ref)
+            yield f"a promised delivery, {label}", replace(base, deadline=kept, thread=ref)
         return
     invoices = _config_invoices(config) + _SAMPLE_INVOICES
     for label, ref in threads:

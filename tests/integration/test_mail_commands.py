@@ -328,6 +328,28 @@ def test_expect_by_mail_matches_the_command_line(
     assert [e["invoice"] for e in events(scenario, "invoice.promise")] == ["INV-2026-031"]
 
 
+def test_expect_by_mail_names_a_deadline_by_a_word_of_it(
+    scenario: Scenario, imap_server: Any, smtp_server: Any
+) -> None:
+    # Initech also owes the website texts (the last [[clients]] takes the deadline)
+    deadline = '[[clients.deadlines]]\nwhat = "website texts"\ndue = "2026-11-30"\n'
+    setup(scenario, imap_server)
+    scenario.clients += deadline
+    assert scenario.once(T0) == 0
+    [summary] = summaries(smtp_server)
+    deliver(imap_server, reply(summary, "expect Initech texts 2026-12-05"))
+    assert scenario.once(T0 + timedelta(minutes=40)) == 0
+    with scenario.db() as db:
+        [(key, expected, by)] = db.execute(
+            "SELECT deadline, expected_by, promise_by FROM deadline_promise"
+        ).fetchall()
+    assert (key, str(expected), by) == ("deadline:website texts", "2026-12-05", "command")
+    [answer] = [m for m in to(smtp_server, ACCOUNT) if not m["X-Ghostwatch-Summary"]]
+    said = " ".join(text(answer).split())
+    assert "website texts from Initech is expected by" in said
+    assert [e["deadline"] for e in events(scenario, "deadline.promise")] == ["website texts"]
+
+
 def test_a_reply_copied_to_a_client_is_not_contact_with_them(
     scenario: Scenario, imap_server: Any, smtp_server: Any
 ) -> None:

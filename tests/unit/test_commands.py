@@ -122,6 +122,27 @@ def test_expect_is_parsed() -> None:
     assert (command.target, command.invoice, command.on) == ("acme", "INV-7", date(2026, 11, 27))
 
 
+@pytest.mark.parametrize(
+    ("line", "target", "what", "on", "clear"),
+    [
+        ("expect Acme logo 2026-11-13", "acme", "logo", date(2026, 11, 13), False),
+        ('expect Acme Ltd "logo feedback" 2026-11-13', "acme ltd", "logo feedback",
+         date(2026, 11, 13), False),
+        ("expect Acme Ltd “logo feedback” 2026-11-13", "acme ltd", "logo feedback",
+         date(2026, 11, 13), False),
+        ("expect Acme INV-7 clear", "acme", "INV-7", None, True),
+        ("Expect 3 logo None.", "3", "logo", None, True),
+        ("ველოდები Acme logo გაუქმება", "acme", "logo", None, True),
+        ("รอ Acme logo ยกเลิก", "acme", "logo", None, True),
+    ],
+)  # fmt: skip
+def test_expect_names_a_deadline_or_clears(
+    line: str, target: str, what: str, on: date | None, clear: bool
+) -> None:
+    command = one(line)
+    assert (command.target, command.invoice, command.on, command.clear) == (target, what, on, clear)
+
+
 def test_tokens_are_found_case_insensitively() -> None:
     assert find_tokens("key: GW-ABCDEFGHJKMN, and gw-23456789abcd") == [
         "abcdefghjkmn",

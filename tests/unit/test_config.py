@@ -626,6 +626,7 @@ def test_template_names_lists_every_template_in_every_language(tmp_path: Path) -
     builtins = {
         *("check_in", "closing_notice", "payment_reminder", "work_paused", "work_resumed"),
         "promise_reminder",
+        "deadline_promise_reminder",  # a deadline ladder: a promise to deliver has one
     }
     assert template_names(config) == (
         {(name, "ka") for name in builtins}

@@ -23,7 +23,7 @@ WED = date(2026, 11, 18)
 FRI = date(2026, 11, 20)
 NYE = date(2026, 12, 31)
 PACKAGE = Path(__file__).parents[2] / "ghostwatch"
-MODULES = ["promises", "promise_dates", "promise_words", "promise_verbs"]
+MODULES = ["promises", "promise_dates", "promise_words", "promise_verbs", "promise_doubt"]
 
 
 def day(text: str, today: date, language: str = "en") -> date | None:
@@ -444,3 +444,31 @@ def test_the_bench_runs() -> None:
 )
 def test_a_reply_asks_something_beyond_its_promise(text: str, asks: bool) -> None:
     assert promises.asks_something(text) is asks
+
+
+# --- Rule 19: which deadline a promise to deliver sets ----------------------------------
+
+
+def _delivery(sentence: str) -> list[Promise]:
+    return find_promises(sentence, today=WED, language="en")
+
+
+def test_a_delivery_promise_sets_the_deadline_it_names_or_the_only_one() -> None:
+    said = _delivery("I'll send the logo feedback on Friday.")
+    assert set(promises.deadline_promises(said, ["logo feedback", "website copy"])) == {
+        "logo feedback"
+    }
+    plain = _delivery("I'll send it on Friday.")
+    assert set(promises.deadline_promises(plain, ["logo feedback"])) == {"logo feedback"}
+    # several deadlines and none named, or two named: nothing is guessed
+    assert promises.deadline_promises(plain, ["logo feedback", "website copy"]) == {}
+    both = _delivery("I'll send the logo and the website texts on Friday.")
+    assert promises.deadline_promises(both, ["logo feedback", "website copy"]) == {}
+    # a word both deadlines share names neither
+    shared = _delivery("I'll send the feedback on Friday.")
+    assert promises.deadline_promises(shared, ["logo feedback", "copy feedback"]) == {}
+
+
+def test_a_payment_promise_sets_no_deadline() -> None:
+    paid = find_promises("We'll pay the logo invoice on Friday.", today=WED, language="en")
+    assert paid and promises.deadline_promises(paid, ["logo feedback"]) == {}

@@ -123,3 +123,78 @@ def test_a_reply_read_twice_sets_and_logs_its_promises_once(store: Store) -> Non
         ("delivery", "2026-12-04", "a delivery"),
     ]
     assert len(promise_events(store)) == 1
+
+
+# --- a promise to deliver: Store.set_deadline_expected -----------------------------------
+
+KEY = "deadline:logo feedback"
+
+
+def delivery_events(store: Store) -> list[dict[str, object]]:
+    return [e.data for e in store.events(ACCOUNT, "Acme") if e.kind == "deadline.promise"]
+
+
+def test_a_delivery_promise_is_stored_logged_once_and_a_later_one_wins(store: Store) -> None:
+    said = "I'll send the feedback on Friday."
+    args = {"at": AT, "by": "<r1@acme>", "sentence": said}
+    assert store.set_deadline_expected(ACCOUNT, "Acme", KEY, FRIDAY, **args)
+    assert not store.set_deadline_expected(ACCOUNT, "Acme", KEY, FRIDAY, **args)  # read twice
+    [row] = store.deadline_promises(ACCOUNT, "Acme")
+    assert (row.deadline, row.expected_by, row.promised_at, row.promise, row.promise_asks) == (
+        KEY,
+        FRIDAY,
+        AT,
+        said,
+        False,
+    )
+    assert delivery_events(store) == [
+        {
+            "deadline": "logo feedback",
+            "expected_by": "2026-12-04",
+            "sentence": said,
+            "by": "<r1@acme>",
+        }
+    ]
+    # an older reply read later (another folder first) never overwrites the newer promise
+    older = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    assert not store.set_deadline_expected(
+        ACCOUNT, "Acme", KEY, date(2026, 12, 3), at=older, by="<r0@acme>"
+    )
+    assert store.deadline_promises(ACCOUNT)[0].expected_by == FRIDAY
+
+
+def test_clearing_keeps_the_row_so_an_old_reply_cannot_bring_it_back(store: Store) -> None:
+    assert not store.set_deadline_expected(ACCOUNT, "Acme", KEY, None, at=AT, by="command")
+    assert store.deadline_promises(ACCOUNT) == []  # nothing to clear
+    store.set_deadline_expected(ACCOUNT, "Acme", KEY, FRIDAY, at=AT, by="<r1@acme>")
+    later = datetime(2026, 12, 3, 18, tzinfo=UTC)
+    assert store.set_deadline_expected(ACCOUNT, "Acme", KEY, None, at=later, by="command")
+    assert not store.set_deadline_expected(ACCOUNT, "Acme", KEY, FRIDAY, at=AT, by="<r1@acme>")
+    [row] = store.deadline_promises(ACCOUNT)
+    assert (row.expected_by, row.promise_by) == (None, "command")
+
+
+def test_a_reply_sets_the_day_of_the_deadline_it_promises(store: Store) -> None:
+    body = "Hi Nino,\n\nSorry! I'll send the logo feedback on Friday. Could you resend the files?\n"
+    due = date(2026, 12, 1)
+    reader = PromiseReader("en", "UTC", (("logo feedback", due), ("website copy", due)))
+    for _ in range(2):
+        record_promises(store, ACCOUNT, reader, _reply("<r1@acme>", AT), body)
+    [row] = store.deadline_promises(ACCOUNT, "Acme")
+    assert (row.deadline, row.expected_by, row.promise_asks) == (KEY, FRIDAY, True)
+    assert len(delivery_events(store)) == 1
+    assert [e for e in store.events(ACCOUNT, "Acme") if e.kind == "client.promise"] == []
+
+
+def test_a_deadline_met_before_the_reply_takes_no_new_promise(store: Store) -> None:
+    # the feedback came on the 2nd (after the due day began): the deadline is done, and
+    # "I'll send it on Friday" on the 3rd is about something else
+    store.record_messages([_reply("<f1@acme>", datetime(2026, 12, 2, 9, tzinfo=UTC))])
+    reader = PromiseReader("en", "UTC", (("logo feedback", date(2026, 12, 1)),))
+    later = MessageRow(
+        ACCOUNT, "INBOX", 1, 8, "<r2@acme>", AT, Direction.INBOUND, Kind.HUMAN, client="Acme"
+    )
+    record_promises(store, ACCOUNT, reader, later, "I'll send it on Friday.\n")
+    assert store.deadline_promises(ACCOUNT) == []
+    [other] = [e.data for e in store.events(ACCOUNT, "Acme") if e.kind == "client.promise"]
+    assert other["not_applied"] == "names no open deadline"

@@ -1,4 +1,5 @@
-"""The daily summary shows every promise to pay on record, with the sentence quoted."""
+"""The daily summary shows every promise to pay or to deliver on record, with the sentence
+quoted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.summary import InvoiceInfo, SummaryData, build_summary, view
+from ghostwatch.summary import DeliveryInfo, InvoiceInfo, SummaryData, build_summary, view
 
 NOW = datetime(2026, 11, 19, 5, tzinfo=UTC)
 SAID = "I'll pay on Friday."
@@ -56,3 +57,29 @@ def test_a_paid_invoice_shows_no_promise() -> None:
 def test_in_georgian_and_thai(language: str, label: str) -> None:
     [row] = needs(replace(DATA, language=language))
     assert row["label"] == label and SAID in row["detail"] and "INV-014" in row["detail"]
+
+
+DELIVERY = DeliveryInfo(
+    "Acme", "logo feedback", date(2026, 11, 20), "I'll send the feedback on Friday."
+)
+
+
+def test_a_promise_to_deliver_is_quoted_under_needs_you() -> None:
+    data = replace(DATA, invoices=(), deliveries=(DELIVERY,))
+    [row] = needs(data)
+    assert (row["client"], row["label"]) == ("Acme", "Promised to deliver")
+    assert row["detail"] == (
+        "“I'll send the feedback on Friday.” → logo feedback expected by Fri 20 Nov; "
+        "correct it with ghostwatch expect."
+    )
+    assert row["detail"] in build_summary(data, NOW).text
+    [mine] = needs(replace(data, deliveries=(replace(DELIVERY, promise=""),)))
+    assert mine["detail"] == "logo feedback: expected by Fri 20 Nov (set by you)."
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("ka", "გამოგზავნას დაგპირდათ"), ("th", "แจ้งวันส่งงานแล้ว")]
+)
+def test_a_promise_to_deliver_in_georgian_and_thai(language: str, label: str) -> None:
+    [row] = needs(replace(DATA, invoices=(), deliveries=(DELIVERY,), language=language))
+    assert row["label"] == label and "logo feedback" in row["detail"]

@@ -31,7 +31,7 @@ def documented() -> list[str]:
 def full_context(language: str) -> dict[str, object]:
     """A check-in that also carries two invoices and a deadline, after a holiday."""
     inv = Invoice("invoice:A-1", "A-1", "100 GEL", date(2026, 11, 2), expected_by=date(2026, 11, 6))
-    dl = Deadline("deadline:x", "the texts", date(2026, 11, 3))
+    dl = Deadline("deadline:x", "the texts", date(2026, 11, 3), expected_by=date(2026, 11, 6))
     covered = (
         replace(DECISION, ladder="invoice:A-1", kind=LadderKind.INVOICE, invoice=inv),
         replace(DECISION, ladder="deadline:x", kind=LadderKind.DEADLINE, deadline=dl),
