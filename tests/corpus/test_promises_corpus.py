@@ -24,6 +24,7 @@ CORPUS = Path(__file__).with_name("promises.tsv")
 HELD_OUT = (
     Path(__file__).with_name("promises_heldout.tsv"),
     Path(__file__).with_name("promises_heldout2.tsv"),
+    Path(__file__).with_name("promises_heldout3.tsv"),
 )
 PRECISION_MIN = 0.95
 RECALL_MIN = 0.80
