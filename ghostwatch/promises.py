@@ -128,7 +128,8 @@ def asks_something(text: str) -> bool:
 
 
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])\s+(?=[^\d\sa-zäöüàâçéèêëîïôûùÿñæœа-я])|(?<=[!?])\s+|(?<=;)\s+|\n+"
+    # not after a Thai abbreviation's closing dot ("30 พ.ย. ใช่ไหมคะ" is one sentence)
+    r"(?<=[.!?])(?<!\.[ก-๛]\.)\s+(?=[^\d\sa-zäöüàâçéèêëîïôûùÿñæœа-я])|(?<=[!?])\s+|(?<=;)\s+|\n+"
 )
 _THAI_CLAUSE = re.compile(r"(?<=[ก-๛])\s+(?=(?:จะ|แต่|ส่วน|ทาง|ผม|ดิฉัน|ฉัน|เรา|หนู|ขอบคุณ|ตอนนี้|ยัง))")
 # A Thai condition ("ถ้า ... จะ ...": if ..., (we) will ...) holds its consequence: the
