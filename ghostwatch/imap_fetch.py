@@ -33,6 +33,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.response_parser import parse_fetch_response
 
+from ghostwatch import imap_wire
+
 
 @dataclass(frozen=True, slots=True)
 class FetchedHeaders:
@@ -82,7 +84,7 @@ def fetch_headers_reply(
     # then the untagged FETCH responses); only the reading of the reply differs.
     imap: imaplib.IMAP4 = client._imap
     what = "(" + " ".join(bytes(item).decode("ascii") for item in items) + ")"
-    typ, data = imap.uid("FETCH", ",".join(map(str, wanted)), what)
+    typ, data = imap_wire.uid_fetch(imap, ",".join(map(str, wanted)), what)
     if typ != "OK":
         raise imaplib.IMAP4.error(f"fetch failed: {data!r}")
     fast = read_fast(data)
