@@ -209,3 +209,25 @@ def imapclient_headers(data: bytes, hang_up: bool, wire: bool) -> Any:
 def test_fetch_headers_reply_gives_what_imapclient_gives(case: tuple[bytes, bool]) -> None:
     data, hang_up = case
     assert imapclient_headers(data, hang_up, True) == imapclient_headers(data, hang_up, False)
+
+
+class _OwnReadline(imaplib.IMAP4):
+    """An imaplib that reads lines its own way (as Python 3.14's keeps its own buffer)."""
+
+    def readline(self) -> bytes:
+        return super().readline()
+
+
+def test_an_imaplib_that_reads_its_own_way_is_left_to_read() -> None:
+    data = b"* 1 FETCH (UID 1 %s {%d}\r\n%s)\r\n%s OK done\r\n" % (FIELDS, len(HEADER), HEADER, TAG)
+    lines: list[str] = []
+    with ScriptedImap(lambda tag: data.replace(TAG, tag)) as server:
+        imap = _OwnReadline(HOST, server.port, timeout=10)
+        imap.login("nino", "secret")
+        imap.select("INBOX", readonly=True)
+        imap.debug = 5
+        imap._mesg = lines.append  # type: ignore[attr-defined]
+        got = imap_wire.uid_fetch(imap, "1", ITEMS)
+        imap.shutdown()
+    assert got == ("OK", [(b"1 (UID 1 " + FIELDS + b" {%d}" % len(HEADER), HEADER), b")"])
+    assert any("FETCH (UID 1" in line for line in lines)  # imaplib read it, line by line
