@@ -10,6 +10,8 @@ Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 
    - raw: imapclient EXAMINE, SEARCH SINCE, then UID FETCH of the same items
      ghostwatch asks for (BODY.PEEK[HEADER.FIELDS (the 29 classify.HEADER_FIELDS)],
      INTERNALDATE, RFC822.SIZE) in batches of the same size, as explicit UID lists;
+   - socket: the ceiling: the same commands, each FETCH reply read off the socket
+     line by line with the literals skipped, nothing parsed or kept;
    - ghostwatch: ``sync.sync_folder`` (STATUS, EXAMINE, SEARCH, fetch_headers batches,
      parse_headers + classify, body reads for bounces/auto-replies, record_messages,
      cursor) into a real Store on a temporary SQLite file, initial_scan of 10 years.
@@ -36,6 +38,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -82,6 +85,42 @@ def child_raw(args: argparse.Namespace) -> dict[str, Any]:
         data = client.fetch(uids[i : i + args.batch], items)
         commands += 1
         fetched += len(data)
+    elapsed = time.perf_counter() - start
+    client.logout()
+    return {"seconds": elapsed, "fetched": fetched, "commands": {"fetch": commands}}
+
+
+_LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
+
+
+def child_socket(args: argparse.Namespace) -> dict[str, Any]:
+    """The ceiling: the same commands, the FETCH replies read off the socket line by
+    line with the literals skipped (no parsing, nothing kept). What is left of the
+    time is Dovecot's and the kernel's."""
+    from imapclient import IMAPClient
+
+    client = IMAPClient(args.host, args.port, ssl=False, timeout=120)
+    client.login(args.user, _common.PASSWORD)
+    names = b" ".join(f.upper() for f in classify.HEADER_FIELDS)
+    what = b"(BODY.PEEK[HEADER.FIELDS (" + names + b")] INTERNALDATE RFC822.SIZE)"
+    since = (_mail.NOW - INITIAL_SCAN).date()
+    imap = client._imap
+    start = time.perf_counter()
+    client.folder_status(FOLDER, [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"])
+    client.select_folder(FOLDER, readonly=True)
+    uids = sorted(client.search(["SINCE", since]))
+    fetched = commands = 0
+    for i in range(0, len(uids), args.batch):
+        tag = imap._new_tag()
+        uid_set = ",".join(map(str, uids[i : i + args.batch])).encode()
+        imap.send(tag + b" UID FETCH " + uid_set + b" " + what + b"\r\n")
+        commands += 1
+        while not (line := imap.file.readline()).startswith(tag):
+            literal = _LITERAL.search(line)
+            if literal is not None:
+                imap.file.read(int(literal[1]))
+                fetched += 1
+        del imap.tagged_commands[tag]
     elapsed = time.perf_counter() - start
     client.logout()
     return {"seconds": elapsed, "fetched": fetched, "commands": {"fetch": commands}}
@@ -186,6 +225,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], d
             timings["warmup_s"] = warm["seconds"]
         raws: list[dict[str, Any]] = []
         gws: list[dict[str, Any]] = []
+        sockets: list[dict[str, Any]] = []
         olds: list[dict[str, Any]] = []
         meters: dict[str, list[dict[str, Any]]] = {"ghostwatch-bar": [], "ghostwatch-log": []}
         for _ in range(args.rounds):
@@ -194,6 +234,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], d
             gws.append(
                 _common.run_child(script, "ghostwatch", child_args + extra, timeout_s=timeout)
             )
+            sockets.append(_common.run_child(script, "socket", child_args, timeout_s=timeout))
             if args.compare_stdlib_headers:
                 old = _common.run_child(script, "ghostwatch-stdlib", child_args, timeout_s=timeout)
                 olds.append(old)
@@ -205,6 +246,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], d
     gw = min(gws, key=lambda r: r["seconds"])
     raw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in raws)
     gw["peak_rss_mb"] = max(r["peak_rss_mb"] for r in gws)
+    gw["socket"] = min(sockets, key=lambda r: r["seconds"])
     if olds:
         gw["stdlib_headers"] = min(olds, key=lambda r: r["seconds"])
     for child, runs in meters.items() if args.compare_progress else ():
@@ -222,6 +264,7 @@ def report(
     raw_rate = _common.rate(raw["fetched"], raw["seconds"])
     gw_rate = _common.rate(gw["fetched"], gw["seconds"])
     ratio = gw_rate / raw_rate
+    sock_rate = _common.rate(gw["socket"]["fetched"], gw["socket"]["seconds"])
     rss_ok = gw["peak_rss_mb"] < TARGET_RSS_MB
     cmds = ", ".join(f"{k} {v}" for k, v in sorted(gw["commands"].items()))
     rows = [
@@ -230,6 +273,9 @@ def report(
         Row("ratio, round by round", "", "",
             " ".join(f"{r:.2f}" for r in gw["round_ratios"]),
             "each ghostwatch run vs the raw run just before it"),
+        Row("fraction of the socket ceiling", f"{gw_rate / sock_rate:.2f}",
+            f"{raw_rate / sock_rate:.2f}", "",
+            f"raw socket, lines read and literals skipped: {sock_rate:,.0f} msg/s"),
         Row("seconds", f"{gw['seconds']:.2f}", f"{raw['seconds']:.2f}",
             f"{gw['seconds'] / raw['seconds']:.2f}x"),
         Row("peak RSS (MB)", f"{gw['peak_rss_mb']:.0f}", f"{raw['peak_rss_mb']:.0f}",
@@ -285,7 +331,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also time ghostwatch with the scan's progress bar and with progress log events",
     )
     # child side
-    children = ("raw", "ghostwatch", "ghostwatch-stdlib", "ghostwatch-bar", "ghostwatch-log")
+    children = (
+        "raw",
+        "socket",
+        "ghostwatch",
+        "ghostwatch-stdlib",
+        "ghostwatch-bar",
+        "ghostwatch-log",
+    )
     parser.add_argument("--child", choices=children, help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--host", help=argparse.SUPPRESS)
@@ -297,7 +350,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        run = child_raw if args.child == "raw" else child_ghostwatch
+        run = {"raw": child_raw, "socket": child_socket}.get(args.child, child_ghostwatch)
         _common.write_result(args.result, run(args))
         return 0
     raw, gw, timings = measure(args)

@@ -7,8 +7,11 @@ largest single cost, and it runs on the worker thread while the caller classifie
 and stores the previous batch, competing with it for the GIL.
 
 ``fetch_headers_reply`` sends the same ``UID FETCH`` imapclient's ``fetch()`` sends,
-through the same imaplib object, and reads the reply with one regular expression
-per message when every response has the one shape servers send for this request::
+through the same imaplib object; ``imap_wire`` reads the reply off the socket in
+chunks into exactly the list imaplib would build (imaplib's own line-by-line reading
+was most of what remained), and this module reads that list with one regular
+expression per message when every response has the one shape servers send for this
+request::
 
     * 12 FETCH (UID 345 [MODSEQ (6)] INTERNALDATE "..." RFC822.SIZE 789
                 BODY[HEADER.FIELDS (FROM TO ...)] {412}<literal>)
@@ -33,6 +36,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.response_parser import parse_fetch_response
 
+from ghostwatch import imap_wire
+
 
 @dataclass(frozen=True, slots=True)
 class FetchedHeaders:
@@ -52,6 +57,11 @@ _LINE = re.compile(
     rb"(\d+) \(((?:[A-Z0-9.]+ (?:\d+|\(\d+\)|\"[^\"\\]*\") )*)"
     rb"BODY\[HEADER\.FIELDS \([^()\[\]]*\)\] \{(\d+)\}",
     re.IGNORECASE,
+)
+# the same, in the order Dovecot sends (a case-sensitive subset of _LINE)
+_USUAL = re.compile(
+    rb"\d+ \(UID (\d+) (?:MODSEQ \(\d+\) )?INTERNALDATE (\"[^\"\\]*\") RFC822\.SIZE (\d+) "
+    rb"BODY\[HEADER\.FIELDS \([^()\[\]]*\)\] \{(\d+)\}"
 )
 _ITEM = re.compile(rb"([A-Z0-9.]+) (\d+|\(\d+\)|\"[^\"\\]*\") ", re.IGNORECASE)
 # imapclient's INTERNALDATE: " 2-Jun-2025 11:50:00 +0200" (day may be space-padded)
@@ -82,7 +92,7 @@ def fetch_headers_reply(
     # then the untagged FETCH responses); only the reading of the reply differs.
     imap: imaplib.IMAP4 = client._imap
     what = "(" + " ".join(bytes(item).decode("ascii") for item in items) + ")"
-    typ, data = imap.uid("FETCH", ",".join(map(str, wanted)), what)
+    typ, data = imap_wire.uid_fetch(imap, ",".join(map(str, wanted)), what)
     if typ != "OK":
         raise imaplib.IMAP4.error(f"fetch failed: {data!r}")
     fast = read_fast(data)
@@ -100,27 +110,37 @@ def read_fast(data: Sequence[Any]) -> dict[int, FetchedHeaders] | None:
         if not isinstance(part, tuple) or len(part) != 2:
             return None
         prefix, literal = part
-        match = _LINE.fullmatch(prefix)
-        if match is None or int(match[3]) != len(literal) or next(parts, None) != b")":
+        items = _items(prefix, len(literal))
+        if items is None or next(parts, None) != b")":
             return None
-        fields: dict[bytes, bytes] = {}
-        for name, value in _ITEM.findall(match[2]):
-            name = name.upper()
-            if name not in _KNOWN or name in fields:
-                return None
-            fields[name] = value
-        uid, size, stamp = (
-            fields.get(b"UID"),
-            fields.get(b"RFC822.SIZE"),
-            fields.get(b"INTERNALDATE"),
-        )
-        if uid is None or size is None or stamp is None or uid[:1] == b"(" or size[:1] == b"(":
-            return None
+        uid, stamp, size = items
         when = _internal_date(stamp)
         if when is None:
             return None
         out[int(uid)] = FetchedHeaders(int(uid), when, int(size), bytes(literal))
     return out
+
+
+def _items(prefix: bytes, length: int) -> tuple[bytes, bytes, bytes] | None:
+    """UID, quoted INTERNALDATE and RFC822.SIZE of a response whose literal has
+    ``length`` bytes; None if it is not of the expected shape."""
+    usual = _USUAL.fullmatch(prefix)
+    if usual is not None:  # one match, no item loop: ~30 % of read_fast's time
+        uid, stamp, size, count = usual.groups()
+        return (uid, stamp, size) if int(count) == length else None
+    match = _LINE.fullmatch(prefix)
+    if match is None or int(match[3]) != length:
+        return None
+    fields: dict[bytes, bytes] = {}
+    for name, value in _ITEM.findall(match[2]):
+        name = name.upper()
+        if name not in _KNOWN or name in fields:
+            return None
+        fields[name] = value
+    uid, size, stamp = fields.get(b"UID"), fields.get(b"RFC822.SIZE"), fields.get(b"INTERNALDATE")
+    if uid is None or size is None or stamp is None or uid[:1] == b"(" or size[:1] == b"(":
+        return None
+    return uid, stamp, size
 
 
 def read_slow(data: Sequence[Any], wanted: Iterable[int]) -> dict[int, FetchedHeaders]:

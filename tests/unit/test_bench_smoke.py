@@ -46,6 +46,7 @@ def test_initial_scan_bench_runs() -> None:
     out = run_bench("initial_scan.py", "--messages", "200", "--no-warmup", "--compare-progress")
     assert_table(out)
     assert "| messages/s" in out and "| 200 / " in out, out
+    assert "| fraction of the socket ceiling" in out, out
     assert "| with progress: a tqdm bar" in out and "| with progress: log events" in out, out
 
 
