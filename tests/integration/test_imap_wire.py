@@ -6,6 +6,7 @@ usable. No mocks: tests/support/dovecot.py."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -124,3 +125,27 @@ def test_the_sisimai_corpus_reads_as_imapclient_reads_it(imap_server: ImapAccoun
     assert len(uids) == len(files)
 
     assert check_batches(client, uids, batch=100) == 0
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_over_tls_the_wire_reader_reads_what_imapclient_reads(
+    imap_server: ImapAccount, security: str
+) -> None:
+    """Real users connect over TLS: imaplib's file is then a buffered reader over the
+    SSL socket (after STARTTLS, a new one), and the wire reader must read it the same."""
+    server = imap_server.server
+    if server.tls_port is None or server.ca_file is None:
+        pytest.skip("openssl not available: the rig has no TLS listener")
+    context = ssl.create_default_context(cafile=str(server.ca_file))
+    if security == "tls":
+        client = IMAPClient(server.host, port=server.tls_port, ssl=True, ssl_context=context)
+    else:
+        client = IMAPClient(server.host, port=server.port, ssl=False)
+        client.starttls(context)
+    client.login(imap_server.user, imap_server.password)
+    seed(imap_server, odd_messages() * 2)
+    client.normalise_times = False
+    client.select_folder("INBOX", readonly=True)
+    uids = sorted(client.search(["ALL"]))
+    assert check_batches(client, uids, batch=5) == 0  # every batch read below imaplib
+    client.logout()
