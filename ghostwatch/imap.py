@@ -250,11 +250,18 @@ class ImapMailbox:
 
         Raise MailboxError if the folder does not exist.
         """
+        return (await self.statuses([folder]))[folder]
+
+    async def statuses(self, folders: Sequence[str]) -> dict[str, FolderStatus]:
+        """STATUS of each of ``folders`` (one round trip each, all in one hand-over to
+        the worker thread); raise MailboxError if one does not exist."""
         what = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]
         if "CONDSTORE" in self.capabilities:
             what.append(b"HIGHESTMODSEQ")
-        data = await self._call("status", lambda c: c.folder_status(folder, what))
-        return _folder_status(data, b"MESSAGES", folder)
+        data = await self._call(
+            "status", lambda c: {folder: c.folder_status(folder, what) for folder in folders}
+        )
+        return {folder: _folder_status(data[folder], b"MESSAGES", folder) for folder in folders}
 
     async def examine(self, folder: str) -> FolderStatus:
         """Open ``folder`` read-only (EXAMINE); later searches and fetches apply to it.
