@@ -4,8 +4,10 @@ At 100 accounts every account's poll (every ``poll_interval``) ran a whole cycle
 sync writes, the decide pass, log lines, ~20 ms of CPU each, most of the idle cost.
 An account whose INBOX is watched over IDLE needs its poll only to learn whether
 anything changed. A quiet poll asks, over the account's kept connection, one STATUS
-per folder the last full cycle synced and the store for the account's change marks
-(ghostwatch.store_marks), and compares them with what that cycle left.
+per folder the last full cycle synced, and the store for the account's newest event
+id (ghostwatch.store_marks), and compares them with the cursors and the event id that
+cycle left (the cursors are kept in memory: only a full cycle of this process, which
+holds the account's lease, writes them).
 
 Invariants:
 1. Anything changed means the full cycle, exactly as before: a folder whose
@@ -50,6 +52,7 @@ class Baseline:
     decisions, and the newest event id of the account just after it."""
 
     folders: tuple[tuple[str, FolderRole], ...]
+    marks: ChangeMarks  # the cursors as that cycle left them (only it writes them)
     clients_key: str
     last_event_id: int
     decisions: list[Decision]
@@ -65,16 +68,18 @@ class QuietPolls:
     def remember(
         self, app: App, account: AccountConfig, report: CycleReport, *, last_event_id: int
     ) -> None:
-        """After a full successful cycle of ``account`` (``report``): its baseline.
-        ``last_event_id``: the account's newest event id read *before* that cycle
-        decided, so a command logged while it ran makes the next poll a full one (at
-        worst, a cycle that logs an event of its own costs one more full poll)."""
+        """After a full successful cycle of ``account`` (``report``): its baseline
+        (raise StoreError if the store cannot give its cursors). ``last_event_id``:
+        the account's newest event id read *before* that cycle decided, so a command
+        logged while it ran makes the next poll a full one (at worst, a cycle that
+        logs an event of its own costs one more full poll)."""
         [only] = [a for a in report.accounts if a.account == account.name]
         if only.sync is None:
             self.forget(account.name)
             return
         self.baselines[account.name] = Baseline(
             folders=tuple((f.folder, f.role) for f in only.sync.folders),
+            marks=app.store.change_marks(account.name),
             clients_key=clients_key(app.config.matchers(account.name)),
             last_event_id=last_event_id,
             decisions=list(only.decisions),
@@ -120,10 +125,9 @@ async def _unchanged(app: App, account: AccountConfig, base: Baseline) -> bool:
     # closes the connection.
     async with app.mailboxes.session(account.name, endpoint) as mailbox:
         statuses = await mailbox.statuses(names)
-    marks = app.store.change_marks(account.name)
-    return marks.last_event_id == base.last_event_id and all(
-        _same(marks, folder, statuses[folder], base.clients_key) for folder in names
-    )
+    if app.store.last_event_id(account.name) != base.last_event_id:
+        return False
+    return all(_same(base.marks, folder, statuses[folder], base.clients_key) for folder in names)
 
 
 def _same(marks: ChangeMarks, folder: str, status: FolderStatus, key: str) -> bool:

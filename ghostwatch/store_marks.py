@@ -29,6 +29,12 @@ class ChangeMarks:
 class MarksStore(StoreBase):
     """``change_marks`` of ``Store``."""
 
+    def last_event_id(self, account: str) -> int:
+        """The account's newest event id (0: none yet): one indexed lookup."""
+        newest = sa.select(sa.func.max(EVENT.c.id)).where(EVENT.c.account == account)
+        with self._tx() as connection:
+            return int(connection.execute(newest).scalar() or 0)
+
     def change_marks(self, account: str) -> ChangeMarks:
         """The account's cursors and newest event id, read in one transaction."""
         cursors = sa.select(SYNC_CURSOR).where(SYNC_CURSOR.c.account == account)
