@@ -6,7 +6,9 @@ when (a) its IDLE watcher sees new mail in its INBOX (ghostwatch.watchers), (b) 
 of its decisions falls due (a send window opening, a ladder step; for the summary
 account, the daily summary), (c) its poll interval has passed (Sent, and INBOX on
 servers without IDLE), staggered across accounts, or (d) its backoff after a failed
-cycle ends (ghostwatch.schedule). So a reply on one account is read at once, over
+cycle ends (ghostwatch.schedule). A poll of an account whose INBOX is in IDLE and
+whose decisions all wait is quiet while nothing changed: STATUS and one store read,
+no decide pass (ghostwatch.quiet_poll). So a reply on one account is read at once, over
 that account's kept connection (ghostwatch.mailbox_pool), and never waits for the
 others' logins. Housekeeping (lease shares, watchers, stale mailboxes) runs every
 HOUSEKEEP_S and when a lease changes hands. No busy polling: between those the
