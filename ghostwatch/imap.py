@@ -28,8 +28,6 @@ import asyncio
 import contextlib
 import imaplib
 import re
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ import structlog
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
-from ghostwatch import imap_fetch
+from ghostwatch import imap_fetch, imap_idle
 from ghostwatch.auth_backoff import LoginGate
 from ghostwatch.domain import FolderRole
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
@@ -54,7 +52,6 @@ T = TypeVar("T")
 
 SECURITY_MODES = frozenset({"tls", "starttls", "none"})
 MAX_IDLE_S = 25 * 60.0  # RFC 2177: servers may drop an IDLE after 29 minutes
-IDLE_SLICE_S = 0.2  # a waiting IDLE looks for cancellation this often
 _APPENDUID = re.compile(rb"\[APPENDUID \d+ (\d+)\]", re.IGNORECASE)
 _ROLE_FLAGS = {
     b"\\sent": FolderRole.SENT,
@@ -253,11 +250,18 @@ class ImapMailbox:
 
         Raise MailboxError if the folder does not exist.
         """
+        return (await self.statuses([folder]))[folder]
+
+    async def statuses(self, folders: Sequence[str]) -> dict[str, FolderStatus]:
+        """STATUS of each of ``folders`` (one round trip each, all in one hand-over to
+        the worker thread); raise MailboxError if one does not exist."""
         what = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]
         if "CONDSTORE" in self.capabilities:
             what.append(b"HIGHESTMODSEQ")
-        data = await self._call("status", lambda c: c.folder_status(folder, what))
-        return _folder_status(data, b"MESSAGES", folder)
+        data = await self._call(
+            "status", lambda c: {folder: c.folder_status(folder, what) for folder in folders}
+        )
+        return {folder: _folder_status(data[folder], b"MESSAGES", folder) for folder in folders}
 
     async def examine(self, folder: str) -> FolderStatus:
         """Open ``folder`` read-only (EXAMINE); later searches and fetches apply to it.
@@ -410,54 +414,43 @@ class ImapMailbox:
         Keep-alive ``OK`` lines are not reported. Any error raises MailboxError and
         breaks the connection (Rule 3): the caller reconnects and resyncs.
 
-        Cancellation: cancelling the awaiting task raises CancelledError at once; the
-        worker thread notices within IDLE_SLICE_S, sends DONE, and the connection
-        stays usable (later calls queue behind it; ``__aexit__`` waits for it).
+        The worker thread sleeps until one of those happens, never waking on its own
+        (ghostwatch.imap_idle). Cancellation: cancelling the awaiting task raises
+        CancelledError at once and wakes the thread, which sends DONE at once; the
+        connection stays usable (later calls queue behind it; ``__aexit__`` waits).
         """
         self._require_selected("idle")
-        stop = threading.Event()
+        wake = imap_idle.Wake()
         try:
-            return await self._call("idle", _idle, min(timeout_s, MAX_IDLE_S), stop)
+            return await self._call("idle", imap_idle.idle, min(timeout_s, MAX_IDLE_S), wake)
         except asyncio.CancelledError:
-            stop.set()
+            wake.set()
             raise
         except MailboxError as exc:
             self._mark_broken("idle", exc)
             raise
+        finally:
+            self._close_when_done(wake)
+
+    def _close_when_done(self, wake: imap_idle.Wake) -> None:
+        """Close ``wake`` once the worker is past the IDLE (it may still be in it after a
+        cancellation): a job queued behind it on the one worker thread does that."""
+        if self._executor is None:
+            wake.close()
+            return
+        try:
+            self._executor.submit(wake.close)
+        except RuntimeError:  # shut down: end the wait; its sockets close when collected
+            wake.set()
 
 
 # --- worker-thread helpers and response parsing ----------------------------------
-
-
-def _idle(client: IMAPClient, timeout_s: float, stop: threading.Event) -> list[Any]:
-    """Worker thread: IDLE, wait in short slices (so ``stop`` is honoured), DONE."""
-    deadline = time.monotonic() + timeout_s
-    client.idle()
-    seen: list[Any] = []
-    while not seen and not stop.is_set():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        slice_s = min(remaining, IDLE_SLICE_S)
-        sliced_at = time.monotonic()
-        responses = client.idle_check(timeout=slice_s)
-        seen = [r for r in responses if not _is_keepalive(r)]
-        if not responses and time.monotonic() - sliced_at < slice_s / 2:
-            # Readable yet nothing read: imapclient swallows EOF here (issue 565) and
-            # would spin. Stop; DONE below raises if the server is gone.
-            break
-    _text, after = client.idle_done()
-    return seen + [r for r in after if not _is_keepalive(r)]
 
 
 def _ignore_result(task: asyncio.Future[Any]) -> None:
     """Mark a read-ahead's outcome as seen (its failure already broke the connection)."""
     if not task.cancelled():
         task.exception()
-
-
-def _is_keepalive(response: Any) -> bool:
-    return isinstance(response, tuple) and len(response) > 0 and response[0] == b"OK"
 
 
 def _close(client: IMAPClient, graceful: bool) -> None:

@@ -206,12 +206,36 @@ class LeaseKeeper:
             log.info("lease.released", lease_account=account)
 
     def renew(self) -> None:
-        """Renew every lease we hold (the renewal thread's tick)."""
-        for account in list(self._until):
-            try:
-                self._take(account)
-            except GhostwatchError as exc:
-                log.warning("lease.renew_failed", lease_account=account, error=str(exc))
+        """Renew every lease we hold in one statement (the renewal thread's tick).
+
+        A lease missing from the answer is lost at once: ``holds`` is False for it
+        from here on (Invariant 1 still bounds the case where the database cannot
+        answer at all). Only leases still ours locally are extended: one released
+        meanwhile by the main thread stays released."""
+        accounts = list(self._until)
+        if not accounts:
+            return
+        started = self.monotonic()  # before the request: the database's expiry is later
+        try:
+            _now, renewed = self.store.renew_leases(accounts, self.holder, self.ttl)
+        except GhostwatchError as exc:
+            log.warning("lease.renew_failed", leases=len(accounts), error=str(exc))
+            return
+        lost = []
+        with self._lock:
+            for account in accounts:
+                if account not in self._until:
+                    continue  # released while we asked
+                if account in renewed:
+                    self._until[account] = started + self.ttl.total_seconds()
+                else:
+                    self._until.pop(account, None)
+                    self._epochs.pop(account, None)
+                    lost.append(account)
+        for account in lost:
+            log.warning("lease.lost", lease_account=account)
+        if lost and self.on_change is not None:
+            self.on_change()  # the housekeeping stops its watcher and rebalances
 
     def vacancies(self, accounts: Iterable[str]) -> bool:
         """True if the shares should change: we hold more than our share (another

@@ -11,7 +11,10 @@ Invariants:
    ``finish``; wake-ups in between are coalesced into one more cycle after it.
 2. After a failed cycle nothing cycles the account again before its backoff ends
    (``floor``): not new mail, not a due nudge. Only a successful cycle resets it.
-3. Polls are staggered: an account's first poll after its first cycle comes at its
+3. A poll may be quiet (STATUS only, no decide pass; ghostwatch.quiet_poll) only
+   while ``quiet_until`` allows it: set after a full successful cycle whose decisions
+   all wait for a later instant, and void after a wake-up, a failure, or that instant.
+4. Polls are staggered: an account's first poll after its first cycle comes at its
    own fraction of ``poll_interval`` (config order), so N accounts do not all log in
    at the same instant after a start; afterwards each polls ``poll_interval`` after
    its own last cycle.
@@ -20,9 +23,11 @@ Invariants:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from ghostwatch.domain import Action, Decision
 
 RETRY_FIRST_S = 1.0
 RETRY_CAP_S = 30.0  # reconnect / retry a failed cycle at least this often
@@ -59,6 +64,7 @@ class Schedule:
     running: set[str] = field(default_factory=set)
     _backoff: dict[str, Backoff] = field(default_factory=dict)
     _polled: set[str] = field(default_factory=set)  # had their first cycle
+    quiet: dict[str, datetime] = field(default_factory=dict)  # polls may be quiet until
 
     def track(self, names: Iterable[str], now: datetime) -> None:
         """Follow exactly ``names`` (in this order): a new one is due at once, one no
@@ -70,7 +76,7 @@ class Schedule:
             self.due.setdefault(name, now)
 
     def forget(self, name: str) -> None:
-        for book in (self.due, self.floor, self._backoff):
+        for book in (self.due, self.floor, self._backoff, self.quiet):
             book.pop(name, None)
         self.woken.discard(name)
         self._polled.discard(name)
@@ -110,6 +116,7 @@ class Schedule:
             return None  # given back while it ran
         backoff = self._backoff.setdefault(name, Backoff(cap_s=self.retry_cap_s))
         if not ok:
+            self.quiet.pop(name, None)
             delay = backoff.next()
             self.floor[name] = now + timedelta(seconds=delay)
             self.due[name] = self.floor[name]
@@ -118,6 +125,26 @@ class Schedule:
         self.floor.pop(name, None)
         self.due[name] = min(now + poll * self._poll_fraction(name), due or now + poll)
         return None
+
+    def allow_quiet(self, name: str, until: datetime | None) -> None:
+        """After a full cycle: polls of ``name`` may be quiet before ``until`` (None:
+        every poll runs the full cycle)."""
+        if until is None or name not in self.due:
+            self.quiet.pop(name, None)
+        else:
+            self.quiet[name] = until
+
+    def may_be_quiet(self, name: str, now: datetime) -> bool:
+        """True if the cycle about to start for ``name`` is only its poll (not new
+        mail, not a retry, no decision due) and ``quiet_until`` still allows it."""
+        until = self.quiet.get(name)
+        return (
+            until is not None
+            and now < until
+            and name not in self.woken
+            and name not in self.floor
+            and name not in self.running
+        )
 
     def _poll_fraction(self, name: str) -> float:
         """1 once polled; before: this account's share of the interval (Invariant 3)."""
@@ -138,4 +165,22 @@ class Schedule:
         return min(times, default=None)
 
 
-__all__ = ["Backoff", "Schedule"]
+def quiet_until(
+    decisions: Sequence[Decision], due: datetime | None, now: datetime, *, outbox_open: bool
+) -> datetime | None:
+    """Until when a poll that finds nothing changed may skip the decide pass, after a
+    full cycle at ``now`` that took ``decisions`` (``due``: when the next of them, or
+    the daily summary, falls due). None: not at all.
+
+    Only while every decision waits for a later instant (policy.next_wakeup: nothing
+    changes before it but the mailbox or the account's events, which a quiet poll
+    compares); never with a nudge being sent, held, retried or looked up
+    (``outbox_open``): a hold can lift with the date, a retry has its own time. At the
+    latest until the next UTC midnight (recurring invoices are made by date)."""
+    if outbox_open or any(d.action is not Action.WAIT or d.at <= now for d in decisions):
+        return None
+    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time())
+    return min(t for t in (due, midnight.replace(tzinfo=UTC)) if t is not None)
+
+
+__all__ = ["Backoff", "Schedule", "quiet_until"]

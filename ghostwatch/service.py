@@ -6,7 +6,9 @@ when (a) its IDLE watcher sees new mail in its INBOX (ghostwatch.watchers), (b) 
 of its decisions falls due (a send window opening, a ladder step; for the summary
 account, the daily summary), (c) its poll interval has passed (Sent, and INBOX on
 servers without IDLE), staggered across accounts, or (d) its backoff after a failed
-cycle ends (ghostwatch.schedule). So a reply on one account is read at once, over
+cycle ends (ghostwatch.schedule). A poll of an account whose INBOX is in IDLE and
+whose decisions all wait is quiet while nothing changed: STATUS and one store read,
+no decide pass (ghostwatch.quiet_poll). So a reply on one account is read at once, over
 that account's kept connection (ghostwatch.mailbox_pool), and never waits for the
 others' logins. Housekeeping (lease shares, watchers, stale mailboxes) runs every
 HOUSEKEEP_S and when a lease changes hands. No busy polling: between those the
@@ -54,7 +56,8 @@ from ghostwatch.daemon import App, CycleReport, utcnow
 from ghostwatch.domain import Decision
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.notify import Notifier
-from ghostwatch.schedule import RETRY_CAP_S, Backoff, Schedule
+from ghostwatch.quiet_poll import QuietPolls
+from ghostwatch.schedule import RETRY_CAP_S, Backoff, Schedule, quiet_until
 from ghostwatch.stale import StaleMailboxes
 from ghostwatch.templates import TemplateSet
 from ghostwatch.watchers import Watchers
@@ -84,6 +87,7 @@ class Service:
     _cycles: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _abandoned: set[asyncio.Task[Any]] = field(default_factory=set)
     _stale: StaleMailboxes = field(default_factory=StaleMailboxes)
+    _quiet: QuietPolls = field(default_factory=QuietPolls)
     _reload: bool = False
     _rebalance: bool = True  # take our share of the leases at the next housekeeping
     _housekept_at: float | None = None
@@ -178,6 +182,7 @@ class Service:
         """Forget the accounts given back or lost: log out their kept connections."""
         for name in [n for n in self.schedule.due if n not in held]:
             log.info("service.account_released", account=name)
+            self._quiet.forget(name)
             self.watchers.retire(asyncio.create_task(self._app.mailboxes.discard(name)))
 
     def _maybe_ready(self) -> None:
@@ -221,36 +226,69 @@ class Service:
     # --- one account's cycle --------------------------------------------------------
 
     def _start_cycle(self, name: str) -> None:
+        # only a poll, with the INBOX watched over IDLE: try the quiet poll first
+        quiet = self.schedule.may_be_quiet(name, self.clock()) and name in self.watchers.idling
         self.schedule.start(name)
-        self._cycles[name] = asyncio.create_task(self._cycle(name), name=f"cycle:{name}")
+        self._cycles[name] = asyncio.create_task(self._cycle(name, quiet), name=f"cycle:{name}")
 
-    async def _cycle(self, name: str) -> None:
-        """Cycle ``name`` alone, then book when it is next due (never raises)."""
+    async def _cycle(self, name: str, quiet: bool) -> None:
+        """Cycle ``name`` alone (quietly if ``quiet`` and nothing changed,
+        ghostwatch.quiet_poll), then book when it is next due (never raises)."""
         report: CycleReport | None = None
+        mark: int | None = None
         try:
             async with self._slots:
-                if not self._stop.is_set():
-                    report = await self._app.cycle(self.clock(), accounts=[name])
+                account = self._account(name)
+                if not self._stop.is_set() and account is not None:
+                    now = self.clock()
+                    report = await self._quiet.poll(self._app, account, now) if quiet else None
+                    quiet = report is not None
+                    if report is None:
+                        mark = self._event_mark(name)  # before it decides: see remember
+                        report = await self._app.cycle(now, accounts=[name])
         except Exception:  # the per-cycle guard: log, retry later with backoff
             log.exception("cycle.crashed")
         finally:
             self._cycles.pop(name, None)
-            self._after_cycle(name, report)
+            if quiet and report is not None and report.ok:
+                self._after_quiet_poll(name)
+            else:
+                self._after_cycle(name, report, mark)
             self._wake.set()
 
-    def _after_cycle(self, name: str, report: CycleReport | None) -> None:
+    def _event_mark(self, name: str) -> int | None:
+        """The account's newest event id now (None if the store cannot say): taken
+        before a full cycle, so a command logged while it decides is not missed."""
+        try:
+            return self._app.store.change_marks(name).last_event_id
+        except GhostwatchError:
+            return None
+
+    def _after_quiet_poll(self, name: str) -> None:
+        """Nothing changed: the next poll one interval on, the decisions' time kept."""
+        account = self._account(name)
+        if account is None:
+            self.schedule.forget(name)
+            return
+        until = self.schedule.quiet.get(name)
+        self.schedule.finish(name, self.clock(), ok=True, poll=account.poll_interval, due=until)
+
+    def _after_cycle(self, name: str, report: CycleReport | None, mark: int | None) -> None:
         now = self.clock()
         account = self._account(name)
         if account is None:
             self.schedule.forget(name)  # removed by a reload while it ran
             return
-        ok, due = report is not None and report.ok, None
+        ok, due, quiet = report is not None and report.ok, None, None
         try:
-            due = self._next_due(account, now, _unchanged(report)) if ok else None
+            if report is not None and ok:
+                due, decided = self._plan(account, now, _unchanged(report))
+                quiet = self._quiet_until(account, decided, due, now, report, mark)
         except Exception as exc:  # a store fault: retried on the backoff
             self._plan_failed(exc)
             ok = False
         retry_s = self.schedule.finish(name, now, ok=ok, poll=account.poll_interval, due=due)
+        self.schedule.allow_quiet(name, quiet if ok else None)
         if retry_s is not None:
             log.info("cycle.retry_later", in_s=round(retry_s, 1), account=name)
         with contextlib.suppress(Exception):  # a store fault shows at the housekeeping
@@ -262,18 +300,45 @@ class Service:
     def _account(self, name: str) -> AccountConfig | None:
         return next((a for a in self._app.config.accounts if a.name == name), None)
 
+    def _quiet_until(
+        self,
+        account: AccountConfig,
+        decided: list[Decision],
+        due: datetime | None,
+        now: datetime,
+        report: CycleReport,
+        mark: int | None,
+    ) -> datetime | None:
+        """After a full cycle: until when its polls may be quiet (schedule.quiet_until),
+        with the baseline they compare against remembered; None: not at all."""
+        store = self._app.store
+        name = account.name
+        open_ = bool(store.outbox_pending(name)) or bool(store.outbox_unresolved(name))
+        until = None if mark is None else quiet_until(decided, due, now, outbox_open=open_)
+        if until is None:
+            self._quiet.forget(name)
+        else:
+            self._quiet.remember(self._app, account, report, last_event_id=mark or 0)
+        return until
+
     def _next_due(
         self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
     ) -> datetime | None:
         """When the account's next decision (or, for the summary account, the daily
         summary) falls due; None if nothing is scheduled. ``decisions``: the cycle's
         own, if nothing changed the account's state after they were taken."""
+        return self._plan(account, now, decisions)[0]
+
+    def _plan(
+        self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
+    ) -> tuple[datetime | None, list[Decision]]:
+        """``_next_due`` and the decisions it was computed from."""
         app = self._app
         decided = app.decide(account, now) if decisions is None else decisions
         times = [policy.next_wakeup(decided, now)]
         if account.name == app.config.summary_account().name:
             times.append(app.next_summary_at(now))
-        return min((t for t in times if t is not None), default=None)
+        return min((t for t in times if t is not None), default=None), decided
 
     def _next_wake(self, now: datetime) -> float:
         """Seconds until the loop should run again, with nothing else waking it."""
@@ -342,6 +407,8 @@ class Service:
         app.templates = TemplateSet(config.templates.dir or None)
         app.logins.clear()  # a fixed password is tried at once, not after auth_retry
         self._stale.clear()
+        self._quiet.clear()  # rules or clients may have changed: every account decides
+        self.schedule.quiet.clear()
         self._rebalance = True  # the accounts may have changed: housekeep now
         self._housekept_at = None
         self._reschedule(old, config)

@@ -36,8 +36,10 @@ class StaleMailboxes:
         """Warn once (log ``sync.stale`` and an event for the summary) when an account's
         mailbox has not been read for longer than its ``max_sync_age``; log
         ``sync.recovered`` once it is read again. Raise StoreError if the store fails."""
+        accounts = list(accounts)
+        rows = store.account_states(a.name for a in accounts)  # one query for all of them
         for account in accounts:
-            row = store.account_state(account.name)
+            row = rows.get(account.name)
             last = row.last_sync_at if row else None
             since = last or self.started or now
             if now - since <= account.max_sync_age:

@@ -42,6 +42,7 @@ from ghostwatch.domain import Direction, Kind, ThreadRef
 from ghostwatch.errors import StoreError
 from ghostwatch.store_engine import create_engine, upgrade
 from ghostwatch.store_lease import LeaseRow, LeaseStore
+from ghostwatch.store_marks import ChangeMarks, MarksStore
 from ghostwatch.store_outbox import IllegalTransition, OutboxRow, OutboxStore
 from ghostwatch.store_promises import DeadlinePromiseRow, PromiseStore
 from ghostwatch.store_records import (
@@ -57,6 +58,7 @@ from ghostwatch.store_tables import BOUNCING, CLIENT_STATE, MESSAGE, sqlite_date
 
 __all__ = [
     "AccountRow",
+    "ChangeMarks",
     "ClientFacts",
     "CursorRow",
     "DeadlinePromiseRow",
@@ -249,7 +251,7 @@ def _sqlite_insert_sql(dialect: sa.Dialect) -> str:
     return compiled.string
 
 
-class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore):
+class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore, MarksStore):
     """The ghostwatch database. Build with ``Store.open(url)``; close with ``close()``."""
 
     fast_inserts = True  # SQLite bulk path for record_messages; False = portable Core path

@@ -98,6 +98,29 @@ class LeaseStore(StoreBase):
             return None
         return LeaseGrant(account, int(found.epoch), now, found.expires_at)
 
+    def renew_leases(
+        self, accounts: Collection[str], holder: str, ttl: timedelta
+    ) -> tuple[datetime, set[str]]:
+        """Extend every lease of ``accounts`` that ``holder`` still has to now + ``ttl``,
+        in ONE ``UPDATE ... WHERE holder = ? AND account IN (...) RETURNING account``;
+        return the database's time and the accounts renewed. One missing from the
+        answer is lost (taken over after it expired, or released); ``epoch`` and
+        ``acquired_at`` stay as they were."""
+        c = LEASE.c
+        wanted = sorted(set(accounts))
+        if not wanted:
+            return datetime.now(UTC), set()
+        with self._tx(write=True) as connection:
+            now = _db_now(connection)
+            statement = (
+                sa.update(LEASE)
+                .where(c.holder == holder, c.account.in_(wanted))
+                .values(expires_at=now + ttl)
+                .returning(c.account)
+            )
+            renewed = set(connection.execute(statement).scalars())
+        return now, renewed
+
     def release_lease(self, account: str, holder: str) -> bool:
         """Give up ``account``'s lease if ``holder`` has it; return True if it had."""
         c = LEASE.c

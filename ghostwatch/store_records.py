@@ -187,6 +187,13 @@ class RecordsStore(StoreBase):
             found = connection.execute(query).first()
         return None if found is None else AccountRow(**found._mapping)
 
+    def account_states(self, accounts: Iterable[str]) -> dict[str, AccountRow]:
+        """``account_state`` of each of ``accounts`` in one query (absent: none stored)."""
+        query = sa.select(ACCOUNT_STATE).where(ACCOUNT_STATE.c.account.in_(list(accounts)))
+        with self._tx() as connection:
+            rows = [AccountRow(**found._mapping) for found in connection.execute(query)]
+        return {row.account: row for row in rows}
+
     def _set_account(self, account: str, **values: Any) -> None:
         """Set ``values`` on the account's row in one ``INSERT ... ON CONFLICT``: a new
         row starts unpaused, an existing one keeps ``paused`` unless it is set here (a

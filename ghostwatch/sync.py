@@ -96,10 +96,14 @@ class SyncContext:
 
     @cached_property
     def clients_key(self) -> str:
-        """A digest of ``matchers``, the same for the same clients in any order
-        (Invariant 8)."""
-        canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in self.matchers)
-        return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
+        """A digest of ``matchers`` (``clients_key``; Invariant 8)."""
+        return clients_key(self.matchers)
+
+
+def clients_key(matchers: Sequence[ClientMatcher]) -> str:
+    """A digest of the client matchers, the same for the same clients in any order."""
+    canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in matchers)
+    return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class Watchers:
         self._retry_cap_s = retry_cap_s
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.retired: set[asyncio.Task[Any]] = set()
+        self.idling: set[str] = set()  # accounts whose INBOX is in IDLE right now
         self._configs: dict[str, AccountConfig] = {}
 
     def sync(self, accounts: Iterable[AccountConfig]) -> None:
@@ -132,7 +133,11 @@ class Watchers:
                 self._wake(account.name)  # mail may have arrived while we were away
             backoff.reset()
             log.info("watch.idling", folder=inbox)
-            await self._idle_loop(mailbox, account.name)
+            self.idling.add(account.name)
+            try:
+                await self._idle_loop(mailbox, account.name)
+            finally:
+                self.idling.discard(account.name)
         return True
 
     async def _idle_loop(self, mailbox: ImapMailbox, name: str) -> None:

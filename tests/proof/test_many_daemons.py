@@ -66,9 +66,7 @@ def test_ten_once_together_on_an_empty_database(
     outputs = [p.communicate(timeout=180) for p in procs]
     codes = [p.returncode for p in procs]
     assert codes == [0] * 10, [err.decode()[-2000:] for _out, err in outputs]
-    assert _query(postgres_url, "SELECT version_num FROM alembic_version") == [
-        ("0009_promise_deadline",)
-    ]
+    assert _query(postgres_url, "SELECT version_num FROM alembic_version") == [("0010_idle",)]
     received = smtp_log(smtp_server)
     recipients = Counter(r for _mid, rcpts in received for r in rcpts)
     assert recipients == {f"c{i}@c{i}.example": 1 for i in range(3)}

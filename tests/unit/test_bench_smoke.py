@@ -58,6 +58,14 @@ def test_incremental_poll_bench_runs() -> None:
     assert "status 2" in out, out
 
 
+@pytest.mark.dovecot
+@pytest.mark.usefixtures("needs_dovecot")
+def test_idle_levers_bench_runs() -> None:
+    out = run_bench("idle_levers.py", "--accounts", "2", "--seconds", "1")
+    assert_table(out)
+    assert "| 2 waiting IDLEs: process CPU" in out and "one UPDATE" in out, out
+
+
 def test_decide_bench_runs() -> None:
     out = run_bench("decide.py", "--clients", "100", "--repeat", "2")
     assert_table(out)

@@ -6,10 +6,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ghostwatch.lease import SAFETY, LeaseKeeper, holder_id, is_gone
 from ghostwatch.store import Store
@@ -111,3 +113,72 @@ def test_renewal_keeps_a_lease_past_its_ttl(store: Store) -> None:
         assert keeper(store, "h:b:2:0", shared=False).refresh(["x"]) == set()
     finally:
         k.close()
+
+
+def _lease_statements(store: Store) -> list[str]:
+    """Record the SQL statements that touch the lease table (SQLAlchemy's own event)."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "account_lease" in statement:
+            seen.append(statement.split()[0].upper())
+
+    sa.event.listen(store._engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_one_statement_renews_every_lease(store: Store) -> None:
+    now = [1000.0]
+    k = keeper(store, "h:b:1:0", monotonic=lambda: now[0])
+    assert k.refresh(ACCOUNTS) == set(ACCOUNTS)
+    seen = _lease_statements(store)
+    now[0] += TTL.total_seconds() * 0.5
+    k.renew()
+    assert seen == ["UPDATE"]  # six accounts and the presence: one statement
+    now[0] += TTL.total_seconds() * 0.7  # past the first deadline, not the renewed one
+    assert k.held() == {*ACCOUNTS, "@h:b:1:0"}
+    _now, rows = store.leases()
+    assert {r.epoch for r in rows.values()} == {1}  # a renewal is not a new tenure
+
+
+def test_a_lease_taken_over_is_lost_at_the_next_renewal(store: Store) -> None:
+    changes: list[str] = []
+    k = keeper(store, "h:b:1:0", shared=False, on_change=lambda: changes.append("x"))
+    k.refresh(["x", "y"])
+    store.release_lease("x", "h:b:1:0")  # as if it expired and another took it
+    assert keeper(store, "h:b:2:0", shared=False).refresh(["x"]) == {"x"}
+    assert k.holds("x")  # still within its local deadline...
+    k.renew()
+    assert not k.holds("x")  # ...but the renewal says it is gone: stop at once
+    assert k.holds("y") and changes == ["x"]
+    _now, rows = store.leases()
+    assert rows["x"].holder == "h:b:2:0"
+
+
+class _ReleasingDuringRenewal:
+    """The store, except that while a renewal's answer is on its way back, the main
+    thread gives the lease up (``then``)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.then: list[Callable[[], object]] = []
+
+    def renew_leases(self, *args: Any, **kwargs: Any) -> Any:
+        answer = self._store.renew_leases(*args, **kwargs)
+        for step in self.then:
+            step()
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_lease_released_during_a_renewal_stays_released(store: Store) -> None:
+    racing = _ReleasingDuringRenewal(store)
+    k = LeaseKeeper(racing, ttl=TTL, holder="h:b:1:0", shared=False, background=False)  # type: ignore[arg-type]
+    k.refresh(["x", "y"])
+    racing.then.append(lambda: k.release("x"))
+    k.renew()
+    assert not k.holds("x") and k.holds("y")
+    _now, rows = store.leases()
+    assert set(rows) == {"y"}

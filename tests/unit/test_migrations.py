@@ -44,9 +44,10 @@ def _schema_diffs(engine: sa.Engine) -> list[Any]:
 
 def test_one_linear_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0009_promise_deadline"]
+    assert script.get_heads() == ["0010_idle"]
     revisions = [r.revision for r in script.walk_revisions()]
     assert revisions == [
+        "0010_idle",
         "0009_promise_deadline",
         "0008_mailcmd",
         "0007_promise",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from ghostwatch.schedule import Backoff, Schedule
+from ghostwatch.domain import Action, Decision, LadderKind
+from ghostwatch.schedule import Backoff, Schedule, quiet_until
 
 T0 = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 POLL = timedelta(seconds=60)
@@ -99,3 +100,44 @@ def test_backoff_doubles_within_jitter_up_to_the_cap() -> None:
     delays = [backoff.next() for _ in range(6)]
     for delay, ceiling in zip(delays, [1, 2, 4, 8, 8, 8], strict=True):
         assert ceiling / 2 <= delay <= ceiling
+
+
+# --- quiet polls ---------------------------------------------------------------------
+
+
+def _decision(action: Action, at: datetime) -> Decision:
+    return Decision(
+        client="c", account="a", action=action, ladder="silence", kind=LadderKind.SILENCE,
+        anchor="<m@x>", step=1, template="checkin", at=at, reason="",
+    )  # fmt: skip
+
+
+def test_polls_may_be_quiet_only_while_every_decision_waits() -> None:
+    later, due = _s(3600), _s(1800)
+    waiting = [_decision(Action.WAIT, later)]
+    assert quiet_until(waiting, due, T0, outbox_open=False) == due
+    assert quiet_until([], None, T0, outbox_open=False) == datetime(2026, 11, 11, tzinfo=UTC)
+    for action in (Action.SEND, Action.HOLD, Action.GHOST):  # a hold may lift with time
+        mixed = [*waiting, _decision(action, later)]
+        assert quiet_until(mixed, due, T0, outbox_open=False) is None
+    assert quiet_until([_decision(Action.WAIT, T0)], due, T0, outbox_open=False) is None
+    assert quiet_until(waiting, due, T0, outbox_open=True) is None  # a retry or a lookup
+
+
+def test_a_quiet_poll_is_only_a_poll() -> None:
+    book = Schedule()
+    book.track(["a", "b"], T0)
+    for name in ("a", "b"):
+        book.start(name)
+        book.finish(name, T0, ok=True, poll=POLL, due=None)
+        book.allow_quiet(name, _s(600))
+    assert book.may_be_quiet("a", _s(60))
+    assert not book.may_be_quiet("a", _s(600))  # a decision falls due: decide
+    book.wake("a")
+    assert not book.may_be_quiet("a", _s(60))  # new mail: the full cycle
+    book.start("b")
+    book.finish("b", _s(60), ok=False, poll=POLL, due=None)
+    assert not book.may_be_quiet("b", _s(120))  # after a failure, until a full success
+    book.forget("a")
+    book.allow_quiet("a", _s(600))  # no longer tracked: nothing to allow
+    assert not book.may_be_quiet("a", _s(60))

@@ -527,6 +527,21 @@ def test_account_state(store: Store) -> None:
     assert state.last_sync_at == T0 + timedelta(minutes=1)
     assert (state.last_error, state.last_error_at) == ("IMAP login refused", T0)
     assert state.watch_mode == "idle"
+    store.set_sync_ok("other", T0)
+    both = store.account_states([ACCOUNT, "other", "never"])  # one query, what exists
+    assert both == {ACCOUNT: state, "other": store.account_state("other")}
+
+
+def test_change_marks_are_the_cursors_and_the_newest_event(store: Store) -> None:
+    assert store.change_marks(ACCOUNT).cursors == {}
+    assert store.last_event_id(ACCOUNT) == 0
+    store.save_cursor(ACCOUNT, "INBOX", role="inbox", uidvalidity=5, last_uid=9, last_sync_at=T0)
+    store.append_event("client.resumed", at=T0, account=ACCOUNT, client="Acme")
+    newest = store.last_event_id(ACCOUNT)
+    store.append_event("client.resumed", at=T0, account="other", client="Acme")
+    marks = store.change_marks(ACCOUNT)
+    assert marks.last_event_id == newest == store.last_event_id(ACCOUNT) > 0
+    assert marks.cursors["INBOX"].last_uid == 9
 
 
 def test_cursor_round_trip(store: Store) -> None:

@@ -47,7 +47,7 @@ def test_first_starts_on_an_empty_database_all_succeed(store_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-            assert [v for (v,) in versions] == ["0009_promise_deadline"]
+            assert [v for (v,) in versions] == ["0010_idle"]
     finally:
         engine.dispose()
 
