@@ -226,6 +226,9 @@ class NudgeRecord:
     template: str = ""  # the template of the message that holds this slot
     message_id: str = ""  # that message's Message-ID (one message may hold several slots)
     subject: str = ""  # that message's subject (a later step of its ladder replies to it)
+    # a skipped slot: when the skipped nudge would have gone; its ladder goes on from
+    # then, not from the moment the user typed ``skip`` (docs/commands.md)
+    due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,9 +194,18 @@ def progress(
         run += 1
         if position == len(steps) - 1 and len(steps) > 1:
             position = 0  # an unseen ultimatum: start again gently after the return
-    last_at = records[-1].at if records else None
+    last_at = _counted_from(records[-1]) if records else None
     next_step = records[-1].step + 1 if records else 1
     return Progress(position, next_step, last_at, unseen, run, tuple(records))
+
+
+def _counted_from(record: NudgeRecord) -> datetime:
+    """When the next step counts from after ``record``: a skipped nudge's own due time
+    (the user meant "not that one", and the ladder goes on as if it had gone then),
+    else when it went (docs/commands.md)."""
+    if record.status is S.SKIPPED and record.due is not None:
+        return max(record.due, record.at)
+    return record.at
 
 
 def current_step(client: ClientState) -> int:
