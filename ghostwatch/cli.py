@@ -411,9 +411,8 @@ def cmd_paid(args: argparse.Namespace) -> int:
 
 
 def cmd_expect(args: argparse.Namespace) -> int:
-    from ghostwatch.promise_commands import expect
-
     from ghostwatch import actions
+    from ghostwatch.promise_commands import expect
 
     app, now = _app(args), _now(args)
     try:
