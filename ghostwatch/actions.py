@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ghostwatch import store_commands
 from ghostwatch.calendar import local_date, local_day_start
 from ghostwatch.config import ClientConfig
-from ghostwatch.domain import Action, ClientState, Decision
+from ghostwatch.domain import HOLD_UNTIL, Action, ClientState, Decision
 from ghostwatch.errors import ConfigError
 from ghostwatch.i18n import Translator
 from ghostwatch.store_records import UnknownInvoice
@@ -52,10 +52,6 @@ class Refused(ConfigError):
     def __init__(self, code: str, message: str, **values: str) -> None:
         super().__init__([message])
         self.code, self.values = code, values
-
-
-# ``hold``: a snooze with no end; ``resume`` ends it. Shown as "held" (not a date).
-HOLD_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)  # far, yet calendars still compute
 
 
 def today(app: App, client: ClientConfig, now: datetime) -> date:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from ghostwatch import __version__, logs
 from ghostwatch.cli_setup import SETUP_HANDLERS, add_setup_commands
 from ghostwatch.cli_setup import status_exit as _status_exit
-from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.errors import ConfigError, GhostwatchError, cannot_write
 
 if TYPE_CHECKING:
     from ghostwatch.config import ClientConfig, Config
@@ -513,7 +513,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         app.close()
     data = evidence.to_csv(entries) if args.format == "csv" else evidence.to_json(entries).encode()
     if args.out:
-        Path(args.out).write_bytes(data)
+        with cannot_write(args.out):
+            Path(args.out).write_bytes(data)
         print(f"{len(entries)} entries written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.flush()

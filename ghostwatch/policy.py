@@ -67,6 +67,7 @@ from ghostwatch.domain import (
     ThreadRef,
     WaitingOn,
     Why,
+    is_hold,
     why,
 )
 from ghostwatch.promise_policy import (
@@ -284,6 +285,8 @@ def client_status(client: ClientState, now: datetime) -> ClientStatus:
         return ClientStatus.PAUSED
     if is_ghosted(client):
         return ClientStatus.GHOSTED
+    if is_hold(client.snoozed_until):
+        return ClientStatus.HELD
     if client.snoozed_until is not None and client.snoozed_until > now:
         return ClientStatus.SNOOZED
     if client.away_until is not None and client.away_until > now:
@@ -562,6 +565,8 @@ def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> D
     if client.unreadable_at is not None:
         on = local_date(client.unreadable_at, client.rules.timezone)
         return _hold(decision, why("held.unreadable", client=client.name, on=on))
+    if is_hold(client.snoozed_until):  # ``hold``: nothing until ``resume``, no made-up day
+        return _hold(decision, why("held.by_you"))
     if decision.action is Action.GHOST:
         # Give up only after real silence: not while snoozed or away.
         earliest = max([decision.at] + [u for u in (client.snoozed_until, client.away_until) if u])

@@ -83,3 +83,18 @@ def test_unknown_invoice_is_a_usage_error_and_resume_says_when_there_is_nothing(
     assert scenario.run("resume", "Globex", "--now", now, capsys=capsys) == 0
     assert "Globex: resumed" in scenario.runs[-1][2]
     assert len(events(scenario, "client.resumed")) == 1
+
+
+def test_a_held_client_reads_held_in_the_summary_not_a_snooze_to_2999(
+    scenario: Scenario, imap_server: Any, smtp_server: Any, capsys: Any
+) -> None:
+    first_summary(scenario, imap_server, smtp_server)
+    assert scenario.run("hold", "Acme Ltd", "--now", iso(T0)) == 0
+    html = scenario.directory / "s.html"
+    later = iso(T0 + timedelta(days=1))
+    assert scenario.run("summary", "--now", later, "--out", str(html)) == 0
+    text = html.read_text()
+    assert "held until you resume it" in text
+    assert "2999" not in text and "31 Dec" not in text and "snoozed until" not in text
+    assert scenario.once(T0 + timedelta(minutes=40)) == 0
+    assert to(smtp_server, "jane@acme.example") == []  # held: the due check-in waits

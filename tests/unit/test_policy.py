@@ -503,11 +503,21 @@ def test_send_now_lifts_no_other_rule() -> None:
     assert d.action is Action.HOLD  # stale mailbox data
 
 
-def test_a_hold_is_a_snooze_far_enough_ahead_for_every_calendar() -> None:
-    from ghostwatch.actions import HOLD_UNTIL
+def test_a_hold_is_held_until_resume_never_a_made_up_day() -> None:
+    from ghostwatch.domain import HOLD_UNTIL
 
+    now = utc(2026, 11, 10, 10, 0)
     for country in ("", "GE", "TH"):
         c = client(snoozed_until=HOLD_UNTIL, rules=replace(RULES, holidays_country=country))
-        [d] = decide(c, utc(2026, 11, 10, 10, 0))
-        assert d.action is Action.WAIT and d.at >= HOLD_UNTIL
-        assert policy.client_status(c, utc(2026, 11, 10, 10, 0)) is ClientStatus.SNOOZED
+        [d] = decide(c, now)
+        assert d.action is Action.HOLD and d.why[-1].code == "held.by_you"
+        assert "until you resume it" in d.reason and "2999" not in d.reason
+        assert policy.client_status(c, now) is ClientStatus.HELD
+        assert policy.next_action([d], "Acme") is None  # status: no "31 Dec" next action
+    # a held client whose ladder ran out is not marked ghosted behind the user's back
+    ran_out = (sent(1, utc(2026, 11, 9, 10)), sent(2, utc(2026, 11, 16, 10)))
+    [d] = decide(client(snoozed_until=HOLD_UNTIL, nudges=ran_out), utc(2026, 12, 1, 10))
+    assert d.action is Action.HOLD
+    # a snooze to a day stays a snooze
+    day = client(snoozed_until=utc(2026, 11, 20))
+    assert policy.client_status(day, now) is ClientStatus.SNOOZED
