@@ -107,10 +107,10 @@ def hold(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -
 
 def resume(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -> bool:
     """End a snooze or a hold of ``client`` at once. Return False (and change and
-    record nothing) when it was neither held nor snoozed."""
+    record nothing) when none was set (never, or a resume cleared it)."""
     account = app.config.account_for(client)
     until = app.store.snoozed_until(account.name, client.name)
-    if until is None or until <= now:
+    if until is None:  # an ended snooze is still cleared: ``--now`` may be another day
         return False
     app.store.set_snooze(account.name, client.name, None, at=now)
     app.store.append_event(
@@ -142,7 +142,8 @@ def paid(app: App, client: ClientConfig, number: str, now: datetime, by: str, **
     try:
         done = app.store.mark_paid(account.name, client.name, number, now, by)
     except UnknownInvoice:  # a name the user typed: bad usage (exit 2), as ``expect``
-        done = False
+        message = f"{client.name} has no invoice {number!r}"
+        raise Refused("no invoice", message, invoice=number) from None
     if not done:
         raise Refused("no invoice", f"{client.name}: no unpaid invoice {number!r}", invoice=number)
     app.store.append_event(

@@ -75,7 +75,7 @@ def test_unknown_invoice_is_a_usage_error_and_resume_says_when_there_is_nothing(
     first_summary(scenario, imap_server, smtp_server)
     now = iso(T0)
     assert scenario.run("paid", "Initech", "INV-404", "--now", now) == 2
-    assert "no unpaid invoice 'INV-404'" in capsys.readouterr().err
+    assert "Initech has no invoice 'INV-404'" in capsys.readouterr().err
     assert scenario.run("resume", "Globex", "--now", now, capsys=capsys) == 0
     assert "Globex: was not held or snoozed; nothing to resume" in scenario.runs[-1][2]
     assert events(scenario, "client.resumed") == []
