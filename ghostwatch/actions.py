@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from ghostwatch import store_commands
-from ghostwatch.calendar import local_day_start
+from ghostwatch.calendar import local_date, local_day_start
 from ghostwatch.config import ClientConfig
-from ghostwatch.domain import Action, ClientState, Decision
+from ghostwatch.domain import HOLD_UNTIL, Action, ClientState, Decision
 from ghostwatch.errors import ConfigError
+from ghostwatch.i18n import Translator
+from ghostwatch.store_records import UnknownInvoice
 
 if TYPE_CHECKING:
     from ghostwatch.daemon import App
@@ -29,12 +32,15 @@ __all__ = [
     "Refused",
     "Skipped",
     "hold",
+    "local_words",
     "paid",
+    "refuse_past",
     "resume",
     "send_now",
     "set_paused",
     "skip",
     "snooze",
+    "today",
     "with_lifts",
 ]
 
@@ -48,14 +54,34 @@ class Refused(ConfigError):
         self.code, self.values = code, values
 
 
-# ``hold``: a snooze with no end; ``resume`` ends it. Shown as "held" (not a date).
-HOLD_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)  # far, yet calendars still compute
+def today(app: App, client: ClientConfig, now: datetime) -> date:
+    """The day it is at ``now`` where ``client``'s account is (its ``timezone``)."""
+    return local_date(now, app.config.account_for(client).timezone)
+
+
+def local_words(app: App, client: ClientConfig) -> Translator:
+    """English dates in ``client``'s account zone, as ``status`` shows them."""
+    return Translator("en", ZoneInfo(app.config.account_for(client).timezone))
+
+
+def refuse_past(day: date, today: date) -> None:
+    """Raise Refused ("past") for a ``day`` before ``today``: a snooze until a past
+    day or a promise to pay by one is a typo (2020 for 2026), never something to act
+    on; a past promise would make the first message about the invoice a reproach."""
+    if day < today:
+        raise Refused(
+            "past",
+            f"{day.isoformat()} is in the past (today is {today.isoformat()})",
+            day=day.isoformat(),
+        )
 
 
 def snooze(
     app: App, client: ClientConfig, until: date, now: datetime, by: str, **extra: Any
 ) -> None:
-    """Hold nudges to ``client`` until the start of ``until`` in the client's zone."""
+    """Hold nudges to ``client`` until the start of ``until`` in the client's zone.
+    Raise Refused for a day before today in the account's zone (``refuse_past``)."""
+    refuse_past(until, today(app, client, now))
     account = app.config.account_for(client)
     zone = app.config.rules_for(client).timezone
     app.store.set_snooze(account.name, client.name, local_day_start(until, zone), at=now)
@@ -79,13 +105,18 @@ def hold(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -
     )
 
 
-def resume(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -> None:
-    """End a snooze or a hold of ``client`` at once."""
+def resume(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -> bool:
+    """End a snooze or a hold of ``client`` at once. Return False (and change and
+    record nothing) when none was set (never, or a resume cleared it)."""
     account = app.config.account_for(client)
+    until = app.store.snoozed_until(account.name, client.name)
+    if until is None:  # an ended snooze is still cleared: ``--now`` may be another day
+        return False
     app.store.set_snooze(account.name, client.name, None, at=now)
     app.store.append_event(
         "client.resumed", at=now, account=account.name, client=client.name, by=by, **extra
     )
+    return True
 
 
 def set_paused(
@@ -108,7 +139,12 @@ def paid(app: App, client: ClientConfig, number: str, now: datetime, by: str, **
     unpaid invoice of theirs."""
     account = app.config.account_for(client)
     app.sync_invoices(now)
-    if not app.store.mark_paid(account.name, client.name, number, now, by):
+    try:
+        done = app.store.mark_paid(account.name, client.name, number, now, by)
+    except UnknownInvoice:  # a name the user typed: bad usage (exit 2), as ``expect``
+        message = f"{client.name} has no invoice {number!r}"
+        raise Refused("no invoice", message, invoice=number) from None
+    if not done:
         raise Refused("no invoice", f"{client.name}: no unpaid invoice {number!r}", invoice=number)
     app.store.append_event(
         "invoice.paid",
@@ -146,7 +182,8 @@ def skip(
 ) -> Skipped:
     """Skip ``client``'s next nudge (of ``template`` if given): its slots are taken
     by a ``skipped`` outbox row, so it is never sent; the client saw nothing, so the
-    ladder offers the same step again one interval later (docs/commands.md). Raise
+    ladder offers the same step again one interval after the skipped nudge's due
+    time (not after ``now``; docs/commands.md). Raise
     ConfigError when there is nothing to skip."""
     decision = next_nudge(app, client, now, template)
     if decision is None or decision.template is None:
@@ -170,6 +207,7 @@ def skip(
         template=decision.template,
         to_addr=decision.to_addr or "",
         at=now,
+        due=decision.at,
         event=event,
     )
     if row is None:
@@ -203,9 +241,10 @@ def send_now(
     if lifted is None or lifted.action is not Action.SEND:
         store_commands.unlift(app.store, account, client.name, slot)
         at = (lifted or decision).at
+        when = local_words(app, client).at(at, today(app, client, now))
         raise Refused(
             "not due",
-            f"{client.name}: the {decision.template} is not due until {at.isoformat()}",
+            f"{client.name}: the {decision.template} is not due until {when}",
             template=decision.template,
             at=at.isoformat(),
         )

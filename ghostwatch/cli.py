@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from ghostwatch import __version__, logs
 from ghostwatch.cli_setup import SETUP_HANDLERS, add_setup_commands
 from ghostwatch.cli_setup import status_exit as _status_exit
-from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.errors import ConfigError, GhostwatchError, cannot_write
 
 if TYPE_CHECKING:
     from ghostwatch.config import ClientConfig, Config
@@ -374,18 +374,22 @@ def _on_client(
 def cmd_snooze(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    client, _ = _on_client(
-        args, lambda app, c, now: actions.snooze(app, c, args.until, now, "command")
-    )
-    print(f"{client.name}: snoozed until {args.until.isoformat()}")
+    def act(app: App, c: ClientConfig, now: datetime) -> str:
+        actions.snooze(app, c, args.until, now, "command")
+        return actions.local_words(app, c).day(args.until, actions.today(app, c, now))
+
+    client, until = _on_client(args, act)
+    print(f"{client.name}: snoozed until {until}")
     return EXIT_OK
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    client, _ = _on_client(args, lambda app, c, now: actions.resume(app, c, now, "command"))
-    print(f"{client.name}: resumed")
+    client, done = _on_client(args, lambda app, c, now: actions.resume(app, c, now, "command"))
+    print(
+        f"{client.name}: " + ("resumed" if done else "was not held or snoozed; nothing to resume")
+    )
     return EXIT_OK
 
 
@@ -412,15 +416,21 @@ def cmd_paid(args: argparse.Namespace) -> int:
 
 
 def cmd_expect(args: argparse.Namespace) -> int:
+    from ghostwatch import actions
     from ghostwatch.promise_commands import expect_any
 
     app, now = _app(args), _now(args)
     try:
+        said = "no promise"
+        if args.by is not None:  # a promise by a past day is a typo: refused (exit 2)
+            client = _client(app, args.client)
+            today = actions.today(app, client, now)
+            actions.refuse_past(args.by, today)
+            said = f"expected by {actions.local_words(app, client).day(args.by, today)}"
         app.sync_invoices(now)
         done = expect_any(app, args.client, args.invoice, args.by, at=now)
     finally:
         app.close()
-    said = f"expected by {args.by.isoformat()}" if args.by else "no promise"
     unchanged = "" if done.changed else " (unchanged)"
     print(f"{done.client}: {done.kind} {done.name} {said}{unchanged}")
     return EXIT_OK
@@ -437,8 +447,14 @@ def cmd_hold(args: argparse.Namespace) -> int:
 def cmd_skip(args: argparse.Namespace) -> int:
     from ghostwatch import actions
 
-    client, skipped = _on_client(args, lambda app, c, now: actions.skip(app, c, now, "command"))
-    print(f"{client.name}: skipped {skipped.template} (due {skipped.at.isoformat()})")
+    def act(app: App, c: ClientConfig, now: datetime) -> tuple[str, str]:
+        skipped = actions.skip(app, c, now, "command")
+        return skipped.template, actions.local_words(app, c).at(
+            skipped.at, actions.today(app, c, now)
+        )
+
+    client, (template, when) = _on_client(args, act)
+    print(f"{client.name}: skipped {template} (due {when})")
     return EXIT_OK
 
 
@@ -503,7 +519,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         app.close()
     data = evidence.to_csv(entries) if args.format == "csv" else evidence.to_json(entries).encode()
     if args.out:
-        Path(args.out).write_bytes(data)
+        with cannot_write(args.out):
+            Path(args.out).write_bytes(data)
         print(f"{len(entries)} entries written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.flush()

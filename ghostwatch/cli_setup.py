@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ghostwatch.errors import cannot_write
+
 EXIT_OK, EXIT_FAILED = 0, 1
 
 Cmd = Callable[[str, str], argparse.ArgumentParser]
@@ -83,7 +85,9 @@ def cmd_init(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
         out = _write_config(args, env, out)
     unit = init.unit_for(args.systemd, sys.argv[0], env, out, args.address) if args.systemd else ""
     if unit and args.install:
-        _say(init.install_unit(init.unit_target(args.systemd, env, args.unit_dir), unit))
+        target = init.unit_target(args.systemd, env, args.unit_dir)
+        with cannot_write(target):
+            _say(init.install_unit(target, unit))
     elif unit:
         sys.stdout.write(unit)
     return EXIT_OK
@@ -106,7 +110,8 @@ def _write_config(args: argparse.Namespace, env: Mapping[str, str], out: Path | 
     path = out or init.default_config_path(env, args.systemd)
     # the system service's dynamic user must read it; it holds no secret then
     mode = 0o644 if args.systemd == "system" else 0o600
-    lines = init.write_config(path, render(answers), force=args.force, mode=mode)
+    with cannot_write(path):
+        lines = init.write_config(path, render(answers), force=args.force, mode=mode)
     _say(lines if not args.systemd or args.install else [f"# {line}" for line in lines])
     return path
 

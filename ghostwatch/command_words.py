@@ -184,6 +184,7 @@ def error_text(w: Translator, code: str, **values: str) -> str:
             "{client} has more than one open invoice (or none); name it.", **values
         ),
         "no nudge": lambda: w._("nothing is planned for {client}.", **values),
+        "past": lambda: w._("{day} is in the past.", **values),
         "taken": lambda: w._(
             "that nudge is already on its way; it can no longer be skipped.", **values
         ),

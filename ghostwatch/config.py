@@ -405,6 +405,10 @@ def find_config_path(cli_value: str | None, env: Mapping[str, str]) -> Path:
     ):
         if value:
             path = expand(value)
+            if path.is_dir():
+                raise ConfigError(
+                    [f"{path}: is a directory, not a config file (named by {origin})"]
+                )
             if not path.is_file():
                 raise ConfigError([f"{path}: file not found (named by {origin})"])
             return path

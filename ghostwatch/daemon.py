@@ -36,6 +36,7 @@ from ghostwatch.domain import (
     FolderRole,
     NudgeRecord,
     OutboxStatus,
+    is_hold,
 )
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.health import NO_MONITOR, Monitor
@@ -645,7 +646,9 @@ def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime
         else {"kind": nxt.template or "ghost", "at": iso(nxt.at), "reason": nxt.reason},
         "held": held,
         "away_until": iso(client.away_until),
-        "snoozed_until": iso(client.snoozed_until),
+        # a hold has no end day: null here, and ``held_until_resume`` says so
+        "snoozed_until": None if is_hold(client.snoozed_until) else iso(client.snoozed_until),
+        "held_until_resume": is_hold(client.snoozed_until),
         "bouncing": sorted(client.bouncing),
         "invoices": payments.invoice_rows(client, decisions),
         "deadlines": payments.deadline_rows(client, decisions),

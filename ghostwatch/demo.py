@@ -31,7 +31,7 @@ from ghostwatch.daemon import App, CycleReport
 from ghostwatch.demo_data import Mail
 from ghostwatch.demo_servers import MailStack
 from ghostwatch.domain import Action, Decision, LadderKind, OutboxStatus
-from ghostwatch.errors import ConfigError
+from ghostwatch.errors import ConfigError, cannot_write
 
 LANGUAGES = {"ka": "Georgian", "th": "Thai"}
 MAX_CYCLES = 500  # a guard: the story needs about 80
@@ -328,7 +328,8 @@ to = "{demo_data.ME}"
 def prepare(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError([f"demo --out {out}: exists and is not an empty folder"])
-    out.mkdir(parents=True, exist_ok=True)
+    with cannot_write(out):
+        out.mkdir(parents=True, exist_ok=True)
 
 
 def run_demo(out: Path | None, stream: TextIO) -> int:

@@ -41,7 +41,13 @@ import structlog
 from ghostwatch import mail_commands, render
 from ghostwatch.config import AccountConfig
 from ghostwatch.digest_collect import collect
-from ghostwatch.errors import GhostwatchError, SendError, SendOutcomeUnknown, SendRejected
+from ghostwatch.errors import (
+    GhostwatchError,
+    SendError,
+    SendOutcomeUnknown,
+    SendRejected,
+    cannot_write,
+)
 from ghostwatch.smtp import SmtpMailer
 from ghostwatch.store_digest import SummaryRecord, summary_record
 from ghostwatch.summary import Summary, build_summary, due_at, local_day, next_due
@@ -86,7 +92,9 @@ def _issue(app: App, summary: Summary, message_id: str, now: datetime) -> None:
 def write_summary(app: App, now: datetime, path: Path | str) -> Path:
     """Write the summary's HTML to ``path`` (and nothing else: no record, no send)."""
     target = Path(path)
-    target.write_text(build(app, now).html, encoding="utf-8")
+    html = build(app, now).html
+    with cannot_write(target):
+        target.write_text(html, encoding="utf-8")
     return target
 
 

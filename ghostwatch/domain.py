@@ -10,7 +10,7 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -54,6 +54,7 @@ class ClientStatus(StrEnum):
     NUDGED = "nudged"
     GHOSTED = "ghosted"
     SNOOZED = "snoozed"
+    HELD = "held"  # ``hold``: no nudges until ``resume`` (docs/commands.md)
     AWAY = "away"
     BOUNCING = "bouncing"
     # an invoice's ladder ended with "work paused until payment" and it is still unpaid
@@ -99,6 +100,16 @@ OCCUPYING_STATUSES = frozenset(
         OutboxStatus.SKIPPED,
     }
 )
+
+
+# ``hold`` is stored as a snooze with no end (``client_state.snoozed_until``): an instant
+# far off, yet one calendars still compute. It is never shown as a date.
+HOLD_UNTIL = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def is_hold(until: datetime | None) -> bool:
+    """True when a snooze ``until`` is a ``hold`` (``HOLD_UNTIL``), not a day."""
+    return until is not None and until.year >= HOLD_UNTIL.year
 
 
 def normalise_address(address: str) -> str:
@@ -226,6 +237,9 @@ class NudgeRecord:
     template: str = ""  # the template of the message that holds this slot
     message_id: str = ""  # that message's Message-ID (one message may hold several slots)
     subject: str = ""  # that message's subject (a later step of its ladder replies to it)
+    # a skipped slot: when the skipped nudge would have gone; its ladder goes on from
+    # then, not from the moment the user typed ``skip`` (docs/commands.md)
+    due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ any other GhostwatchError -> 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+
 
 class GhostwatchError(Exception):
     """Base class of every error ghostwatch raises on purpose."""
@@ -19,6 +23,19 @@ class ConfigError(GhostwatchError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+@contextmanager
+def cannot_write(path: str | PathLike[str]) -> Iterator[None]:
+    """Turn an OSError in the block (a missing folder, a directory, no permission) into
+    a ConfigError "cannot write PATH: REASON": an output path the user named is bad
+    usage (exit 2), one line, never a traceback. Wrap only the writing itself, so a
+    network or server error elsewhere keeps its own class."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError([f"cannot write {path}: {reason}"]) from None
 
 
 class SecretError(GhostwatchError):

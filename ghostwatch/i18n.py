@@ -138,21 +138,27 @@ class Translator:
             pattern = pattern.replace("yyyy", "y").replace("y", f"'{day.year + offset}'")
         return format_date(day, pattern, locale=self.locale)
 
-    def day(self, at: datetime | date) -> str:
+    def day(self, at: datetime | date, today: date | None = None) -> str:
         """A day, short, without the year: "Tue 24 Nov", "სამ, 24 ნოე", "อังคาร 24 พ.ย.".
-        A datetime is first put in the zone; a date is taken as it is (already local)."""
+        A datetime is first put in the zone; a date is taken as it is (already local).
+        Given ``today`` (the reader's, in this zone), a day of another year shows its
+        year ("Wed 1 Jan 2020"), so it cannot read as the next one of that name."""
         day = at.astimezone(self.zone).date() if isinstance(at, datetime) else at
+        if today is not None and day.year != today.year:
+            return self._pattern(day, self.pgettext("date", "EEE d MMM y"))
         return self._pattern(day, self.pgettext("date", "EEE d MMM"))
 
     def full_date(self, day: date) -> str:
         """A day with its year: "24 November 2026", "24 ნოემბერი 2026", "24 พฤศจิกายน 2569"."""
         return self._pattern(day, self.pgettext("date", "d MMMM y"))
 
-    def at(self, at: datetime) -> str:
-        """An instant in the zone: day and wall time ("Tue 24 Nov 09:00")."""
+    def at(self, at: datetime, today: date | None = None) -> str:
+        """An instant in the zone: day and wall time ("Tue 24 Nov 09:00"); with
+        ``today``, the year too when it is another year (``day``)."""
         local = at.astimezone(self.zone)
         clock = f"{local:%H:%M}"
-        return self.pgettext("date and time", "{date} {time}", date=self.day(local), time=clock)
+        day = self.day(local, today)
+        return self.pgettext("date and time", "{date} {time}", date=day, time=clock)
 
     def zone_name(self) -> str:
         """The zone as its readers call it: the IANA key in English ("Asia/Tbilisi"),

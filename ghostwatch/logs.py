@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
+from datetime import date, datetime
 from typing import Any, TextIO
 
 import structlog
@@ -36,6 +37,15 @@ def redact_secrets(
 
 # syslog(3) priorities of structlog's level names
 PRIORITY = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "info": 6, "debug": 7}
+
+
+def json_value(value: Any) -> Any:
+    """What the JSON renderer writes for a value JSON has no type for: a date or an
+    instant as ISO-8601 ("2026-12-01"), as everywhere else in ghostwatch's output;
+    anything else as its repr (structlog's own fallback)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return repr(value)
 
 
 def writes_to_journal(stream: TextIO, env: Mapping[str, str]) -> bool:
@@ -82,7 +92,7 @@ def configure(
         else (lambda *_args: structlog.PrintLogger(sys.stderr))
     )
     renderer: Any = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
+        structlog.processors.JSONRenderer(ensure_ascii=False, default=json_value)
         if use_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )

@@ -9,7 +9,7 @@ reply and every other safety rule still hold, and the answer says so.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ghostwatch import actions, commands
@@ -76,17 +76,19 @@ def _do(
     try:
         return Outcome(line, done=_apply(app, w, command, target, client, now, reply))
     except actions.Refused as exc:
-        return Outcome(line, error=_refused(w, exc))
+        return Outcome(line, error=_refused(w, exc, actions.today(app, client, now)))
     except ConfigError as exc:
         return Outcome(line, error=error_text(w, "failed", error="; ".join(exc.problems)))
 
 
-def _refused(w: Words, exc: actions.Refused) -> str:
+def _refused(w: Words, exc: actions.Refused, today: date) -> str:
     values = dict(exc.values)
     if "template" in values:
         values["template"] = w.label(values["template"])
     if "at" in values:
-        values["when"] = w.at(datetime.fromisoformat(values["at"]))
+        values["when"] = w.at(datetime.fromisoformat(values["at"]), today)
+    if "day" in values:
+        values["day"] = w.day(date.fromisoformat(values["day"]), today)
     return error_text(w, exc.code, **values)
 
 
@@ -101,9 +103,11 @@ def _apply(
 ) -> str:
     """Do one resolved command; return what was done. Raise ConfigError if it cannot be."""
     verb, name = command.verb, client.name
+    today = actions.today(app, client, now)  # a day of another year shows its year
     if verb == "skip":
         skipped = actions.skip(app, client, now, "mail", target.template, reply=reply)
-        return said(w, "skip", template=w.label(skipped.template), when=w.at(skipped.at))
+        when = w.at(skipped.at, today)
+        return said(w, "skip", template=w.label(skipped.template), when=when)
     if verb == "hold":
         actions.hold(app, client, now, "mail", reply=reply)
         return said(w, "hold", client=name)
@@ -114,17 +118,19 @@ def _apply(
         zone = app.config.rules_for(client).timezone
         until = command.until or local_date(now + (command.span or timedelta(0)), zone)
         actions.snooze(app, client, until, now, "mail", reply=reply)
-        return said(w, "snooze", client=name, until=w.day(until))
+        return said(w, "snooze", client=name, until=w.day(until, today))
     if verb == "paid":
         number = target.invoice or _only_invoice(app, client, now)
         actions.paid(app, client, number, now, "mail", reply=reply)
         return said(w, "paid", client=name, invoice=number)
     if verb == "expect" and (command.on is not None or command.clear):  # ghostwatch expect
         what = command.invoice or target.invoice or _only_invoice(app, client, now)
+        if command.on is not None:
+            actions.refuse_past(command.on, today)
         done = expect_any(app, name, what, command.on, at=now)
         if command.on is None:
             return said(w, "expect cleared", client=name, what=done.name)
-        day = w.day(command.on)
+        day = w.day(command.on, today)
         if done.kind == "deadline":
             return said(w, "expect deadline", client=name, what=done.name, day=day)
         return said(w, "expect", client=name, invoice=done.name, day=day)

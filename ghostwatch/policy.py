@@ -69,6 +69,7 @@ from ghostwatch.domain import (
     ThreadRef,
     WaitingOn,
     Why,
+    is_hold,
     why,
 )
 from ghostwatch.promise_policy import (
@@ -198,9 +199,18 @@ def progress(
         run += 1
         if position == len(steps) - 1 and len(steps) > 1:
             position = 0  # an unseen ultimatum: start again gently after the return
-    last_at = records[-1].at if records else None
+    last_at = _counted_from(records[-1]) if records else None
     next_step = records[-1].step + 1 if records else 1
     return Progress(position, next_step, last_at, unseen, run, tuple(records))
+
+
+def _counted_from(record: NudgeRecord) -> datetime:
+    """When the next step counts from after ``record``: a skipped nudge's own due time
+    (the user meant "not that one", and the ladder goes on as if it had gone then),
+    else when it went (docs/commands.md)."""
+    if record.status is S.SKIPPED and record.due is not None:
+        return max(record.due, record.at)
+    return record.at
 
 
 def current_step(client: ClientState) -> int:
@@ -289,6 +299,8 @@ def client_status(client: ClientState, now: datetime) -> ClientStatus:
         return ClientStatus.PAUSED
     if is_ghosted(client):
         return ClientStatus.GHOSTED
+    if is_hold(client.snoozed_until):
+        return ClientStatus.HELD
     if client.snoozed_until is not None and client.snoozed_until > now:
         return ClientStatus.SNOOZED
     if client.away_until is not None and client.away_until > now:
@@ -579,6 +591,8 @@ def _client_gate(client: ClientState, candidate: _Candidate, now: datetime) -> D
     if client.unreadable_at is not None:
         on = local_date(client.unreadable_at, client.rules.timezone)
         return _hold(decision, why("held.unreadable", client=client.name, on=on))
+    if is_hold(client.snoozed_until):  # ``hold``: nothing until ``resume``, no made-up day
+        return _hold(decision, why("held.by_you"))
     if decision.action is Action.GHOST:
         # Give up only after real silence: not while snoozed or away.
         earliest = max([decision.at] + [u for u in (client.snoozed_until, client.away_until) if u])

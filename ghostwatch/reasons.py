@@ -68,6 +68,7 @@ ENGLISH: dict[str, str] = {
     "held.never_synced": "held: mailbox never read successfully",
     "held.stale": "held: mailbox data is stale (last read {at})",
     "held.daily_limit": "held: daily limit of {limit} reached",
+    "held.by_you": "held: until you resume it",
     # the ladders knowing each other
     "quiet.payment_talk": "{client}: the payment conversation is under way; no check-in meanwhile",
     "quiet.work_paused": "{client}: work paused for invoice {number} since {since}; no answer yet",

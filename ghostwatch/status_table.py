@@ -26,6 +26,7 @@ UTC_ZONE = ZoneInfo("UTC")
 HEAD = ["CLIENT", "STATE", "WAITING ON", "LAST FROM THEM", "LAST FROM YOU", "NEXT"]
 _WAITING = {"client": "them", "you": "you"}
 _STATES = {"ok": "ok", "paused": "work paused"}
+HELD = "held until you resume it"  # ``hold``: never a made-up end date
 
 
 def _when(iso: str | None, t: Translator) -> str:
@@ -53,6 +54,8 @@ def _held(row: dict[str, Any]) -> str:
 
 def _next(row: dict[str, Any], t: Translator) -> str:
     nxt = row["next_action"]
+    if row["state"] == "held":
+        return HELD
     if nxt is None:
         return _held(row)
     kind = str(nxt["kind"])

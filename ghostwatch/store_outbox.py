@@ -216,11 +216,13 @@ class OutboxStore(StoreBase):
         template: str,
         to_addr: str,
         at: datetime,
+        due: datetime,
         event: Mapping[str, Any],
     ) -> OutboxRow | None:
         """Take ``slots`` (the first is the row's own) with a ``skipped`` row: nothing is
-        sent for them, ever (docs/commands.md, ``skip``). Return None if one is taken
-        already (planned, sent or skipped). ``event`` commits with it."""
+        sent for them, ever (docs/commands.md, ``skip``). ``due`` (kept as ``due_at``) is
+        when the skipped nudge would have gone: its ladder goes on from then. Return None
+        if one is taken already (planned, sent or skipped). ``event`` commits with it."""
         ladder, anchor, step = slots[0]
         values: dict[str, Any] = {
             "account": account,
@@ -236,7 +238,7 @@ class OutboxStore(StoreBase):
             "subject": "",
             "raw": b"",
             "reason": "skipped by the user",
-            "due_at": at,
+            "due_at": due,
             "planned_at": at,
             "attempts": 0,
             "updated_at": at,
@@ -399,6 +401,7 @@ class OutboxStore(StoreBase):
                 c.status,
                 c.sent_at,
                 c.updated_at,
+                c.due_at,
                 c.template,
                 c.message_id,
                 c.subject,
@@ -423,6 +426,7 @@ class OutboxStore(StoreBase):
                         r.template,
                         r.message_id,
                         r.subject,
+                        r.due_at if r.status == S.SKIPPED else None,
                     )
                 )
         return {client: tuple(items) for client, items in records.items()}

@@ -234,6 +234,15 @@ class RecordsStore(StoreBase):
         """Hold nudges to ``client`` until ``until`` (None resumes at once)."""
         self._set_client(account, client, at, snoozed_until=until)
 
+    def snoozed_until(self, account: str, client: str) -> datetime | None:
+        """When ``client``'s snooze or hold ends (None: neither was ever set, or a
+        resume cleared it); a past instant means it has ended."""
+        c = CLIENT_STATE.c
+        query = sa.select(c.snoozed_until).where(c.account == account, c.client == client)
+        with self._tx() as connection:
+            value: datetime | None = connection.execute(query).scalar()
+        return value
+
     def set_ghosted(self, account: str, client: str, anchor: str, at: datetime) -> None:
         """Mark ``client`` ghosted at ``at``: the silence ladder from ``anchor`` ran out."""
         self._set_client(account, client, at, ghosted_anchor=anchor, ghosted_at=at)

@@ -79,7 +79,6 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parent / "summary_templates"
-HELD_YEAR = 2999  # a snooze to this year is a ``hold`` (ghostwatch.actions.HOLD_UNTIL)
 _TONES = {
     "sent": "ok",
     "drafted": "ok",
@@ -317,7 +316,7 @@ def _state(c: ClientInfo, w: Words) -> str:
         return w._("nudged {step} of {steps}", step=c.step, steps=steps)
     if c.state == "away" and c.until is not None:
         return w._("away until {when}", when=w.day(c.until))
-    if c.state == "snoozed" and c.until is not None and c.until.year >= HELD_YEAR:
+    if c.state == "held":
         return w._("held until you resume it")  # ``hold`` (docs/commands.md)
     if c.state == "snoozed" and c.until is not None:
         return w._("snoozed until {when}", when=w.day(c.until))

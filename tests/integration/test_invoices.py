@@ -93,7 +93,7 @@ def test_paid_ends_the_ladder(
     assert len(received(smtp_server)) == 1
     assert scenario.run("paid", "acme ltd", "INV-014") == 0
     assert scenario.run("paid", "Acme Ltd", "INV-014") == 2  # already paid: said so
-    assert scenario.run("paid", "Acme Ltd", "INV-999") == 1  # unknown invoice
+    assert scenario.run("paid", "Acme Ltd", "INV-999") == 2  # unknown invoice: bad usage
     for later in (on(11), on(12), on(25)):
         assert scenario.once(later) == 0
     assert len(received(smtp_server)) == 1
@@ -279,7 +279,10 @@ def test_snooze_holds_nudges_until_the_date_then_the_next_window(
     scenario.clients = THREAD
     start_thread(imap_server)
     assert scenario.once(on(3)) == 0
-    assert scenario.run("snooze", "Acme Ltd", "--until", "2026-11-12") == 0
+    # --now: at the scenario's time (a snooze to a day before today is refused)
+    assert (
+        scenario.run("snooze", "Acme Ltd", "--until", "2026-11-12", "--now", on(3).isoformat()) == 0
+    )
     row = scenario.row(on(9), capsys, "Acme Ltd")  # the check-in is due on Monday the 9th
     assert (row["state"], row["snoozed_until"]) == ("snoozed", "2026-11-12T00:00:00Z")
     assert row["next_action"]["at"] == "2026-11-12T09:00:00Z"
@@ -297,7 +300,9 @@ def test_resume_pause_and_unpause_persist_and_show_in_status(
     scenario.clients = THREAD
     start_thread(imap_server)
     assert scenario.once(on(3)) == 0
-    assert scenario.run("snooze", "Acme Ltd", "--until", "2026-12-01") == 0
+    assert (
+        scenario.run("snooze", "Acme Ltd", "--until", "2026-12-01", "--now", on(3).isoformat()) == 0
+    )
     assert scenario.row(on(9), capsys, "Acme Ltd")["state"] == "snoozed"
     assert scenario.run("resume", "Acme Ltd") == 0
     assert scenario.row(on(9), capsys, "Acme Ltd")["state"] == "waiting"

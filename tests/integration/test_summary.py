@@ -111,7 +111,9 @@ def realistic(scenario: Scenario, imap: Any, capsys: Any) -> datetime:
     scenario.clients = summary_keys(at="18:00") + CLIENTS  # no daily summary at 10:00
     seed(imap)
     assert scenario.once(T0) == 0  # Acme, Initech check-ins; Wayne payment reminder
-    assert scenario.run("snooze", "Hooli", "--until", "2026-12-31", capsys=capsys) == 0
+    # at the scenario's time: a day before today is refused (it would be on the real clock)
+    snooze = ("snooze", "Hooli", "--until", "2026-12-31", "--now", T0.isoformat())
+    assert scenario.run(*snooze, capsys=capsys) == 0
     # the Georgian client writes after their invoice fell due (and we owe them a reply)
     theirs(imap, "gela@example.ge", "Re: ლოგოს ესკიზები", T0 + DAY, "<ge2@ge>")
     assert scenario.once(T0 + DAY) == 0  # Initech: ghosted

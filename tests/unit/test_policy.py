@@ -455,6 +455,23 @@ def test_a_skipped_step_is_offered_again_one_interval_later_never_escalated() ->
     assert (d.action, d.template) == (Action.SEND, "check_in")
 
 
+def test_a_nudge_skipped_ahead_of_time_comes_again_one_interval_after_its_due_time() -> None:
+    # The check-in went on Mon 9 Nov; its closing notice is due Mon 16 Nov 10:00. The
+    # user skips it on the 9th at 11:00: that notice must not go on the 16th (an hour
+    # after its due time, as when the ladder counted from the typing), but a week on.
+    check_in = sent(1, utc(2026, 11, 9, 10))
+    due = utc(2026, 11, 16, 10)
+    skipped = replace(sent(2, utc(2026, 11, 9, 11), OutboxStatus.SKIPPED), due=due)
+    c = client(nudges=(check_in, skipped))
+    [d] = decide(c, utc(2026, 11, 16, 11))
+    assert (d.action, d.template, d.step) == (Action.WAIT, "closing_notice", 3)
+    assert d.at == due + 7 * DAY
+    # a nudge skipped when it was already overdue counts from the skip, never earlier
+    late = replace(skipped, at=utc(2026, 11, 18, 10))
+    [d] = decide(client(nudges=(check_in, late)), utc(2026, 11, 18, 11))
+    assert d.at == utc(2026, 11, 25, 10)
+
+
 def test_send_now_lifts_the_window_of_a_due_step_only() -> None:
     lifted = frozenset({("silence", "<m1@studio>", 1)})
     [d] = decide(client(), utc(2026, 11, 10, 7, 0))
@@ -486,11 +503,21 @@ def test_send_now_lifts_no_other_rule() -> None:
     assert d.action is Action.HOLD  # stale mailbox data
 
 
-def test_a_hold_is_a_snooze_far_enough_ahead_for_every_calendar() -> None:
-    from ghostwatch.actions import HOLD_UNTIL
+def test_a_hold_is_held_until_resume_never_a_made_up_day() -> None:
+    from ghostwatch.domain import HOLD_UNTIL
 
+    now = utc(2026, 11, 10, 10, 0)
     for country in ("", "GE", "TH"):
         c = client(snoozed_until=HOLD_UNTIL, rules=replace(RULES, holidays_country=country))
-        [d] = decide(c, utc(2026, 11, 10, 10, 0))
-        assert d.action is Action.WAIT and d.at >= HOLD_UNTIL
-        assert policy.client_status(c, utc(2026, 11, 10, 10, 0)) is ClientStatus.SNOOZED
+        [d] = decide(c, now)
+        assert d.action is Action.HOLD and d.why[-1].code == "held.by_you"
+        assert "until you resume it" in d.reason and "2999" not in d.reason
+        assert policy.client_status(c, now) is ClientStatus.HELD
+        assert policy.next_action([d], "Acme") is None  # status: no "31 Dec" next action
+    # a held client whose ladder ran out is not marked ghosted behind the user's back
+    ran_out = (sent(1, utc(2026, 11, 9, 10)), sent(2, utc(2026, 11, 16, 10)))
+    [d] = decide(client(snoozed_until=HOLD_UNTIL, nudges=ran_out), utc(2026, 12, 1, 10))
+    assert d.action is Action.HOLD
+    # a snooze to a day stays a snooze
+    day = client(snoozed_until=utc(2026, 11, 20))
+    assert policy.client_status(day, now) is ClientStatus.SNOOZED
