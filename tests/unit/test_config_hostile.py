@@ -327,3 +327,21 @@ def test_the_database_check_on_an_unreachable_postgresql_hides_the_password() ->
     check = check_database("postgresql+psycopg://gw:s3cret@127.0.0.1:1/gw")
     assert not check.ok and "s3cret" not in check.line()
     assert check.line().startswith("database: postgresql+psycopg://gw:***@127.0.0.1:1/gw: FAILED")
+
+
+# --- 7. init's words ----------------------------------------------------------------------
+
+
+def test_init_prints_a_password_step_that_keeps_it_out_of_shell_history(
+    tmp_path: Path, capsys: Any
+) -> None:
+    out = tmp_path / "c.toml"
+    argv = ["init", "--address", "me@example.com", "--provider", "gmail"]
+    assert cli.main([*argv, "--timezone", "Asia/Tbilisi", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"install -m 0600 /dev/stdin {tmp_path / 'app-password'}\n" in said
+    assert "type or paste the password, press Enter, then Ctrl-D" in said
+    assert "<<<" not in said  # a here-string puts the password in shell history
+    text = out.read_text()
+    assert "# For Gmail / Google Workspace it is an app password (myaccount." in text
+    assert "put Gmail" not in text
