@@ -267,10 +267,13 @@ def test_password_sources_that_cannot_be_found_here_are_warnings(tmp_path: Path)
     assert "fine if systemd sets it for the service" in found[0]
     assert found[1].startswith(f"accounts[0].smtp.password_file: {tmp_path / 'missing'} does")
     assert len(found) == 2
-    assert secret_warnings(loaded, {"GW_NOPE": "x"}, which=lambda _p: None) == (
-        secret_warnings(loaded, {}, which=lambda _p: None)[1:]
+    assert (
+        secret_warnings(loaded, {"GW_NOPE": "x"}, which=lambda _p: None)
+        == (secret_warnings(loaded, {}, which=lambda _p: None)[1:])
     )
-    good = SERVERS.format(imap='password_command = "pass show mail"', smtp='password_file = "there"')
+    good = SERVERS.format(
+        imap='password_command = "pass show mail"', smtp='password_file = "there"'
+    )
     loaded = config(good, tmp_path / "config.toml")
     assert secret_warnings(loaded, {}, which=lambda p: f"/usr/bin/{p}") == []
     [(loc, message)] = secret_warnings(loaded, {}, which=lambda _p: None)
