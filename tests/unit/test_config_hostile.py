@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli, init
+from ghostwatch import cli
 from ghostwatch.config import Config, parse_config
 from ghostwatch.config_types import format_loc, suggest_timezone, timezone_problem
 from ghostwatch.config_warnings import (
@@ -68,7 +68,8 @@ def test_zero_waits_in_every_ladder_and_give_up_after_are_errors_all_at_once() -
         ACCOUNT
         + """
         [rules]
-        ladder = [{ after = "0s", template = "check_in" }, { after = "0d", template = "closing_notice" }]
+        ladder = [{ after = "0s", template = "check_in" },
+                  { after = "0d", template = "closing_notice" }]
         give_up_after = "0s"
         invoice_ladder = [{ after = "0s", template = "payment_reminder" }]
         deadline_ladder = [{ after = "0m", template = "deadline_reminder" }]
@@ -94,7 +95,8 @@ def test_a_silence_step_or_give_up_under_a_day_is_a_warning_not_an_error() -> No
         ACCOUNT
         + """
         [rules]
-        ladder = [{ after = "30m", template = "check_in" }, { after = "7d", template = "closing_notice" }]
+        ladder = [{ after = "30m", template = "check_in" },
+                  { after = "7d", template = "closing_notice" }]
         give_up_after = "12h"
         invoice_ladder = [{ after = "1h", template = "payment_reminder" }]
         """
