@@ -350,3 +350,13 @@ def test_init_prints_a_password_step_that_keeps_it_out_of_shell_history(
     text = out.read_text()
     assert "# For Gmail / Google Workspace it is an app password (myaccount." in text
     assert "put Gmail" not in text
+
+
+def test_the_system_unit_init_prints_keeps_passwords_out_of_shell_history(
+    tmp_path: Path, capsys: Any
+) -> None:
+    argv = ["init", "--systemd", "system", "--address", "me@example.com"]
+    assert cli.main([*argv, "--timezone", "Asia/Tbilisi", "--out", str(tmp_path / "c")]) == 0
+    said = capsys.readouterr().out
+    assert "install -D -m 0600 /dev/stdin /etc/ghostwatch/credentials/me-imap\n" in said
+    assert "<<<" not in said and "Ctrl-D" in said
