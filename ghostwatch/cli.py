@@ -232,6 +232,8 @@ def _client(app: App, name: str) -> ClientConfig:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from ghostwatch.config import find_config_path, template_names
     from ghostwatch.config_check import check_config
+    from ghostwatch.config_types import format_loc
+    from ghostwatch.config_warnings import config_warnings
     from ghostwatch.online_check import secret_source_problems
     from ghostwatch.templates import TemplateSet
 
@@ -240,9 +242,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     problems = [f"{path.name}: {p}" for p in secret_source_problems(config, os.environ)]
     if problems:
         raise ConfigError(problems)
+    templates = TemplateSet(config.templates.dir or None)
+    for loc, message in config_warnings(config, templates, os.environ):
+        print(f"{path}: {format_loc(loc)}: warning: {message}", file=sys.stderr)
     print(f"{path}: OK ({len(config.accounts)} account(s), {len(config.clients)} client(s))")
     if getattr(args, "show_templates", False):
-        _show_templates(TemplateSet(config.templates.dir or None), sorted(template_names(config)))
+        _show_templates(templates, sorted(template_names(config)))
     if getattr(args, "online", False):
         return _check_online(config)
     return EXIT_OK

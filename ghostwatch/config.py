@@ -15,7 +15,7 @@ re-exported here, so the rest of ghostwatch imports from ``ghostwatch.config`` o
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -24,6 +24,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from ghostwatch import domain
+from ghostwatch.config_cross import cross_problems
 from ghostwatch.config_health import HealthConfig
 from ghostwatch.config_models import (
     DEFAULT_DATABASE_URL,
@@ -75,6 +76,7 @@ __all__ = [
     "parse_config",
     "read_config_data",
     "template_names",
+    "templates_of",
 ]
 
 Loc = tuple[str | int, ...]
@@ -206,119 +208,23 @@ def template_names(config: Config) -> set[tuple[str, str]]:
     """Return every ``(template, language)`` the resolved ladders of ``config`` name:
     each client's three ladders in the client's language, and the ``[rules]`` ladders in
     English (so a config without clients still checks its templates)."""
-    names: set[tuple[str, str]] = set()
     resolved = [(config.rules_for(c), c.language) for c in config.clients]
     resolved.append((config.default_rules(config.accounts[0]), "en"))
-    for rules, language in resolved:
-        for step in (*rules.ladder, *rules.invoice_ladder, *rules.deadline_ladder):
-            names.add((step.template, language))
-        if rules.work_resumed and rules.invoice_ladder:
-            names.add(("work_resumed", language))
-        if rules.invoice_ladder:
-            names.add(("promise_reminder", language))
-        if rules.deadline_ladder:
-            names.add(("deadline_promise_reminder", language))
+    return {(name, language) for rules, language in resolved for name in templates_of(rules)}
+
+
+def templates_of(rules: domain.Rules) -> set[str]:
+    """Every template a client with ``rules`` can receive: its three ladders' steps,
+    ``work_resumed`` / ``promise_reminder`` with an invoice ladder, and
+    ``deadline_promise_reminder`` with a deadline ladder."""
+    names = {s.template for s in (*rules.ladder, *rules.invoice_ladder, *rules.deadline_ladder)}
+    if rules.work_resumed and rules.invoice_ladder:
+        names.add("work_resumed")
+    if rules.invoice_ladder:
+        names.add("promise_reminder")
+    if rules.deadline_ladder:
+        names.add("deadline_promise_reminder")
     return names
-
-
-# --- cross-section checks ------------------------------------------------------------------
-
-
-def _tables(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
-    items = data.get(key)
-    if not isinstance(items, list | tuple):
-        return []
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
-
-
-def _duplicates(
-    items: Sequence[tuple[int, Mapping[str, Any]]], key: str, loc: Loc, what: str
-) -> Iterator[tuple[Loc, str]]:
-    seen: dict[str, int] = {}
-    for i, item in items:
-        value = item.get(key)
-        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if isinstance(value, str):
-            if value in seen:
-                yield (
-                    (*loc, i, key),
-                    f"duplicate {what} {value!r} (also {format_loc((*loc, seen[value]))})",
-                )
-            seen.setdefault(value, i)
-
-
-def cross_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
-    """Given the raw (or dumped) configuration mapping, return problems that span tables:
-    duplicate names, references to unknown accounts, an address claimed by two clients.
-
-    Tolerates malformed input (skips what it cannot read), so it can run alongside
-    field validation and report everything at once.
-    """
-    accounts = _tables(data, "accounts")
-    clients = _tables(data, "clients")
-    names = [a.get("name") for _, a in accounts]
-    found = list(_duplicates(accounts, "name", ("accounts",), "account name"))
-    found += _duplicates(clients, "name", ("clients",), "client name")
-    for i, client in clients:
-        for key, what, field in (
-            ("invoices", "invoice number", "number"),
-            ("recurring", "recurring name", "name"),
-            ("deadlines", "deadline", "what"),
-        ):
-            found += _duplicates(_tables(client, key), field, ("clients", i, key), what)
-        found += _unknown_account(client.get("account"), names, ("clients", i, "account"))
-    summary = data.get("summary", {})
-    if isinstance(summary, Mapping):
-        found += _unknown_account(summary.get("account"), names, ("summary", "account"))
-        found += _summary_sender(summary, accounts)
-    found += _claimed_twice(clients)
-    return found
-
-
-def _unknown_account(name: object, known: list[object], loc: Loc) -> list[tuple[Loc, str]]:
-    if not isinstance(name, str) or name in known:
-        return []
-    listed = ", ".join(repr(n) for n in known if isinstance(n, str)) or "none"
-    return [(loc, f"no account named {name!r} (accounts: {listed})")]
-
-
-def _summary_sender(
-    summary: Mapping[str, Any], accounts: list[tuple[int, Mapping[str, Any]]]
-) -> list[tuple[Loc, str]]:
-    name = summary.get("account")
-    sender = next((a for _, a in accounts if a.get("name") == name), None) if name else None
-    sender = sender or (accounts[0][1] if accounts else None)
-    if summary.get("enabled", True) is not True or sender is None:
-        return []
-    if isinstance(sender.get("smtp"), Mapping):
-        return []
-    return [
-        (
-            ("summary",),
-            f"the summary is sent from account {sender.get('name')!r}, which has no"
-            " [accounts.smtp]: add one or set enabled = false",
-        )
-    ]
-
-
-def _claimed_twice(clients: list[tuple[int, Mapping[str, Any]]]) -> list[tuple[Loc, str]]:
-    found: list[tuple[Loc, str]] = []
-    for key, norm in (("emails", normalise_address), ("domains", str.lower)):
-        owner: dict[str, int] = {}
-        for i, client in clients:
-            values = client.get(key)
-            for k, value in enumerate(values if isinstance(values, list | tuple) else []):
-                if not isinstance(value, str):
-                    continue
-                other = owner.setdefault(norm(value), i)
-                if other != i:
-                    found.append(
-                        (
-                            ("clients", i, key, k),
-                            f"{value!r} is already listed for clients[{other}]",
-                        )
-                    )
-    return found
 
 
 # --- loading and error messages ----------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from ghostwatch import domain
+from ghostwatch import domain, i18n
 from ghostwatch.config_types import (
     AccountName,
     Clock,
@@ -59,7 +60,7 @@ from ghostwatch.secrets import Secret
 class LadderStepConfig(FrozenModel):
     """One step: due ``after`` the previous one (step 1: after the anchor), sends ``template``."""
 
-    after: Duration
+    after: PositiveDuration  # a zero step sends the next nudge at once (no real wait)
     template: TemplateName
 
     def to_domain(self) -> domain.LadderStep:
@@ -73,7 +74,7 @@ class RulesConfig(FrozenModel):
     """``[rules]``, and a client's partial ``rules = {...}``. ``None`` = not set at this level."""
 
     ladder: Ladder | None = None
-    give_up_after: Duration | None = None
+    give_up_after: PositiveDuration | None = None
     send_window: Window | None = None
     business_days: bool | None = None
     holidays_country: Country | None = None
@@ -465,11 +466,20 @@ class TemplatesConfig(FrozenModel):
     dir: OptionalPath = None
 
 
+def _has_catalogue(value: str) -> str:
+    """The summary is written from the shipped catalogues only: another language would
+    silently come out in English (``i18n.resolve`` falls back)."""
+    if i18n.resolve(value) == i18n.SOURCE and value.split("-")[0].lower() != i18n.SOURCE:
+        listed = ", ".join(i18n.languages())
+        raise problem(f"the summary is not translated into {value!r} (supported: {listed})")
+    return value
+
+
 class SummaryConfig(FrozenModel):
     enabled: bool = True
     to: OptionalEmail = None
     at: Clock = time(8, 0)
-    language: Language = "en"
+    language: Annotated[Language, AfterValidator(_has_catalogue)] = "en"
     account: str | None = None
     # replies to the summary may steer ghostwatch (docs/commands.md)
     commands: bool = True

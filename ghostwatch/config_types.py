@@ -18,7 +18,6 @@ import json
 import re
 import shlex
 import types
-import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -39,6 +38,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from ghostwatch import domain
 from ghostwatch.durations import format_duration, parse_clock, parse_duration, parse_window
+from ghostwatch.timezones import suggest_timezone as suggest_timezone  # re-exported
+from ghostwatch.timezones import timezone_problem as timezone_problem  # re-exported
 
 PROBLEM = "ghostwatch"  # the pydantic error type of every problem() error
 
@@ -101,10 +102,15 @@ def _is_domain(text: str) -> bool:
     )
 
 
-def _check_email(value: str) -> str:
+def is_email(value: str) -> bool:
+    """True when ``value`` is one bare address (``me@example.com``), as the config wants."""
     _, parsed = email.utils.parseaddr(value)
     local, _, host = parsed.rpartition("@")
-    if parsed != value or value.count("@") != 1 or not local or not _is_domain(host):
+    return parsed == value and value.count("@") == 1 and bool(local) and _is_domain(host)
+
+
+def _check_email(value: str) -> str:
+    if not is_email(value):
         raise problem(f"{value!r} is not an email address")
     return value
 
@@ -115,30 +121,10 @@ def _check_domain(value: str) -> str:
     return value.lower()
 
 
-@functools.cache
-def _zone_names() -> dict[str, str]:
-    """Every zone the tz database has, by its case-folded name."""
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
-
-
-def suggest_timezone(value: str) -> str | None:
-    """Return the known zone ``value`` most likely meant (same name in other case, else
-    the closest spelling by ``difflib``), or None when nothing is close."""
-    names = _zone_names()
-    folded = value.casefold()
-    if folded in names:
-        return names[folded]
-    close = difflib.get_close_matches(folded, list(names), n=1, cutoff=0.8)
-    return names[close[0]] if close else None
-
-
 def _check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        guess = suggest_timezone(value)
-        hint = f": did you mean {guess}?" if guess else ""
-        raise problem(f"unknown time zone {value!r}{hint}") from None
+    wrong = timezone_problem(value)
+    if wrong is not None:
+        raise problem(wrong)
     return value
 
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ghostwatch.config_types import is_email, timezone_problem
 from ghostwatch.errors import ConfigError
+from ghostwatch.i18n import languages
 from ghostwatch.init_config import SECRET_FILE, Answers, LoginSource, account_name
 from ghostwatch.providers import PROVIDER_KEYS, guess_provider, provider_for
 from ghostwatch.resources import SYSTEM_UNIT, USER_UNIT, shipped_text
@@ -66,12 +68,18 @@ def local_timezone(env: Mapping[str, str], etc: Path = Path("/etc")) -> str:
 def answers(choices: Choices, ask: Ask | None, env: Mapping[str, str]) -> Answers:
     """Fill what ``choices`` leaves open: ``ask`` it (on a TTY) or take the default.
 
-    Raise ``ConfigError`` if the address is missing without a TTY, or the provider is
-    unknown.
+    Raise ``ConfigError`` naming the option (``--address``, ``--timezone``,
+    ``--language``) whose value is not an address, a known time zone or a supported
+    language, if the address is missing without a TTY, or if the provider is unknown.
     """
-    address = choices.address or (ask("Your email address", "") if ask else "")
-    if "@" not in address:
+    address = (choices.address or (ask("Your email address", "") if ask else "")).strip()
+    if not address:
         raise ConfigError(["init: give your address with --address (e.g. me@example.com)"])
+    if not is_email(address):
+        given = "--address" if choices.address else "the address"
+        raise ConfigError(
+            [f"init: {given}: {address!r} is not an email address (like me@example.com)"]
+        )
     domain = address.rpartition("@")[2]
     key = choices.provider or guess_provider(domain)
     if ask and choices.provider is None:
@@ -81,9 +89,19 @@ def answers(choices: Choices, ask: Ask | None, env: Mapping[str, str]) -> Answer
     zone = choices.timezone or local_timezone(env)
     if ask and choices.timezone is None:
         zone = ask("Your time zone (IANA, e.g. Asia/Tbilisi)", zone)
+    wrong = timezone_problem(zone)
+    if wrong is not None:
+        given = "--timezone" if choices.timezone else "the time zone"
+        raise ConfigError([f"init: {given}: {wrong}"])
     language = choices.language or "en"
     if ask and choices.language is None:
-        language = ask("Language of your daily summary (en, ka, th)", language)
+        language = ask(f"Language of your daily summary ({', '.join(languages())})", language)
+    if language not in languages():
+        given = "--language" if choices.language else "the language"
+        supported = ", ".join(languages())
+        raise ConfigError(
+            [f"init: {given}: {language!r} is not supported (supported: {supported})"]
+        )
     source: LoginSource = "credential" if choices.systemd == "system" else "file"
     if choices.password_command:
         source = "command"
@@ -132,9 +150,9 @@ def write_config(path: Path, text: str, *, force: bool = False, mode: int = 0o60
     steps = [f"wrote {path}"]
     if f'password_file = "{SECRET_FILE}"' in text:
         secret = path.parent / SECRET_FILE
-        steps.append(
-            f"put your password in {secret}: install -m 0600 /dev/stdin {secret} <<<'app password'"
-        )
+        # typed at the terminal, not on the command line: it stays out of shell history
+        steps.append(f"put your password in {secret}: install -m 0600 /dev/stdin {secret}")
+        steps.append("  then type or paste the password, press Enter, then Ctrl-D")
     steps.append(f"then: ghostwatch --config {path} check-config")
     return steps
 

@@ -61,9 +61,9 @@ def _password_lines(a: Answers, protocol: str) -> list[str]:
             "system` prints).",
         ]
     return [
-        f"# The password is read from this file, next to this config: put {a.provider.label}",
-        f"# {a.provider.login_hint}",
-        '# in it and chmod 600 it. Or use password_command = "pass show mail" instead.',
+        "# The password is read from this file, next to this config (mode 0600).",
+        f"# For {a.provider.label} it is {a.provider.login_hint}.",
+        '# Or use password_command = "pass show mail" instead.',
         f"password_file = {_q(SECRET_FILE)}",
     ]
 

@@ -1,13 +1,15 @@
 """``check-config --online``, and the secret checks plain ``check-config`` makes.
 
 Online: per account, resolve every secret, log in to the IMAP and the SMTP server,
-find the Sent and Drafts folders (SPECIAL-USE, then the usual names), and say each
+find the Sent and Drafts folders (SPECIAL-USE, then the usual names); then open the
+database (``check_database``); and say each
 result in plain words, one line per check, with a hint for the usual causes (app
 passwords, IMAP disabled, TLS on a STARTTLS port and back, certificates).
 
 Invariants:
 - Rule 1: nothing is sent and nothing in the mailbox changes: the IMAP side only
-  LISTs, the SMTP side says EHLO, AUTH and QUIT.
+  LISTs, the SMTP side says EHLO, AUTH and QUIT; the database is neither created nor
+  migrated (PostgreSQL: ``SELECT 1``; SQLite: file permissions only).
 - Rule 2: one account's failure does not stop the checks of the others; a failed
   login skips only the checks that need that connection.
 - Rule 3: no secret is printed; a command's standard output never appears.
@@ -17,6 +19,8 @@ Invariants:
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +33,12 @@ from ghostwatch.errors import (
     MailboxAuthError,
     SecretError,
     SendAuthError,
+    StoreError,
 )
 from ghostwatch.imap import ImapMailbox
 from ghostwatch.net import connection_hint, login_hint
 from ghostwatch.smtp import SmtpMailer
+from ghostwatch.store_engine import parse_url, probe
 
 # Where clients keep Sent and Drafts when the server flags neither (RFC 6154 absent):
 # Dovecot/Courier, Outlook/Exchange, Apple Mail, Gmail's labels, Courier's INBOX. tree.
@@ -101,13 +107,53 @@ def secret_source_problems(config: Config, env: Mapping[str, str]) -> list[str]:
 # --- online ----------------------------------------------------------------------------
 
 
-async def check_online(config: Config) -> list[Check]:
-    """Run every online check of every account (Rule 2); return them in order."""
+async def check_online(config: Config, env: Mapping[str, str] | None = None) -> list[Check]:
+    """Run every online check of every account (Rule 2), then the database's; return
+    them in order. ``env`` (default ``os.environ``) resolves the database URL."""
     checks: list[Check] = []
     for account in config.accounts:
         checks += await check_imap(account)
         checks += await check_smtp(account)
+    url = config.database.resolved_url(os.environ if env is None else env)
+    checks.append(await asyncio.to_thread(check_database, url))
     return checks
+
+
+def check_database(url: str) -> Check:
+    """Can the daemon open the database at ``url``? PostgreSQL: connect and ``SELECT 1``
+    (nothing is created or migrated). SQLite: the file, or else the nearest existing
+    folder it would be created in, is writable (nothing is created). The URL is shown
+    masked; a failure names the cause without the password."""
+    try:
+        parsed, masked = parse_url(url)
+    except StoreError as exc:
+        return Check("database", "database", False, str(exc))
+    what = masked
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_check(what, parsed.database or "")
+    try:
+        version = probe(url)
+    except StoreError as exc:
+        hint = "is the server running, and do the user, password and database exist?"
+        return Check("database", what, False, str(exc).partition(f"{masked}: ")[2], hint)
+    return Check("database", what, True, f"connected (server {version})")
+
+
+def _sqlite_check(what: str, database: str) -> Check:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return Check("database", what, True, "not a file (nothing to check)")
+    path = Path(os.path.expanduser(database))
+    if path.exists():
+        # the folder too: SQLite writes its -wal and -shm files next to the database
+        writable = os.access(path, os.R_OK | os.W_OK) and os.access(path.parent, os.W_OK)
+        detail = "readable and writable" if writable else "not writable by this user"
+        return Check("database", what, writable, detail)
+    folder = next(p for p in path.parents if p.exists())
+    if not folder.is_dir():
+        return Check("database", what, False, f"cannot be created: {folder} is not a folder")
+    if os.access(folder, os.W_OK | os.X_OK):
+        return Check("database", what, True, f"not there yet; will be created in {folder}")
+    return Check("database", what, False, f"cannot be created: {folder} is not writable")
 
 
 def _secret_check(account: AccountConfig, label: str, server: ServerConfig) -> Check:
@@ -221,4 +267,4 @@ async def check_smtp(account: AccountConfig) -> list[Check]:
     return [*checks, Check(account.name, what, True, detail)]
 
 
-__all__ = ["Check", "check_online", "folder_check", "secret_source_problems"]
+__all__ = ["Check", "check_database", "check_online", "folder_check", "secret_source_problems"]

@@ -182,6 +182,23 @@ def create_engine(url: str) -> tuple[Engine, str]:
     return engine, masked
 
 
+def probe(url: str) -> str:
+    """Connect to the database server at ``url`` and ``SELECT 1``, migrating nothing
+    (``check-config --online``); return the server's version. Not for SQLite, whose
+    file ``create_engine`` would create: check its permissions instead. Raise
+    StoreError naming the masked URL and the cause (never the password)."""
+    engine, masked = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+            version = connection.dialect.server_version_info or ()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {masked}: {describe(exc)}") from None
+    finally:
+        engine.dispose()
+    return ".".join(str(part) for part in version)
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations (no alembic.ini)."""
     config = Config()

@@ -176,8 +176,9 @@ def unusually_quiet(silence: timedelta, usual: timedelta | None) -> bool:
 
 def bar_scale(days: float, ticks: Sequence[float]) -> float:
     """Days the whole bar stands for: a bit past the last threshold, stretched (up to
-    twice that) to show a longer silence."""
-    last = max(ticks, default=14.0)
+    twice that) to show a longer silence. Always more than zero, whatever ``ticks`` hold
+    (an old or odd ladder may give none, or only zeros): callers divide by it."""
+    last = max((t for t in ticks if t > 0), default=14.0)
     return max(last * 1.2, min(days, last * 2))
 
 

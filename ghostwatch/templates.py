@@ -336,6 +336,21 @@ class TemplateSet:
             return text, self._optional(f"{key}{name}.html")
         raise TemplateError(f"template {name!r} not found; tried: {', '.join(tried)}")
 
+    def has_own(self, name: str, language: str) -> bool:
+        """True when ``get(name, language)`` finds a file before falling back to the
+        built-in English one: yours (``<dir>/<language>/`` or ``<dir>/``) or a built-in
+        of ``language``. Reads no template text, compiles nothing."""
+        loader = self._env.loader
+        for key, _shown in self._places(language):
+            if loader is None or (key == f"{_BUILTIN}/en/" and language != "en"):
+                return False
+            try:
+                loader.get_source(self._env, f"{key}{name}.txt")
+            except jinja2.TemplateNotFound:
+                continue
+            return True
+        return False
+
     def _optional(self, full_name: str) -> jinja2.Template | None:
         try:
             return self._env.get_template(full_name)
