@@ -197,7 +197,7 @@ def test_a_client_language_without_templates_is_a_warning(tmp_path: Path) -> Non
     (tmp_path / "fr" / "check_in.txt").write_text("Bonjour {{ first_name }}\n")
     mine = TemplateSet(tmp_path)
     [(_loc, message)] = language_warnings(loaded, mine)
-    assert message.startswith("no 'fr' template for closing_notice, deadline_reminder,")
+    assert message.startswith("no 'fr' template for closing_notice, deadline_promise_reminder,")
     assert "check_in" not in message and message.endswith("English will be used for those")
     for name in BUILTIN_NAMES:
         (tmp_path / "fr" / f"{name}.txt").write_text("Bonjour\n")
