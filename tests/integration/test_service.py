@@ -169,7 +169,7 @@ def test_a_reply_over_idle_updates_status_and_the_window_opening_sends_the_rest(
     scenario.clients = ACME + GLOBEX
     start_thread(imap_server, "jane@acme.example", "<m1@studio>")
     start_thread(imap_server, "hank@globex.example", "<m2@studio>")
-    daemon = daemons(scenario, WINDOW_OPENS - timedelta(seconds=20))  # a loaded machine
+    daemon = daemons(scenario, WINDOW_OPENS - timedelta(seconds=30))  # a loaded machine
     daemon.wait_for("watch.idling")
     daemon.wait_for("cycle.done")
     assert scenario.row(daemon.sim_now(), capsys, "Acme Ltd")["waiting_on"] == "client"
