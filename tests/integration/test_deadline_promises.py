@@ -12,13 +12,12 @@ arriving before then ends the deadline with no reminder at all.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
+from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail, received_nudges
 
 DEADLINE = '[{ what = "logo feedback", due = "2026-11-02" }]'
 PROMISES = {
@@ -45,15 +44,6 @@ def acme(language: str = "en") -> str:
 
 def on(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
-
-
-def received(smtp: Any) -> list[EmailMessage]:
-    """The nudges the SMTP server received (the daily summary, to ourselves, left out)."""
-    return [
-        message_from_bytes(m.raw, policy=policy.default)  # type: ignore[misc]
-        for m in smtp.messages
-        if m.rcpt_tos != [ACCOUNT]
-    ]
 
 
 def body(message: EmailMessage) -> str:
@@ -101,7 +91,7 @@ def test_no_reminder_until_the_promised_day_ends_then_one_quoting_it(
     # Wednesday (the deadline_reminder's day), Thursday, Friday, Monday, Tuesday early
     for now in (on(4), on(5), on(6), on(9), on(10, 8)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     [dl] = scenario.row(on(9), capsys, "Acme Ltd")["deadlines"]
     assert (dl["met"], dl["expected_by"]) == (False, "2026-11-06")
     assert dl["promise"] and "2026-11-06" not in dl["promise"]
@@ -109,14 +99,14 @@ def test_no_reminder_until_the_promised_day_ends_then_one_quoting_it(
     assert dl["next_step"]["at"] == "2026-11-10T09:00:00Z"
 
     assert scenario.once(on(10)) == 0
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     assert reminder["To"].addresses[0].addr_spec == "jane@acme.example"
     assert str(reminder["Subject"]) == "Re: Logo drafts"
     assert str(reminder["In-Reply-To"]) == "<u1@studio>"
     assert expected in body(reminder)
 
     assert scenario.once(on(11)) == 0  # ONE reminder; min_gap keeps the ladder's step away
-    assert len(received(smtp_server)) == 1
+    assert len(received_nudges(smtp_server)) == 1
     with scenario.db() as db:
         rows = db.execute("SELECT template, step, status FROM outbox ORDER BY id").fetchall()
     assert rows == [("deadline_promise_reminder", 1, "sent")]
@@ -145,7 +135,7 @@ def test_the_feedback_before_then_ends_the_deadline_with_no_reminder(
     imap_server.append("INBOX", feedback, internal_date=on(5, 16))
     for now in (on(6), on(9), on(10), on(11), on(20)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     [dl] = scenario.row(on(20), capsys, "Acme Ltd")["deadlines"]
     assert (dl["met"], dl["next_step"], dl["expected_by"]) == (True, None, None)
 
@@ -158,9 +148,9 @@ def test_a_promise_that_asks_nothing_gets_its_reminder_without_an_answer(
     promise(imap_server, PROMISES["en"][0], answer=False)
     for now in (on(6), on(9), on(10, 8)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     assert scenario.once(on(10)) == 0
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     # no message of the user's to answer: the template's own subject
     assert str(reminder["Subject"]) == "Reminder: logo feedback"
     assert PROMISES["en"][1] in body(reminder)
@@ -179,9 +169,9 @@ def test_expect_sets_corrects_and_clears_a_deadline_s_day(
     assert scenario.run("expect", "Acme Ltd", "website", "--by", "2026-11-13") != 0
     for now in (on(10), on(13), on(16)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     assert scenario.once(on(17)) == 0  # Friday 13th ends, Monday the 16th of grace
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     assert "by Friday 13 November" in body(reminder)
 
     at = on(17, 12).isoformat()

@@ -11,11 +11,10 @@ promise reminder that names the day.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
+from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail, received_nudges
 
 INVOICE = '[{ number = "INV-014", amount = "1,200 GEL", due = "2026-11-02" }]'
 ACME = client_toml("Acme Ltd", ["jane@acme.example"], ["acme.example"], invoices=INVOICE)
@@ -28,15 +27,6 @@ PROMISE = (
 
 def on(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
-
-
-def received(smtp: Any) -> list[EmailMessage]:
-    """The nudges the SMTP server received (the daily summary, to ourselves, left out)."""
-    return [
-        message_from_bytes(m.raw, policy=policy.default)  # type: ignore[misc]
-        for m in smtp.messages
-        if m.rcpt_tos != [ACCOUNT]
-    ]
 
 
 def promise_and_answer(imap: Any) -> None:
@@ -77,7 +67,7 @@ def test_no_reminder_until_the_promised_day_ends_then_one_promise_reminder(
     # Thursday (step 1 was due), Friday, Monday (the fixed deferral's day), Tuesday early
     for now in (on(5), on(6), on(9), on(10, 8)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     [inv] = scenario.row(on(9), capsys, "Acme Ltd")["invoices"]
     assert (inv["expected_by"], inv["promise"]) == (
         "2026-11-06",
@@ -87,7 +77,7 @@ def test_no_reminder_until_the_promised_day_ends_then_one_promise_reminder(
     assert inv["next_step"]["at"] == "2026-11-10T09:00:00Z"
 
     assert scenario.once(on(10)) == 0
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     assert str(reminder["Subject"]) == "Re: Invoice INV-014"
     assert str(reminder["In-Reply-To"]) == "<u1@studio>"
     text = " ".join(body(reminder).split())
@@ -98,7 +88,7 @@ def test_no_reminder_until_the_promised_day_ends_then_one_promise_reminder(
 
     for later in (on(11), on(12)):  # ONE reminder; the ladder's next step is days away
         assert scenario.once(later) == 0
-    assert len(received(smtp_server)) == 1
+    assert len(received_nudges(smtp_server)) == 1
     with scenario.db() as db:
         rows = db.execute("SELECT template, step, status FROM outbox ORDER BY id").fetchall()
     assert rows == [("promise_reminder", 1, "sent")]
@@ -135,7 +125,7 @@ def test_a_payment_confirmation_before_then_ends_the_invoice_with_no_reminder(
     imap_server.append("INBOX", notice, internal_date=on(6, 12))
     for now in (on(9), on(10), on(11), on(20)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     [inv] = scenario.row(on(20), capsys, "Acme Ltd")["invoices"]
     assert (inv["paid"], inv["next_step"], inv["expected_by"]) == (True, None, None)
 
@@ -157,9 +147,9 @@ def test_expect_corrects_the_day_and_clear_brings_back_the_fixed_deferral(
     assert scenario.run("expect", "Acme Ltd", "INV-999", "--by", "2026-11-13") != 0
     for now in (on(10), on(13), on(16)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     assert scenario.once(on(17)) == 0  # Friday 13th ends, Monday the 16th of grace
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     assert "by Friday 13 November" in " ".join(body(reminder).split())
 
     assert (
@@ -193,9 +183,9 @@ def test_a_promise_that_asks_nothing_gets_its_reminder_without_an_answer(
     promise_only(imap_server, "Hi Nino,\n\nSorry for the delay! I'll pay on Friday.\n\nJane\n")
     for now in (on(5), on(6), on(9), on(10, 8)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []
+    assert received_nudges(smtp_server) == []
     assert scenario.once(on(10)) == 0
-    [reminder] = received(smtp_server)
+    [reminder] = received_nudges(smtp_server)
     assert str(reminder["To"]).endswith("<jane@acme.example>") or str(reminder["To"]) == (
         "jane@acme.example"
     )
@@ -211,4 +201,4 @@ def test_a_promise_with_a_question_waits_for_the_users_answer(
     promise_only(imap_server, text)
     for now in (on(6), on(10), on(11), on(13)):
         assert scenario.once(now) == 0
-    assert received(smtp_server) == []  # the user owes Jane an answer: nothing goes out
+    assert received_nudges(smtp_server) == []  # the user owes Jane an answer: nothing goes out

@@ -15,6 +15,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +265,13 @@ Message-ID: {original_id}
 --{boundary}--
 """
     return text.replace("\n", "\r\n").encode()
+
+
+def received_nudges(smtp: Any) -> list[EmailMessage]:
+    """The nudges an SMTP test server received, parsed (the daily summary, sent to
+    ourselves, left out)."""
+    return [
+        message_from_bytes(m.raw, policy=policy.default)
+        for m in smtp.messages
+        if m.rcpt_tos != [ACCOUNT]
+    ]
