@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from ghostwatch import logs  # noqa: E402
-from ghostwatch.imap import ImapEndpoint, ImapMailbox  # noqa: E402
+from ghostwatch.adapters import logs  # noqa: E402
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox  # noqa: E402
 
 T = TypeVar("T")
 

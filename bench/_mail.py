@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime
 
-from ghostwatch.domain import ClientMatcher
+from ghostwatch.core.domain import ClientMatcher
 
 ACCOUNT = "me@studio.example"
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)  # the bench's fixed "now"

@@ -21,13 +21,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ghostwatch.classify import (  # noqa: E402
+from ghostwatch.core.domain import Classification, FolderRole, Kind  # noqa: E402
+from ghostwatch.core.mail.classify import (  # noqa: E402
     HEADER_FIELDS,
     classify,
     classify_body,
     parse_headers,
 )
-from ghostwatch.domain import Classification, FolderRole, Kind  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpora" / "sisimai" / "maildir"
 ACCOUNT = frozenset({"kijitora@example.jp"})

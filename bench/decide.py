@@ -26,8 +26,8 @@ from datetime import time as dtime
 import _common  # puts the repository on sys.path
 from _common import Row
 
-from ghostwatch import policy
-from ghostwatch.domain import (
+from ghostwatch.core import policy
+from ghostwatch.core.domain import (
     AccountState,
     Action,
     ClientState,

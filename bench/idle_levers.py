@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/idle_levers.py [--accounts 100] [--seconds 20]
 1. Waiting IDLEs: ``--accounts`` connections to the rig's Dovecot, each in
    ``ImapMailbox.idle_wait`` for ``--seconds`` with nothing arriving; the process's CPU
    time over that window. Baseline, same run, same connections: the wait as it was
-   before ghostwatch.imap_idle (imapclient's ``idle_check`` in 0.2 s slices, to look
+   before ghostwatch.adapters.imap_idle (imapclient's ``idle_check`` in 0.2 s slices, to look
    for cancellation).
 2. Lease renewals: a LeaseKeeper holding ``--accounts`` leases (and its presence) on
    SQLite renews them 20 times; CPU per round with one UPDATE for all (``renew``)
@@ -28,15 +28,15 @@ from typing import Any
 import _common
 from _common import Row
 
-from ghostwatch.imap import ImapMailbox
-from ghostwatch.lease import LeaseKeeper
-from ghostwatch.store import Store
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.app.lease import LeaseKeeper
+from ghostwatch.store.database import Store
 
 SLICE_S = 0.2
 
 
 def sliced_idle(client: Any, timeout_s: float, stop: threading.Event) -> list[Any]:
-    """The baseline: the IDLE wait before ghostwatch.imap_idle, as it was."""
+    """The baseline: the IDLE wait before ghostwatch.adapters.imap_idle, as it was."""
     deadline = time.monotonic() + timeout_s
     client.idle()
     seen: list[Any] = []

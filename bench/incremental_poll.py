@@ -33,9 +33,9 @@ import _mail
 from _common import Row
 from imapclient import IMAPClient
 
-from ghostwatch.domain import FolderRole
-from ghostwatch.store import Store
-from ghostwatch.sync import SyncContext, resolve_folders, sync_account
+from ghostwatch.app.sync import SyncContext, resolve_folders, sync_account
+from ghostwatch.core.domain import FolderRole
+from ghostwatch.store.database import Store
 
 WANTED = {FolderRole.INBOX: "INBOX", FolderRole.SENT: "auto"}
 STATUS_ITEMS = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES", b"HIGHESTMODSEQ"]

@@ -28,7 +28,7 @@ Run: .venv/bin/python bench/initial_scan.py --messages 100000   (CI: --messages 
 --compare-progress adds two ghostwatch runs per round with the scan's progress on: a
 tqdm bar (drawn into /dev/null as if it were a terminal) and sync.progress log events
 at every batch (the costliest cadence); each is reported against the plain ghostwatch
-run of the same round (ghostwatch.progress Rule 1: the hook must cost nothing measurable).
+run of the same round (ghostwatch.adapters.progress Rule 1: the hook must cost nothing measurable).
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ import _common
 import _mail
 from _common import Row
 
-from ghostwatch import classify
-from ghostwatch.domain import FolderRole
-from ghostwatch.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.store import Store
-from ghostwatch.sync import SyncContext, sync_folder
+from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
+from ghostwatch.app.sync import SyncContext, sync_folder
+from ghostwatch.core.domain import FolderRole
+from ghostwatch.core.mail import classify
+from ghostwatch.store.database import Store
 
 FOLDER = "INBOX"
 INITIAL_SCAN = timedelta(days=3650)  # wide enough to take every message
@@ -181,7 +181,7 @@ def child_ghostwatch(args: argparse.Namespace) -> dict[str, Any]:
     _common.quiet_logs()
     if args.child == "ghostwatch-stdlib":
         # the header path before headers._plain_fields: every block through the parser
-        from ghostwatch import headers
+        from ghostwatch.core.mail import headers
 
         headers._plain_fields = lambda _raw: None
     with tempfile.TemporaryDirectory(prefix="gw-bench-db-") as tmp:

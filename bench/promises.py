@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from mailparser_reply import EmailReplyParser  # noqa: E402
 
-from ghostwatch.promises import find_promises, new_text  # noqa: E402
+from ghostwatch.core.promises.reader import find_promises, new_text  # noqa: E402
 from tests.corpus.test_promises_corpus import ROWS, Row  # noqa: E402
 
 

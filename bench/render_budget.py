@@ -26,8 +26,8 @@ import jinja2
 from _common import Row
 from jinja2.sandbox import SandboxedEnvironment
 
-from ghostwatch.templates import TemplateSet, sample_context
-from ghostwatch.templates import _render as render_counted  # the budgeted render itself
+from ghostwatch.core.templates import TemplateSet, sample_context
+from ghostwatch.core.templates import _render as render_counted  # the budgeted render itself
 
 NOTES = {
     "budget only": "compiled template, budget set and counted per step",
@@ -71,7 +71,7 @@ def main() -> None:
         loader=jinja2.ChoiceLoader(
             [
                 jinja2.FileSystemLoader(directory),
-                jinja2.PackageLoader("ghostwatch", "builtin_templates/en"),
+                jinja2.PackageLoader("ghostwatch.core", "builtin_templates/en"),
             ]
         ),
         autoescape=False,

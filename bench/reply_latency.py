@@ -25,8 +25,8 @@ import _daemon
 from _common import Row
 from imapclient import IMAPClient
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
+from ghostwatch.app.bootstrap import App
+from ghostwatch.config.loader import load_config
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)  # a day after our messages: nothing due
 

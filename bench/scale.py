@@ -34,8 +34,8 @@ import _daemon
 import idle_cost
 from _common import Row
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
+from ghostwatch.app.bootstrap import App
+from ghostwatch.config.loader import load_config
 from tests.support.scenario import Scenario, client_toml, mail
 from tests.support.smtpd import SmtpTestServer
 

@@ -34,8 +34,11 @@ import _common  # puts the repository on sys.path
 from _common import Row
 from aiosmtplib import SMTP
 
-from ghostwatch import render
-from ghostwatch.domain import (
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.app.courier import Courier, new_message_id
+from ghostwatch.core import render
+from ghostwatch.core.domain import (
     AccountState,
     Action,
     ClientState,
@@ -47,11 +50,8 @@ from ghostwatch.domain import (
     SendWindow,
     ThreadRef,
 )
-from ghostwatch.imap import ImapMailbox
-from ghostwatch.outbox import Courier, new_message_id
-from ghostwatch.smtp import SmtpEndpoint, SmtpMailer
-from ghostwatch.store import Store
-from ghostwatch.templates import TemplateSet
+from ghostwatch.core.templates import TemplateSet
+from ghostwatch.store.database import Store
 from tests.support.smtpd import SmtpTestServer
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)

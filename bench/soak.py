@@ -30,9 +30,9 @@ from typing import Any
 
 import holidays
 
-from ghostwatch import logs
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
+from ghostwatch.adapters import logs
+from ghostwatch.app.bootstrap import App
+from ghostwatch.config.loader import load_config
 from tests.proof.harness import check_invariants, read_db, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, mail
 

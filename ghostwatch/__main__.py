@@ -2,6 +2,6 @@
 
 import sys
 
-from ghostwatch.cli import main
+from ghostwatch.cli.entry import main
 
 sys.exit(main())

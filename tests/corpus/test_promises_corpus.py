@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.promises import find_promises, new_text
+from ghostwatch.core.promises.reader import find_promises, new_text
 
 CORPUS = Path(__file__).with_name("promises.tsv")
 # Held-out batches, never tuned on before their first run (docs/promises.md): their

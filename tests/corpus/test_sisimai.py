@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.classify import classify, classify_body, parse_headers
-from ghostwatch.domain import Classification, FolderRole, Kind
+from ghostwatch.core.domain import Classification, FolderRole, Kind
+from ghostwatch.core.mail.classify import classify, classify_body, parse_headers
 
 MAILDIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "sisimai" / "maildir"
 ACCOUNT = frozenset({"kijitora@example.jp"})

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config import AccountConfig, parse_config
-from ghostwatch.daemon import imap_endpoint, smtp_endpoint
-from ghostwatch.domain import FolderRole
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.smtp import SmtpMailer
+from ghostwatch.app.bootstrap import imap_endpoint, smtp_endpoint
+from ghostwatch.cli import entry as cli
+from ghostwatch.config.loader import AccountConfig, parse_config
+from ghostwatch.core.domain import FolderRole
 from ghostwatch.errors import MailboxAuthError, SendAuthError
-from ghostwatch.imap import ImapMailbox
-from ghostwatch.smtp import SmtpMailer
 from tests.integration.test_service import Daemon
 from tests.support.dovecot import DovecotServer, ImapAccount
 from tests.support.oauth_smtpd import OAuthSmtpServer

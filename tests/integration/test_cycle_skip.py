@@ -11,10 +11,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
-from ghostwatch.domain import Action
-from ghostwatch.outbox import RETRY_DELAYS_S, RETRY_LATER
+from ghostwatch.app.bootstrap import App
+from ghostwatch.app.courier import RETRY_DELAYS_S, RETRY_LATER
+from ghostwatch.config.loader import load_config
+from ghostwatch.core.domain import Action
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
 
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)  # a Tuesday, in the send window

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch import demo as demo_module
+from ghostwatch.cli import entry as cli
+from ghostwatch.demo import run as demo_module
 
 pytestmark = pytest.mark.slow
 

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 import structlog
 
-from ghostwatch.auth_backoff import AuthBackoff
-from ghostwatch.domain import FolderRole
+from ghostwatch.adapters.auth_backoff import AuthBackoff
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap_fetch import FetchedHeaders, read_fast, read_slow
+from ghostwatch.core.domain import FolderRole
+from ghostwatch.core.mail.headers import HEADER_FIELDS
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError
-from ghostwatch.headers import HEADER_FIELDS
-from ghostwatch.imap import ImapEndpoint, ImapMailbox
-from ghostwatch.imap_fetch import FetchedHeaders, read_fast, read_slow
 from tests.support.dovecot import HOST, ImapAccount, make_message
 
 pytestmark = pytest.mark.dovecot

@@ -1,4 +1,4 @@
-"""The IDLE wait sleeps until told (ghostwatch.imap_idle), against real servers: the
+"""The IDLE wait sleeps until told (ghostwatch.adapters.imap_idle), against real servers: the
 rig's Dovecot, over plain TCP and TLS, and a scripted IMAP server on 127.0.0.1 for the
 one reply shape Dovecot cannot be made to send on purpose."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
 from tests.integration.test_imap import JAN, endpoint, message
 from tests.support.dovecot import HOST, ImapAccount
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from ghostwatch.headers import HEADER_FIELDS
-from ghostwatch.imap_fetch import FetchedHeaders, _from_parsed, fetch_headers_reply
+from ghostwatch.adapters.imap_fetch import FetchedHeaders, _from_parsed, fetch_headers_reply
+from ghostwatch.core.mail.headers import HEADER_FIELDS
 from tests.support.dovecot import ImapAccount
 
 pytestmark = pytest.mark.dovecot

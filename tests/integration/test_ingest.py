@@ -15,11 +15,11 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.domain import ClientMatcher, Envelope, FolderRole
-from ghostwatch.headers import parse_headers
-from ghostwatch.imap import ImapEndpoint, ImapMailbox
-from ghostwatch.store import Store
-from ghostwatch.sync import SyncContext, sync_account
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.app.sync import SyncContext, sync_account
+from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
+from ghostwatch.core.mail.headers import parse_headers
+from ghostwatch.store.database import Store
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday: our message to Acme

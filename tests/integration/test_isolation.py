@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
-from ghostwatch.render import render_nudge
-from ghostwatch.smtp import SendReceipt, SmtpMailer
-from ghostwatch.store import OutboxRow, Store
-from ghostwatch.templates import TemplateSet
+from ghostwatch.adapters.smtp import SendReceipt, SmtpMailer
+from ghostwatch.app.bootstrap import App
+from ghostwatch.config.loader import load_config
+from ghostwatch.core.render import render_nudge
+from ghostwatch.core.templates import TemplateSet
+from ghostwatch.store.database import OutboxRow, Store
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # Monday
@@ -340,8 +340,8 @@ class SummaryBrokenStore(RaisingStore):
 
 def _run_faulty_daemon(config_path: str, now: str) -> int:
     """``ghostwatch run --now NOW`` with the RaisingStore (the test's subprocess)."""
-    from ghostwatch import logs
-    from ghostwatch.service import Service, offset_clock
+    from ghostwatch.adapters import logs
+    from ghostwatch.app.service import Service, offset_clock
 
     def app_factory(config: Any, *, clock: Callable[[], datetime]) -> App:
         store = SummaryBrokenStore.open(config.database.resolved_url())

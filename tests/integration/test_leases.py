@@ -10,9 +10,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
-from ghostwatch.lease import LeaseKeeper
+from ghostwatch.app.bootstrap import App
+from ghostwatch.app.lease import LeaseKeeper
+from ghostwatch.config.loader import load_config
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail
 
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)  # a Tuesday, in the send window

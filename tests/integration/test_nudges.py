@@ -113,8 +113,8 @@ def test_a_reply_between_decision_and_send_stops_the_send(
 ) -> None:
     import asyncio
 
-    from ghostwatch.config import load_config
-    from ghostwatch.daemon import App
+    from ghostwatch.app.bootstrap import App
+    from ghostwatch.config.loader import load_config
 
     scenario.clients = ACME
     start_thread(imap_server)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ghostwatch.online_check import check_database
+from ghostwatch.app.online_check import check_database
 
 
 def test_a_reachable_postgresql_database_is_one_ok_line(postgres_url: str) -> None:

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import structlog
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
-from ghostwatch.progress import ScanProgress
+from ghostwatch.adapters.progress import ScanProgress
+from ghostwatch.app.bootstrap import App
+from ghostwatch.config.loader import load_config
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 

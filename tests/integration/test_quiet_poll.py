@@ -1,4 +1,4 @@
-"""``run``'s quiet polls (ghostwatch.quiet_poll), on a real daemon against real Dovecot
+"""``run``'s quiet polls (ghostwatch.app.quiet_poll), on a real daemon against real Dovecot
 and aiosmtpd, on both stores: a poll that finds nothing changed decides and logs
 nothing, but whatever changed -- in a folder IDLE does not watch, or by a command from
 another process -- is synced and decided at that very poll, as before."""

@@ -11,6 +11,8 @@ from email.policy import Policy
 
 import pytest
 
+from ghostwatch.adapters.smtp import SendReceipt, SmtpEndpoint, SmtpMailer, is_transient
+from ghostwatch.core.render import POLICY
 from ghostwatch.errors import (
     ConfigError,
     SendAuthError,
@@ -18,8 +20,6 @@ from ghostwatch.errors import (
     SendRejected,
     SendRetryable,
 )
-from ghostwatch.render import POLICY
-from ghostwatch.smtp import SendReceipt, SmtpEndpoint, SmtpMailer, is_transient
 from tests.support.smtpd import SmtpTestServer
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.core.render import render_nudge
 from ghostwatch.errors import SendRejected
-from ghostwatch.render import render_nudge
-from ghostwatch.smtp import SmtpEndpoint, SmtpMailer
 from tests.support.smtpd import SmtpTestServer
 from tests.unit.test_render import ACCOUNT, CLIENT, DECISION, MSG_ID, NOW, TEMPLATES
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.summary_sample import chromium, screenshot
+from ghostwatch.tools.summary_sample import chromium, screenshot
 from tests.support.png import read_png
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, iso, mail
 

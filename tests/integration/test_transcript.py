@@ -30,9 +30,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
+from ghostwatch.app.bootstrap import App
+from ghostwatch.cli import entry as cli
+from ghostwatch.config.loader import load_config
 from tests.support.scenario import dsn, mail
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.domain import ClientMatcher, FolderRole
-from ghostwatch.imap import ImapEndpoint, ImapMailbox
-from ghostwatch.store import Store
-from ghostwatch.sync import SyncContext, sync_account
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.app.sync import SyncContext, sync_account
+from ghostwatch.core.domain import ClientMatcher, FolderRole
+from ghostwatch.store.database import Store
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, mail
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -221,9 +221,9 @@ def test_a_second_sync_with_no_new_mail_fetches_no_message_data(
 ) -> None:
     import asyncio
 
-    from ghostwatch import daemon
-    from ghostwatch.config import load_config
-    from ghostwatch.imap import ImapMailbox
+    from ghostwatch.adapters.imap import ImapMailbox
+    from ghostwatch.app import bootstrap as daemon
+    from ghostwatch.config.loader import load_config
 
     calls: list[str] = []
 

@@ -25,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ghostwatch import cli, daemon  # noqa: F401  (preloaded for the children)
+from ghostwatch.app import bootstrap as daemon  # noqa: F401  (preloaded for the children)
+from ghostwatch.cli import entry as cli
 
 
 def _crash_at(n: int) -> None:

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch import outbox as outbox_module
+from ghostwatch.app import courier as outbox_module
+from ghostwatch.cli import entry as cli
 from tests.proof.harness import check_invariants, read_db, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
 

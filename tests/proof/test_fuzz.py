@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ghostwatch.classify import classify, classify_body, parse_headers
-from ghostwatch.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
+from ghostwatch.core.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
+from ghostwatch.core.mail.classify import classify, classify_body, parse_headers
 from tests.proof.harness import check_invariants, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, iso, mail
 

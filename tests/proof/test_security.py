@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
+from ghostwatch.cli import entry as cli
 from tests.proof.harness import smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.soak import soak
-from ghostwatch import logs
+from ghostwatch.adapters import logs
 
 
 @pytest.mark.timeout(300)  # 90 real cycles; slower on a loaded machine

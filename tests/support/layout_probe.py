@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.summary_sample import CHROMIUM_FLAGS, scheme_flag
+from ghostwatch.tools.summary_sample import CHROMIUM_FLAGS, scheme_flag
 from tests.support.png import RGB, contrast
 
 SCRIPT = Path(__file__).with_name("layout_probe.js")

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from ghostwatch import cli
+from ghostwatch.cli import entry as cli
 
 ACCOUNT = "me@studio.example"
 

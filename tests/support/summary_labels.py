@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ghostwatch.summary import TEMPLATE_DIR, inline_css
+from ghostwatch.core.summary.render import TEMPLATE_DIR, inline_css
 
 
 def light_rules() -> str:

@@ -1,4 +1,4 @@
-"""The login backoff (ghostwatch.auth_backoff), with a fake clock and a fake connect.
+"""The login backoff (ghostwatch.adapters.auth_backoff), with a fake clock and a fake connect.
 
 The connect functions here stand for an adapter's connect-and-login: they count calls
 and raise what the adapters raise. The real adapters go through it in
@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import structlog
 
-from ghostwatch.auth_backoff import AuthBackoff
+from ghostwatch.adapters.auth_backoff import AuthBackoff
+from ghostwatch.adapters.net import connection_hint, login_hint, server_words
 from ghostwatch.errors import MailboxAuthError, MailboxError, SendAuthError
-from ghostwatch.net import connection_hint, login_hint, server_words
 
 T0 = datetime(2026, 12, 1, 3, 48, tzinfo=UTC)  # 07:48 in Tbilisi
 RETRY = timedelta(minutes=15)

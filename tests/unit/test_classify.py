@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ghostwatch.classify import (
+from ghostwatch.core.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
+from ghostwatch.core.mail.classify import (
     HEADER_FIELDS,
     classify,
     classify_body,
     match_client,
     parse_headers,
 )
-from ghostwatch.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
 
 ME = frozenset({"nino@studio.example"})
 ACME = ClientMatcher("Acme", frozenset({"jane@acme.example"}), frozenset({"acme.example"}))

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ghostwatch import cli, status_table
+from ghostwatch.cli import entry as cli
+from ghostwatch.cli import status_table
 
 ROOT = Path(__file__).parents[2]
 
@@ -130,7 +131,7 @@ def test_logs_never_carry_a_secret(capsys: Any) -> None:
 
     import structlog
 
-    from ghostwatch import logs
+    from ghostwatch.adapters import logs
 
     out = StringIO()
     logs.configure(level="info", stream=out, json=True)
@@ -143,7 +144,7 @@ def test_logs_never_carry_a_secret(capsys: Any) -> None:
 
 
 def test_config_repr_and_errors_never_show_a_password(tmp_path: Path) -> None:
-    from ghostwatch.config import load_config
+    from ghostwatch.config.loader import load_config
 
     path = tmp_path / "config.toml"
     path.write_text(

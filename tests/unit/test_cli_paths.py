@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
+from ghostwatch.cli import entry as cli
 
 ROOT = Path(__file__).parents[2]
 NOW = "2026-12-01T10:00Z"
@@ -93,7 +93,7 @@ def test_a_hold_shows_as_held_never_as_a_date(config: Path, capsys: Any) -> None
 def test_json_logs_write_dates_as_iso(capsys: Any) -> None:
     import structlog
 
-    from ghostwatch import logs
+    from ghostwatch.adapters import logs
 
     out = StringIO()
     logs.configure(level="info", stream=out, json=True)

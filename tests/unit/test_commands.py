@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ghostwatch import command_words
-from ghostwatch.commands import (
+from ghostwatch.core import command_words
+from ghostwatch.core.commands import (
     VARIANTS,
     VERBS,
     Command,
@@ -18,7 +18,7 @@ from ghostwatch.commands import (
     resolve,
     threads_to,
 )
-from ghostwatch.i18n import Translator
+from ghostwatch.core.i18n import Translator
 
 CLIENTS = ["Acme Ltd", "Globex", "Globex Asia", "Hooli"]
 LABELS = {
@@ -246,7 +246,7 @@ def test_labels_number_the_actionable_rows_in_order() -> None:
 
 def test_quoted_text_and_the_signature_hold_no_command() -> None:
     """What the shell parses is ``promises.new_text`` of the reply's text part."""
-    from ghostwatch.promises import new_text
+    from ghostwatch.core.promises.reader import new_text
 
     body = (
         "skip 2\ngw-abcdefghjkmn\n-- \nNino\npause\n\n"

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ghostwatch import domain
-from ghostwatch.config import (
+from ghostwatch.config.loader import (
     Config,
     find_config_path,
     is_loopback,
@@ -22,8 +21,9 @@ from ghostwatch.config import (
     parse_config,
     template_names,
 )
-from ghostwatch.config_types import _unwrap
-from ghostwatch.durations import format_duration, parse_duration
+from ghostwatch.config.types import _unwrap
+from ghostwatch.core import domain
+from ghostwatch.core.durations import format_duration, parse_duration
 from ghostwatch.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"

@@ -12,18 +12,18 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config import Config, parse_config
-from ghostwatch.config_types import format_loc, suggest_timezone, timezone_problem
-from ghostwatch.config_warnings import (
+from ghostwatch.app.online_check import check_database
+from ghostwatch.cli import entry as cli
+from ghostwatch.config.loader import Config, parse_config
+from ghostwatch.config.types import format_loc, suggest_timezone, timezone_problem
+from ghostwatch.config.warnings import (
     language_warnings,
     secret_warnings,
     short_wait_warnings,
 )
+from ghostwatch.core.summary.facts import BAR_WIDTH, bar_segments, text_bar, tick_labels
+from ghostwatch.core.templates import BUILTIN_NAMES, TemplateSet
 from ghostwatch.errors import ConfigError
-from ghostwatch.online_check import check_database
-from ghostwatch.summary_facts import BAR_WIDTH, bar_segments, text_bar, tick_labels
-from ghostwatch.templates import BUILTIN_NAMES, TemplateSet
 
 ROOT = Path(__file__).parents[2]
 ACCOUNT = """

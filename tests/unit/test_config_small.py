@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch import calendar
-from ghostwatch.config import parse_config
-from ghostwatch.config_types import suggest_timezone
-from ghostwatch.domain import LadderStep, Rules, SendWindow
+from ghostwatch.config.loader import parse_config
+from ghostwatch.config.types import suggest_timezone
+from ghostwatch.core import calendar
+from ghostwatch.core.domain import LadderStep, Rules, SendWindow
 from ghostwatch.errors import ConfigError
 
 ACCOUNT = """

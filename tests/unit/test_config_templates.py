@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config_check import check_config
+from ghostwatch.app.check import check_config
+from ghostwatch.cli import entry as cli
 from ghostwatch.errors import ConfigError
 
 CONFIG = """\

@@ -1,4 +1,4 @@
-"""A client's promise in the deadline ladder (policy rule 8, ghostwatch/promise_policy.py).
+"""A client's promise in the deadline ladder (policy rule 8, ghostwatch/core/promises/policy.py).
 
 Pure decisions on literal instants. The logo feedback was due Tuesday 1 December 2026;
 on Thursday the 3rd at 15:00 Acme wrote "I'll send the feedback on Friday" (Friday 4
@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from ghostwatch import state
-from ghostwatch.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
-from ghostwatch.store import DeadlinePromiseRow
+from ghostwatch.app import state
+from ghostwatch.core.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
+from ghostwatch.store.database import DeadlinePromiseRow
 
 from .test_policy import DAY, RULES, decide, inv_client, utc
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch import evidence
-from ghostwatch.domain import Direction, Kind, OutboxStatus
-from ghostwatch.store import MessageRow, Store
-from ghostwatch.store_evidence import client_names
+from ghostwatch.app import evidence
+from ghostwatch.core.domain import Direction, Kind, OutboxStatus
+from ghostwatch.store.database import MessageRow, Store
+from ghostwatch.store.evidence import client_names
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 KA, TH = "ნინო სტუდია", "บริษัท สยาม"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ghostwatch import headers
+from ghostwatch.core.mail import headers
 
 
 def parser_fields(raw: bytes) -> dict[str, str]:

@@ -17,14 +17,14 @@ import pytest
 import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
-from ghostwatch.config_health import HealthConfig, redact_url
-from ghostwatch.daemon import AccountReport, CycleReport
-from ghostwatch.domain import Action, Decision, LadderKind, OutboxStatus
+from ghostwatch.app.bootstrap import AccountReport, CycleReport
+from ghostwatch.app.courier import Delivery
+from ghostwatch.app.health import Heartbeat, Monitor
+from ghostwatch.app.metrics import Metrics
+from ghostwatch.app.sync import SyncReport
+from ghostwatch.config.health import HealthConfig, redact_url
+from ghostwatch.core.domain import Action, Decision, LadderKind, OutboxStatus
 from ghostwatch.errors import ConfigError
-from ghostwatch.health import Heartbeat, Monitor
-from ghostwatch.metrics import Metrics
-from ghostwatch.outbox import Delivery
-from ghostwatch.sync import SyncReport
 from tests.support.pings import TOKEN, PingServer
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

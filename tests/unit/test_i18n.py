@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ghostwatch import i18n
-from ghostwatch.domain import why
-from ghostwatch.i18n import Translator, catalogue, languages, po_path
-from ghostwatch.i18n_catalog import problems, template
-from ghostwatch.reasons import ENGLISH, TEMPLATE_LABELS
-from ghostwatch.summary import NudgeInfo, SummaryData, build_summary, view
-from ghostwatch.summary_sample import NOW, sample_data
-from ghostwatch.summary_words import Words
+from ghostwatch.core import i18n
+from ghostwatch.core.domain import why
+from ghostwatch.core.i18n import Translator, catalogue, languages, po_path
+from ghostwatch.core.reasons import ENGLISH, TEMPLATE_LABELS
+from ghostwatch.core.summary.render import NudgeInfo, SummaryData, build_summary, view
+from ghostwatch.core.summary.words import Words
+from ghostwatch.tools.i18n_catalog import problems, template
+from ghostwatch.tools.summary_sample import NOW, sample_data
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = ("ka", "th")
@@ -266,13 +266,14 @@ def test_the_wheel_ships_the_catalogues(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("ghostwatch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for language in TRANSLATED:
-        assert f"ghostwatch/locale/{language}/LC_MESSAGES/ghostwatch.po" in names
-    assert "ghostwatch/summary_templates/summary.html" in names
+        assert f"ghostwatch/core/locale/{language}/LC_MESSAGES/ghostwatch.po" in names
+    assert "ghostwatch/core/summary/templates/summary.html" in names
     # The installed package reads them with no build step: unpack and render from there.
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = (
-        "from ghostwatch import i18n; from ghostwatch.summary import build_summary;"
-        "from ghostwatch.summary_sample import sample_data, NOW;"
+        "from ghostwatch.core import i18n;"
+        "from ghostwatch.core.summary.render import build_summary;"
+        "from ghostwatch.tools.summary_sample import sample_data, NOW;"
         "assert i18n.LOCALE_DIR.is_relative_to(__import__('pathlib').Path.cwd());"
         "print(build_summary(sample_data('ka'), NOW).subject)"
     )

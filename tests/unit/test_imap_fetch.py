@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.imap_fetch import FetchedHeaders, FetchReplyError, read_fast, read_slow
+from ghostwatch.adapters.imap_fetch import FetchedHeaders, FetchReplyError, read_fast, read_slow
 
 FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT MESSAGE-ID)]"
 HEADER = b"From: Nino <nino@acme.example>\r\nSubject: hi\r\n\r\n"

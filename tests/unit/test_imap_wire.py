@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from imapclient import IMAPClient
 
-from ghostwatch import imap_wire
-from ghostwatch.imap_fetch import FetchReplyError, _from_parsed, fetch_headers_reply
+from ghostwatch.adapters import imap_wire
+from ghostwatch.adapters.imap_fetch import FetchReplyError, _from_parsed, fetch_headers_reply
 from tests.support.scripted_imap import HOST, ScriptedImap
 
 FIELDS = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.classify import classify, classify_body, parse_headers, raw_sender
-from ghostwatch.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
-from ghostwatch.dsn import message_body
-from ghostwatch.ooo import parse_return_date
-from ghostwatch.payments import message_text
-from ghostwatch.store import message_key
+from ghostwatch.core.domain import Classification, ClientMatcher, Direction, FolderRole, Kind
+from ghostwatch.core.mail.classify import classify, classify_body, parse_headers, raw_sender
+from ghostwatch.core.mail.dsn import message_body
+from ghostwatch.core.mail.ooo import parse_return_date
+from ghostwatch.core.payments import message_text
+from ghostwatch.store.database import message_key
 
 ME = frozenset({"nino@studio.example"})
 ACME = ClientMatcher("Acme", frozenset({"jane@acme.example"}), frozenset({"acme.example"}))

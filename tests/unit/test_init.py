@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli, init
-from ghostwatch.config import find_config_path
-from ghostwatch.init_config import Answers, render
-from ghostwatch.providers import PROVIDER_KEYS, PROVIDERS, provider_for
+from ghostwatch.cli import entry as cli
+from ghostwatch.cli import init
+from ghostwatch.config.loader import find_config_path
+from ghostwatch.config.providers import PROVIDER_KEYS, PROVIDERS, provider_for
+from ghostwatch.config.starter import Answers, render
 
 ROOT = Path(__file__).parents[2]
 FASTMAIL = [
@@ -72,7 +73,7 @@ def test_init_without_an_address_and_no_terminal_is_a_usage_error(
 
 @pytest.mark.parametrize("key", PROVIDER_KEYS)
 def test_every_provider_preset_validates(key: str, tmp_path: Path) -> None:
-    from ghostwatch.config import load_config
+    from ghostwatch.config.loader import load_config
 
     provider = provider_for(key, "studio.example")
     text = render(Answers("nino@studio.example", provider, "Asia/Bangkok", "th"))
@@ -86,7 +87,7 @@ def test_every_provider_preset_validates(key: str, tmp_path: Path) -> None:
 
 
 def test_a_password_command_replaces_the_password_file(tmp_path: Path) -> None:
-    from ghostwatch.config import load_config
+    from ghostwatch.config.loader import load_config
 
     out = tmp_path / "config.toml"
     assert (
@@ -103,7 +104,7 @@ def test_outlook_gets_an_oauth2_token_helper_never_a_password_file(
 ) -> None:
     """Outlook.com takes no password over IMAP or SMTP: the preset writes auth = xoauth2
     and a token helper's command, for the user and the system service alike."""
-    from ghostwatch.config import load_config
+    from ghostwatch.config.loader import load_config
 
     out = tmp_path / "config.toml"
     argv = [
@@ -245,7 +246,7 @@ def test_init_systemd_system_writes_a_credential_config_and_its_unit(tmp_path: P
 def test_init_systemd_install_writes_the_unit(tmp_path: Path, capsys: Any) -> None:
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / ".config")}
     args = cli.build_parser().parse_args(["init", "--systemd", "user", "--install"])
-    from ghostwatch.cli_setup import cmd_init
+    from ghostwatch.cli.setup import cmd_init
 
     assert cmd_init(args, env) == 0
     unit = tmp_path / ".config" / "systemd" / "user" / "ghostwatch.service"

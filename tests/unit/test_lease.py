@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ghostwatch.lease import SAFETY, LeaseKeeper, holder_id, is_gone
-from ghostwatch.store import Store
+from ghostwatch.app.lease import SAFETY, LeaseKeeper, holder_id, is_gone
+from ghostwatch.store.database import Store
 
 ACCOUNTS = [f"acct{i}" for i in range(6)]
 TTL = timedelta(seconds=3)

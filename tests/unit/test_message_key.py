@@ -6,9 +6,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ghostwatch.domain import Direction, Kind
-from ghostwatch.store import MessageRow, Store, message_key
-from ghostwatch.store_engine import create_engine, upgrade
+from ghostwatch.core.domain import Direction, Kind
+from ghostwatch.store.database import MessageRow, Store, message_key
+from ghostwatch.store.engine import create_engine, upgrade
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -14,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ghostwatch.domain import OutboxStatus
+from ghostwatch.core.domain import OutboxStatus
 from ghostwatch.errors import StoreError
-from ghostwatch.store import Store
-from ghostwatch.store_engine import alembic_config, create_engine, upgrade
-from ghostwatch.store_tables import metadata
+from ghostwatch.store.database import Store
+from ghostwatch.store.engine import alembic_config, create_engine, upgrade
+from ghostwatch.store.tables import metadata
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

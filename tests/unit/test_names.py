@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostwatch.names import first_name
+from ghostwatch.core.names import first_name
 
 
 @pytest.mark.parametrize(

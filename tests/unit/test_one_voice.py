@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from ghostwatch import policy
-from ghostwatch.domain import (
+from ghostwatch.core import policy
+from ghostwatch.core.domain import (
     Action,
     AutoReply,
     ClientStatus,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config import parse_config
-from ghostwatch.domain import FolderRole
+from ghostwatch.app.online_check import folder_check
+from ghostwatch.cli import entry as cli
+from ghostwatch.config.loader import parse_config
+from ghostwatch.core.domain import FolderRole
 from ghostwatch.errors import ConfigError
-from ghostwatch.online_check import folder_check
 
 BASE = """
 [[accounts]]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ghostwatch import ooo
-from ghostwatch.classify import parse_return_date
+from ghostwatch.core.mail import ooo
+from ghostwatch.core.mail.classify import parse_return_date
 
 SENT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
 

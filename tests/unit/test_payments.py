@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import payments, policy
-from ghostwatch.config_models import PaymentMatcher
-from ghostwatch.domain import (
+from ghostwatch.config.models import PaymentMatcher
+from ghostwatch.core import payments, policy
+from ghostwatch.core.domain import (
     AccountState,
     ClientState,
     Deadline,

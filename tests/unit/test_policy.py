@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ghostwatch import policy
-from ghostwatch.domain import (
+from ghostwatch.core import policy
+from ghostwatch.core.domain import (
     AccountState,
     Action,
     ClientState,
@@ -504,7 +504,7 @@ def test_send_now_lifts_no_other_rule() -> None:
 
 
 def test_a_hold_is_held_until_resume_never_a_made_up_day() -> None:
-    from ghostwatch.domain import HOLD_UNTIL
+    from ghostwatch.core.domain import HOLD_UNTIL
 
     now = utc(2026, 11, 10, 10, 0)
     for country in ("", "GE", "TH"):

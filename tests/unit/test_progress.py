@@ -1,4 +1,4 @@
-"""Progress of a scan (ghostwatch.progress): log cadence off a terminal, a bar on one,
+"""Progress of a scan (ghostwatch.adapters.progress): log cadence off a terminal, a bar on one,
 nothing for an incremental poll. The end-to-end check (30,000 messages, a real
 terminal under ``script``) is tests/integration/test_progress_scan.py."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import structlog
 
-from ghostwatch.progress import NO_PROGRESS, LogMeter, ScanProgress
+from ghostwatch.adapters.progress import NO_PROGRESS, LogMeter, ScanProgress
 
 
 @pytest.fixture(autouse=True)

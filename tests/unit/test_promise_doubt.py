@@ -1,4 +1,4 @@
-"""Rule 17: what the reader refuses as too uncertain (ghostwatch/promise_doubt.py).
+"""Rule 17: what the reader refuses as too uncertain (ghostwatch/core/promises/doubt.py).
 
 Each class of doubt has its sentences, and a look-alike that stays a promise, so that a
 class made too wide (or removed) fails here. Reference day: 2026-11-18, a Wednesday.
@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from ghostwatch.promise_dates import find_dates
-from ghostwatch.promise_doubt import doubt
-from ghostwatch.promise_verbs import find_verbs
-from ghostwatch.promises import find_promises
+from ghostwatch.core.promises.dates import find_dates
+from ghostwatch.core.promises.doubt import doubt
+from ghostwatch.core.promises.reader import find_promises
+from ghostwatch.core.promises.verbs import find_verbs
 
 WED = date(2026, 11, 18)
 

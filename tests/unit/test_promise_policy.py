@@ -1,4 +1,4 @@
-"""A client's promise in the invoice ladder (policy rule 8, ghostwatch/promise_policy.py).
+"""A client's promise in the invoice ladder (policy rule 8, ghostwatch/core/promises/policy.py).
 
 Pure decisions on literal instants. Invoice INV-1 was due Tuesday 1 December 2026;
 on Thursday the 3rd at 15:00 Acme wrote "I'll pay on Friday" (Friday 4 December) and
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from ghostwatch.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
+from ghostwatch.core.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
 
 from .test_policy import DAY, INV, RULES, THREAD, decide, inv_client, utc
 

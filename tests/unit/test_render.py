@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.domain import (
+from ghostwatch.core.domain import (
     AccountState,
     Action,
     ClientState,
@@ -26,8 +26,7 @@ from ghostwatch.domain import (
     SendWindow,
     ThreadRef,
 )
-from ghostwatch.errors import TemplateError
-from ghostwatch.render import (
+from ghostwatch.core.render import (
     MAX_REFERENCES,
     NUDGE_HEADER,
     make_message_id,
@@ -36,7 +35,8 @@ from ghostwatch.render import (
     sanitize_header,
     template_context,
 )
-from ghostwatch.templates import TemplateSet
+from ghostwatch.core.templates import TemplateSet
+from ghostwatch.errors import TemplateError
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 MSG_ID = "<gw.0123456789abcdef0123456789abcdef@studio.example>"
@@ -330,7 +330,7 @@ def test_sanitize_header() -> None:
 def test_render_is_pure() -> None:
     """render (and templates, which it imports) pulls in no I/O library."""
     code = (
-        "import sys, ghostwatch.render; "
+        "import sys, ghostwatch.core.render; "
         "print([m for m in ('asyncio', 'aiosmtplib', 'imapclient', 'sqlmodel', 'structlog') "
         "if m in sys.modules])"
     )
@@ -341,7 +341,7 @@ def test_render_is_pure() -> None:
 def test_the_nudge_header_carries_every_slot_and_reads_back() -> None:
     from email.parser import BytesHeaderParser
 
-    from ghostwatch.render import is_own_message_id, parse_nudge_header
+    from ghostwatch.core.render import is_own_message_id, parse_nudge_header
 
     other = replace(DECISION, ladder="deadline:ლოგოს ესკიზები", anchor="2026-11-03", step=2)
     decision = replace(DECISION, covers=(other,))

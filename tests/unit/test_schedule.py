@@ -1,12 +1,12 @@
-"""The service's per-account book (ghostwatch.schedule): pure, clock passed in."""
+"""The service's per-account book (ghostwatch.core.schedule): pure, clock passed in."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
-from ghostwatch.domain import Action, Decision, LadderKind
-from ghostwatch.schedule import Backoff, Schedule, quiet_until
+from ghostwatch.core.domain import Action, Decision, LadderKind
+from ghostwatch.core.schedule import Backoff, Schedule, quiet_until
 
 T0 = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 POLL = timedelta(seconds=60)

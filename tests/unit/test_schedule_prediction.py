@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ghostwatch.domain import Action
+from ghostwatch.core.domain import Action
 from tests.unit.test_policy import RULES, THREAD, client, decide
 
 HOUR = timedelta(hours=1)

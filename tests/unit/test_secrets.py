@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.config import Config, load_config
+from ghostwatch.config.loader import Config, load_config
+from ghostwatch.config.secrets import Secret
 from ghostwatch.errors import ConfigError, SecretError
-from ghostwatch.secrets import Secret
 
 SECRET = "hunter2-secret"
 
@@ -108,7 +108,7 @@ def test_command_not_found(tmp_path: Path) -> None:
 
 
 def test_command_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ghostwatch.secrets.COMMAND_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("ghostwatch.config.secrets.COMMAND_TIMEOUT_S", 0.2)
     secret = Secret.from_command([sys.executable, "-c", "import time; time.sleep(5)"])
     with pytest.raises(SecretError, match="timed out"):
         secret.reveal({})

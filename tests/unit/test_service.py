@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch import logs
-from ghostwatch.notify import Notifier
-from ghostwatch.service import Backoff, offset_clock
+from ghostwatch.adapters import logs
+from ghostwatch.adapters.notify import Notifier
+from ghostwatch.app.service import Backoff, offset_clock
 
 
 def test_backoff_doubles_within_jitter_up_to_the_cap() -> None:

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import structlog
 
-from ghostwatch import cli, logs, manpage
+from ghostwatch.adapters import logs
+from ghostwatch.cli import entry as cli
 from ghostwatch.resources import EXAMPLE_CONFIG, MAN_PAGE, SYSTEM_UNIT, USER_UNIT, shipped_text
+from ghostwatch.tools import manpage
 
 ROOT = Path(__file__).parents[2]
 
@@ -74,7 +76,9 @@ def test_every_option_and_argument_has_help() -> None:
 def test_the_shipped_man_page_is_the_parser_s() -> None:
     pytest.importorskip("argparse_manpage")
     shipped = (ROOT / MAN_PAGE).read_text()
-    assert shipped == manpage.render(), "regenerate: python -m ghostwatch.manpage docs/ghostwatch.1"
+    assert shipped == manpage.render(), (
+        "regenerate: python -m ghostwatch.tools.manpage docs/ghostwatch.1"
+    )
     assert ".SH SYNOPSIS" in shipped
     assert "\\-\\-check" in shipped and "ghostwatch init" in shipped
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.cli_setup import account_problems
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
+from ghostwatch.app.bootstrap import App
+from ghostwatch.cli import entry as cli
+from ghostwatch.cli.setup import account_problems
+from ghostwatch.config.loader import load_config
 
 ROOT = Path(__file__).parents[2]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ghostwatch.domain import Direction, FolderRole, Kind, NudgeRecord, OutboxStatus
+from ghostwatch.core.domain import Direction, FolderRole, Kind, NudgeRecord, OutboxStatus
 from ghostwatch.errors import StoreError
-from ghostwatch.store import (
+from ghostwatch.store.database import (
     ClientFacts,
     IllegalTransition,
     InvoiceItem,
@@ -712,7 +712,7 @@ def test_a_missing_postgres_driver_names_the_extra() -> None:
 
     code = (
         "import sys; sys.modules['psycopg'] = None\n"
-        "from ghostwatch.store import Store\n"
+        "from ghostwatch.store.database import Store\n"
         "from ghostwatch.errors import StoreError\n"
         "try:\n"
         "    Store.open('postgresql+psycopg://gw:hunter2@127.0.0.1:1/gw')\n"

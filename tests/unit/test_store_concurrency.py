@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from ghostwatch.domain import FolderRole
-from ghostwatch.store import Store
-from ghostwatch.store_engine import create_engine
+from ghostwatch.core.domain import FolderRole
+from ghostwatch.store.database import Store
+from ghostwatch.store.engine import create_engine
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 WRITERS = 8
@@ -104,7 +104,7 @@ def test_the_daily_summary_is_recorded_by_exactly_one(store_url: str) -> None:
 
 
 def test_concurrent_invoice_upserts_count_each_invoice_once(store_url: str) -> None:
-    from ghostwatch.store_records import InvoiceItem
+    from ghostwatch.store.records import InvoiceItem
 
     stores = _stores(store_url)
     items = [InvoiceItem("INV-1", "100 GEL", date(2026, 11, 1), "config")]

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.domain import Direction, Kind
-from ghostwatch.promise_effects import PromiseReader, record_promises
-from ghostwatch.store import MessageRow, Store
-from ghostwatch.store_records import InvoiceItem, UnknownInvoice
+from ghostwatch.app.promise_effects import PromiseReader, record_promises
+from ghostwatch.core.domain import Direction, Kind
+from ghostwatch.store.database import MessageRow, Store
+from ghostwatch.store.records import InvoiceItem, UnknownInvoice
 
 ACCOUNT = "studio"
 AT = datetime(2026, 12, 3, 15, tzinfo=UTC)
@@ -85,8 +85,8 @@ def test_an_unknown_invoice_is_an_error(store: Store) -> None:
 
 
 def test_expect_on_a_bare_store_for_the_mail_commands(store: Store) -> None:
+    from ghostwatch.app.promise_commands import expect
     from ghostwatch.errors import ConfigError
-    from ghostwatch.promise_commands import expect
 
     assert expect(store, "Acme", "INV-1", FRIDAY, account=ACCOUNT, at=AT)
     assert not expect(store, "Acme", "INV-1", FRIDAY, account=ACCOUNT, at=AT)  # unchanged

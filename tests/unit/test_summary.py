@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ghostwatch.summary import (
+from ghostwatch.core.summary.facts import bar_segments, text_bar, unusually_quiet
+from ghostwatch.core.summary.render import (
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
@@ -20,7 +21,6 @@ from ghostwatch.summary import (
     usual_reply_time,
     view,
 )
-from ghostwatch.summary_facts import bar_segments, text_bar, unusually_quiet
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # Tuesday, 08:00 in Tbilisi
 DAY = timedelta(days=1)

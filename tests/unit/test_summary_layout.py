@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ghostwatch.summary import build_summary
-from ghostwatch.summary_sample import NOW, sample_data
+from ghostwatch.core.summary.render import build_summary
+from ghostwatch.tools.summary_sample import NOW, sample_data
 from tests.support.summary_labels import with_command_labels
 
 NARROWEST = 375  # px: no fixed width above this, outside Outlook's own wrapper

@@ -1,5 +1,5 @@
 """A refused login in the daily summary: said in the summary's language, with the
-server's own words kept as they came (ghostwatch.auth_backoff, summary._refused_note)."""
+server's own words kept as they came (ghostwatch.adapters.auth_backoff, summary._refused_note)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.config import load_config
-from ghostwatch.daemon import App
-from ghostwatch.digest_collect import collect
+from ghostwatch.app.bootstrap import App
+from ghostwatch.app.summary_collect import collect
+from ghostwatch.config.loader import load_config
+from ghostwatch.core.summary.facts import LoginRefusedInfo
+from ghostwatch.core.summary.render import HealthInfo, SummaryData, build_summary, view
 from ghostwatch.errors import MailboxAuthError
-from ghostwatch.summary import HealthInfo, SummaryData, build_summary, view
-from ghostwatch.summary_facts import LoginRefusedInfo
 
 ROOT = Path(__file__).parents[2]
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi

@@ -9,7 +9,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.summary import DeliveryInfo, InvoiceInfo, SummaryData, build_summary, view
+from ghostwatch.core.summary.render import (
+    DeliveryInfo,
+    InvoiceInfo,
+    SummaryData,
+    build_summary,
+    view,
+)
 
 NOW = datetime(2026, 11, 19, 5, tzinfo=UTC)
 SAID = "I'll pay on Friday."

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ghostwatch.domain import ClientMatcher
-from ghostwatch.sync import SyncContext
+from ghostwatch.app.sync import SyncContext
+from ghostwatch.core.domain import ClientMatcher
 
 ACME = ClientMatcher("Acme Ltd", frozenset({"jane@acme.example"}), frozenset({"acme.example"}))
 GLOBEX = ClientMatcher("Globex", frozenset(), frozenset({"globex.example"}))

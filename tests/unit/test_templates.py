@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.errors import TemplateError
-from ghostwatch.templates import (
+from ghostwatch.core.templates import (
     BUILTIN_NAMES,
     LANGUAGES,
     TemplateSet,
     format_date,
     sample_context,
 )
+from ghostwatch.errors import TemplateError
 
 
 def write(path: Path, text: str) -> None:

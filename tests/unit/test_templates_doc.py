@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.domain import Deadline, Invoice, LadderKind
-from ghostwatch.render import template_context
-from ghostwatch.templates import LANGUAGES, TemplateSet, _Sandbox
+from ghostwatch.core.domain import Deadline, Invoice, LadderKind
+from ghostwatch.core.render import template_context
+from ghostwatch.core.templates import LANGUAGES, TemplateSet, _Sandbox
 from tests.unit.test_render import ACCOUNT, CLIENT, DECISION, NOW
 
 DOC = Path(__file__).parents[2] / "docs" / "templates.md"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ghostwatch import cli
-from ghostwatch.config import parse_config
-from ghostwatch.templates import TemplateSet
-from ghostwatch.trial import check_templates, template_uses
+from ghostwatch.app.trial import check_templates, template_uses
+from ghostwatch.cli import entry as cli
+from ghostwatch.config.loader import parse_config
+from ghostwatch.core.templates import TemplateSet
 
 BASE = """\
 [[accounts]]

@@ -1,0 +1,1 @@
+"""The outside world: IMAP, SMTP, systemd, terminals and logs, behind ``ports``."""

@@ -1,0 +1,1 @@
+"""The daemon: the composition root (``bootstrap``), cycles, sync, sending, the summary."""

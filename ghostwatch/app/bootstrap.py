@@ -1,0 +1,651 @@
+"""The composition root: configuration, store and templates wired to the mail servers.
+
+One cycle per account: sync -> record -> decide -> (re-check, send) -> record.
+Only this module and the command line read the clock (through ``App.clock``), so a
+simulated clock drives the real code in tests and in the demo.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from typing import Any, Literal
+
+import structlog
+
+from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
+from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.mailbox_pool import MailboxPool
+from ghostwatch.adapters.net import PASSWORD, login_advice
+from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
+from ghostwatch.adapters.smtp import Mailer, SmtpEndpoint, SmtpMailer
+from ghostwatch.app import actions, mail_commands, promise_effects, state
+from ghostwatch.app import summary as digest
+from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
+from ghostwatch.app.health import NO_MONITOR, Monitor
+from ghostwatch.app.lease import LeaseKeeper
+from ghostwatch.app.promise_effects import PromiseReader
+from ghostwatch.app.sync import SyncContext, SyncReport, resolve_folders, sync_account
+from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
+from ghostwatch.core import payments, policy, render
+from ghostwatch.core.domain import (
+    AccountState,
+    Action,
+    ClientState,
+    Decision,
+    FolderRole,
+    NudgeRecord,
+    OutboxStatus,
+    is_hold,
+)
+from ghostwatch.core.templates import TemplateSet
+from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.store.database import Store
+from ghostwatch.store.records import InvoiceItem, InvoiceRow
+
+log = structlog.get_logger(__name__)
+ADOPT_FIELDS = (b"X-Ghostwatch-Nudge", b"In-Reply-To")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AccountReport:
+    account: str
+    sync: SyncReport | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    ghosted: list[str] = field(default_factory=list)
+    error: str | None = None
+    dry_run: bool = False
+    held_by: str | None = None  # another ghostwatch process works on it: skipped
+
+
+@dataclass
+class CycleReport:
+    now: datetime
+    accounts: list[AccountReport] = field(default_factory=list)
+    summary_sent: bool = False
+    errors: list[str] = field(default_factory=list)  # outside any account (invoices, summary)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(a.error is None for a in self.accounts)
+
+
+def imap_endpoint(
+    account: AccountConfig, logins: AuthBackoff | None = None, *, wait: bool = False
+) -> ImapEndpoint:
+    """The account's IMAP endpoint; with ``logins``, its logins keep the account's
+    ``auth_retry`` after a refusal (``wait``: sleep until then instead of raising)."""
+    imap = account.imap
+    return ImapEndpoint(
+        host=imap.host,
+        port=imap.port,
+        security=imap.security,
+        username=imap.username,
+        password=imap.secret().reveal,
+        timeout_s=imap.timeout.total_seconds(),
+        ca_file=str(imap.ca_file) if imap.ca_file else None,
+        auth=imap.auth,
+        gate=_gate(logins, account, "imap", wait=wait),
+    )
+
+
+def _gate(
+    logins: AuthBackoff | None,
+    account: AccountConfig,
+    protocol: Literal["imap", "smtp"],
+    *,
+    wait: bool = False,
+) -> LoginGate | None:
+    if logins is None:
+        return None
+    server = account.imap if protocol == "imap" else account.smtp
+    hint = login_advice(server.host, server.auth) if server is not None else PASSWORD
+    return logins.gate(
+        account.name,
+        protocol,
+        retry=account.auth_retry,
+        zone=account.timezone,
+        hint=hint,
+        wait=wait,
+    )
+
+
+def smtp_endpoint(account: AccountConfig, logins: AuthBackoff | None = None) -> SmtpEndpoint:
+    """Return the account's SMTP endpoint; config guarantees one in send mode. With
+    ``logins``, its logins keep the account's ``auth_retry`` after a refusal."""
+    smtp = account.smtp
+    if smtp is None:
+        raise ConfigError([f"accounts.{account.name}.smtp: needed to send"])
+    return SmtpEndpoint(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username or None,
+        password=smtp.secret().reveal if smtp.username else None,
+        timeout_s=smtp.timeout.total_seconds(),
+        ca_file=str(smtp.ca_file) if smtp.ca_file else None,
+        auth=smtp.auth,
+        gate=_gate(logins, account, "smtp"),
+    )
+
+
+class App:
+    """Everything a command needs, built once; constructors do no I/O."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        templates: TemplateSet,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.templates = templates
+        self.clock = clock
+        # Test seam: called after a nudge is planned, before the mailbox is re-read
+        # (to inject a reply "between the decision and the send").
+        self.before_recheck: Callable[[], object] | None = None
+        # Set by the service: a stop was requested; finish the send in flight, no more.
+        self.stop_requested: Callable[[], bool] = lambda: False
+        # Ports a test may replace (fakes through the composition root, never patching
+        # module globals): how an account's mailer is made and how a nudge is rendered.
+        self.mailer_factory: Callable[[SmtpEndpoint], Mailer] = SmtpMailer
+        self.render_nudge: Renderer = render.render_nudge
+        # Several processes on one database: which accounts this one may work on
+        # (ghostwatch.app.lease). None: all of them (a process of its own, as in tests).
+        self.leases: LeaseKeeper | None = None
+        # Refused logins, per account and server, shared by the cycle, the IDLE
+        # watchers and the summary (ghostwatch.adapters.auth_backoff).
+        self.logins = AuthBackoff(clock)
+        # [health] (heartbeat, metrics) and the progress of long scans: off unless set
+        self.monitor: Monitor = NO_MONITOR
+        self.progress: ScanProgress = NO_PROGRESS
+        # The accounts' sync connections; the service keeps them open between cycles
+        # (ghostwatch.adapters.mailbox_pool), a one-off command logs out after each.
+        self.mailboxes = MailboxPool(keep=False, opener=ImapMailbox)
+
+    @classmethod
+    def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
+        """Open the store (migrating it) and the template set for ``config``."""
+        store = Store.open(config.database.resolved_url())
+        directory = config.templates.dir or None
+        app = cls(config, store, TemplateSet(directory), clock=clock)
+        app.leases = LeaseKeeper(store, ttl=config.database.lease_ttl, shared=False)
+        accounts = [a.name for a in config.accounts]
+        app.monitor = Monitor.from_config(config.health, accounts, clock=clock)
+        app.progress = ScanProgress.for_stream(sys.stderr)
+        return app
+
+    def close(self) -> None:
+        if self.leases is not None:
+            self.leases.close()  # the accounts are free for another process at once
+        self.store.close()
+
+    def may_work(self, account: str) -> bool:
+        """True while this process may sync and send for ``account`` (it holds the
+        account's lease, or there is no lease keeper). Checked before every send."""
+        return self.leases is None or self.leases.holds(account)
+
+    def _claim(self) -> dict[str, str | None]:
+        """Take or renew the accounts' leases; return account -> None if ours, else
+        who holds it. Raise StoreError if the database fails."""
+        names = [a.name for a in self.config.accounts]
+        if self.leases is None:
+            return dict.fromkeys(names)
+        held = self.leases.refresh(names)
+        if held == set(names):
+            return dict.fromkeys(names)
+        _now, rows = self.store.leases()
+        return {
+            n: None if n in held else (rows[n].holder if n in rows else "unknown") for n in names
+        }
+
+    # --- state ----------------------------------------------------------------------
+
+    def nudge_map(
+        self, account: str, exclude: str | None = None
+    ) -> dict[str, tuple[NudgeRecord, ...]]:
+        rows = self.store.nudge_records(account, exclude_message_id=exclude)
+        return {client: tuple(records) for client, records in rows.items()}
+
+    def states(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> tuple[AccountState, list[ClientState]]:
+        """Return the policy's view of one account; ``exclude`` hides one outbox row."""
+        nudges = self.nudge_map(account.name, exclude)
+        acct = self.store.account_state(account.name)
+        facts = self.store.client_facts(account.name)
+        invoices = self.store.invoices(account.name)
+        promised = self.store.deadline_promises(account.name)
+        clients = [
+            state.client_state(
+                self.config,
+                client,
+                facts.get(client.name),
+                nudges.get(client.name, ()),
+                [i for i in invoices if i.client == client.name and _still_expected(i, client)],
+                [p for p in promised if p.client == client.name],
+            )
+            for client in self.config.clients_of(account.name)
+        ]
+        clients = actions.with_lifts(self.store, account.name, clients)  # "send now"
+        account_state = state.account_state(
+            account,
+            paused=acct.paused if acct else False,
+            last_sync_at=acct.last_sync_at if acct else None,
+            nudges=nudges,
+            now=now,
+        )
+        return account_state, clients
+
+    def decide(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> list[Decision]:
+        acct, clients = self.states(account, now, exclude=exclude)
+        return policy.decide(acct, clients, now)
+
+    def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None:
+        """Copy configured and recurring invoices of ``accounts`` (None: all) into the
+        store (idempotent)."""
+        for account in self.config.accounts:
+            if accounts is not None and account.name not in accounts:
+                continue
+            for client in self.config.clients_of(account.name):
+                configured = {i.number for i in client.invoices}
+                items = [
+                    InvoiceItem(
+                        i.number,
+                        i.amount,
+                        i.due,
+                        "config" if i.number in configured else "recurring",
+                    )
+                    for i in self.config.invoices_of(client, today=now.date())
+                ]
+                self.store.upsert_invoices(account.name, client.name, items)
+
+    # --- a cycle ----------------------------------------------------------------------
+
+    async def cycle(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Collection[str] | None = None,
+    ) -> CycleReport:
+        """Run one cycle for every account (``accounts``: only those), then the summary
+        if due and its account is in the cycle.
+
+        A full cycle takes or renews the leases first; a cycle of some accounts (the
+        service's, for one account's wake-up or poll) relies on the renewal thread and
+        skips an account this process does not hold. Never raises for an exception
+        (BaseException such as cancellation aside): a fault is logged once, recorded
+        in the report (and, for an account, as its ``last_error``), and every other
+        account and the summary still run.
+        """
+        now = now or self.clock()
+        report = CycleReport(now)
+        claimed = self._claim() if accounts is None else self._held(accounts)
+        try:
+            self.sync_invoices(now, accounts)
+        except Exception as exc:  # the invoices of the last cycle are still stored
+            report.errors.append(self._fault("cycle.invoices_failed", exc))
+        for account in self.config.accounts:
+            if self.stop_requested():
+                break
+            if account.name not in claimed:
+                continue
+            if claimed[account.name] is not None:
+                report.accounts.append(AccountReport(account.name, held_by=claimed[account.name]))
+                continue
+            report.accounts.append(await self._cycle_bound(account, now, dry_run))
+        # across daemons, the summary account's holder sends the daily summary
+        summary_account = self.config.summary_account().name
+        if summary_account in claimed:
+            await self._summary(report, summary_account, now, dry_run)
+        log.info(
+            "cycle.done",
+            ok=report.ok,
+            now=now.isoformat(),
+            accounts=len(report.accounts),
+            sent=sum(len(a.deliveries) for a in report.accounts),
+        )
+        self.monitor.cycle_done(report)  # never raises, never waits (health.py)
+        return report
+
+    def _held(self, accounts: Collection[str]) -> dict[str, str | None]:
+        """The configured ones of ``accounts``: None if we hold it, else "elsewhere"."""
+        names = [a.name for a in self.config.accounts if a.name in accounts]
+        return {n: None if self.may_work(n) else "elsewhere" for n in names}
+
+    async def _cycle_bound(
+        self, account: AccountConfig, now: datetime, dry_run: bool
+    ) -> AccountReport:
+        structlog.contextvars.bind_contextvars(account=account.name)
+        try:
+            return await self.cycle_account(account, now, dry_run=dry_run or account.dry_run)
+        finally:
+            structlog.contextvars.unbind_contextvars("account")
+
+    async def _summary(
+        self, report: CycleReport, account: str, now: datetime, dry_run: bool
+    ) -> None:
+        if self.stop_requested() or not self.may_work(account):
+            return
+        try:
+            report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
+        except Exception as exc:  # retried at the next cycle (after the backoff)
+            report.errors.append(self._fault("cycle.summary_failed", exc))
+
+    async def cycle_account(
+        self, account: AccountConfig, now: datetime, *, dry_run: bool
+    ) -> AccountReport:
+        report = AccountReport(account.name, dry_run=dry_run)
+        try:
+            endpoint = imap_endpoint(account, self.logins)
+            async with self.mailboxes.session(account.name, endpoint) as mailbox:
+                folders = await resolve_folders(mailbox, self._wanted_folders(account))
+                report.sync = await self._sync(mailbox, account, folders, now)
+                await self.adopt_nudges(mailbox, account, folders, now)
+                if not dry_run:  # replies to the summary act before this cycle decides
+                    await mail_commands.handle(self, mailbox, account, now)
+                report.decisions = self.decide(account, now)
+                report.ghosted = self._ghost(account, report.decisions, now)
+                if not dry_run and self._has_work(account.name, report.decisions, now):
+                    report.deliveries = await self._deliver(mailbox, account, folders, now)
+        except Exception as exc:
+            # One account's fault (network, login, a secret that cannot be read, or a
+            # bug) is reported and recorded; the other accounts and the daemon go on.
+            report.error = self._fault("cycle.account_failed", exc)
+        if report.error is None and (refused := self.logins.refusal(account.name)):
+            # a refused SMTP login stands while no nudge is due: keep it in status
+            self._record_error(account.name, now, refused.text)
+        if report.error is None and (crashed := [d for d in report.deliveries if d.unexpected]):
+            first = crashed[0]
+            report.error = (
+                f"{len(crashed)} nudge(s) failed unexpectedly; first: "
+                f"{first.decision.client} step {first.decision.step}: {first.error}"
+            )
+            log.error("cycle.account_failed", error=report.error)  # tracebacks: nudge.*
+        if report.error is not None:
+            self._record_error(account.name, now, report.error)
+        return report
+
+    def _has_work(self, account: str, decisions: Sequence[Decision], now: datetime) -> bool:
+        """True if delivering could do anything: a nudge is due now, a planned one's
+        retry time has come, or one of unknown outcome waits to be looked up in Sent.
+        Otherwise the delivery step (two more full reads of the account's state) is
+        skipped: a poll that found nothing new costs one ``decide``."""
+        return (
+            any(d.action is Action.SEND for d in decisions)
+            or bool(self.store.outbox_pending(account, now))
+            or bool(self.store.outbox_unresolved(account))
+        )
+
+    def _fault(self, event: str, exc: Exception) -> str:
+        """Log ``exc`` once (a traceback unless it is one of ours) and return its text."""
+        # our own errors are plain words already ("IMAP fetch on host: connection lost");
+        # anything else keeps its type, which says what went wrong
+        text = str(exc) if isinstance(exc, GhostwatchError) else f"{type(exc).__name__}: {exc}"
+        if getattr(exc, "reported", False):  # a refused login: logged once where it happened
+            text = str(exc)  # already plain words: "login refused since 07:48 — ..."
+            log.debug(event, error=text)
+        elif isinstance(exc, GhostwatchError):
+            log.error(event, error=text)
+        else:
+            log.error(event, error=text, exc_info=exc)
+        return text
+
+    def _record_error(self, account: str, now: datetime, error: str) -> None:
+        """Make ``error`` the account's ``last_error`` (status, summary); a store that
+        cannot take even that is logged, not raised."""
+        try:
+            self.store.set_sync_error(account, now, error)
+        except Exception as exc:
+            self._fault("cycle.error_not_recorded", exc)
+
+    def _wanted_folders(self, account: AccountConfig) -> dict[FolderRole, str]:
+        f = account.imap.folders
+        return {
+            FolderRole.INBOX: f.inbox,
+            FolderRole.SENT: f.sent,
+            FolderRole.DRAFTS: f.drafts,
+            FolderRole.ALL: f.all,
+        }
+
+    async def _sync(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> SyncReport:
+        ctx = SyncContext(
+            account=account.name,
+            addresses=frozenset({account.address.lower(), *account.aliases}),
+            matchers=self.config.matchers(account.name),
+            initial_scan=account.initial_scan,
+            now=now,
+            nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
+            payment_matchers=account.payment_matchers,
+            promise_readers=self._promise_readers(account),
+            progress=self.progress,
+            **mail_commands.sync_fields(self, account, folders),
+        )
+        watched: dict[FolderRole, str] = {
+            r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
+        }
+        return await sync_account(mailbox, self.store, ctx, watched)
+
+    def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
+        """The account's clients with an open invoice or a deadline: their replies are
+        read for promises (docs/promises.md)."""
+        clients = self.config.clients_of(account.name)
+        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
+        owing |= {c.name for c in clients if c.deadlines}
+        languages = {c.name: c.language for c in clients}
+        zones = {c.name: self.config.rules_for(c).timezone for c in clients}
+        deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
+        return promise_effects.readers(languages, zones, owing, deadlines)
+
+    async def adopt_nudges(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> int:
+        """Rebuild the outbox rows of our own nudges found in Sent but unknown to the
+        database (it was lost, or restored from an old copy): each one's slots come
+        from its ``X-Ghostwatch-Nudge`` header, so no ladder starts again and a ghosted
+        client stays ghosted. Costs one query when there is nothing to adopt."""
+        found = self.store.unadopted_nudges(account.name)
+        sent = folders.get(FolderRole.SENT)
+        if not found or sent is None:
+            return 0
+        adopted = 0
+        for message_id, client, to_addr, sent_at, subject in found:
+            uid = await mailbox.find_by_message_id(sent, message_id)
+            if uid is None:
+                continue
+            header = b""
+            async for batch in mailbox.fetch_headers([uid], ADOPT_FIELDS):
+                header = batch[0].header if batch else b""
+            fields = BytesHeaderParser().parsebytes(header)
+            parsed = render.parse_nudge_header(
+                str(fields.get(render.NUDGE_HEADER, "")), fields.get("In-Reply-To")
+            )
+            if parsed is None:
+                log.warning("nudge.not_adopted", message_id=message_id, reason="no slots in header")
+                continue
+            template, slots = parsed
+            if self.store.adopt_nudge(
+                account=account.name,
+                client=client,
+                message_id=message_id,
+                template=template or self._template_at(client, slots[0]),
+                slots=slots,
+                sent_at=sent_at,
+                to_addr=to_addr,
+                subject=subject,
+                at=now,
+            ):
+                adopted += 1
+                log.warning("nudge.adopted", client=client, message_id=message_id, slots=len(slots))
+        return adopted
+
+    def _template_at(self, client_name: str, slot: tuple[str, str, int]) -> str:
+        """The template a legacy nudge header did not name: its silence step's."""
+        ladder = self.config.rules_for(self.config.client(client_name)).ladder
+        step = slot[2]
+        return ladder[step - 1].template if 0 < step <= len(ladder) else ""
+
+    def _ghost(
+        self, account: AccountConfig, decisions: Sequence[Decision], now: datetime
+    ) -> list[str]:
+        ghosted = []
+        for d in decisions:
+            if d.action is Action.GHOST:
+                self.store.set_ghosted(account.name, d.client, d.anchor, now)
+                self.store.append_event(
+                    "client.ghosted", at=now, account=account.name, client=d.client, reason=d.reason
+                )
+                log.warning("client.ghosted", client=d.client, reason=d.reason)
+                ghosted.append(d.client)
+        return ghosted
+
+    async def _deliver(
+        self,
+        mailbox: ImapMailbox,
+        account: AccountConfig,
+        folders: dict[FolderRole, str],
+        now: datetime,
+    ) -> list[Delivery]:
+        async def recheck(exclude: str) -> list[Decision]:
+            if self.before_recheck is not None:
+                self.before_recheck()
+            await self._sync(mailbox, account, folders, now)
+            return self.decide(account, now, exclude=exclude)
+
+        acct, clients = self.states(account, now)
+        by_name = {c.name: c for c in clients}
+        mailer = (
+            self.mailer_factory(smtp_endpoint(account, self.logins))
+            if account.mode == "send"
+            else None
+        )
+        courier = Courier(
+            self.store, acct, mailbox, mailer, folders, self.templates, recheck, self.render_nudge
+        )
+        out: list[Delivery] = []
+        try:
+            out += await courier.resolve_unknown(now)
+            for row in self.store.outbox_pending(account.name, now):
+                if self.stop_requested() or not self.may_work(account.name):
+                    break
+                out.append(await isolated(courier.send_planned(row, now), row))
+            for decision in self.decide(account, now):
+                if self.stop_requested() or not self.may_work(account.name):
+                    break  # a lost lease stops sending at once
+                if decision.action is Action.SEND:
+                    client = by_name[decision.client]
+                    out.append(await isolated(courier.deliver(decision, client, now), decision))
+        finally:
+            # also when a send or the store fails: no SMTP connection left half-open
+            if mailer is not None:
+                await mailer.close()
+        return out
+
+    def next_summary_at(self, now: datetime) -> datetime | None:
+        """When the daily summary is next due (None: disabled); the service wakes then."""
+        return digest.next_summary_at(self, now)
+
+    # --- views ------------------------------------------------------------------------
+
+    def status_rows(self, now: datetime) -> list[dict[str, Any]]:
+        """Return one SPEC section 4 status row per client, in config order."""
+        rows: list[dict[str, Any]] = []
+        for account in self.config.accounts:
+            acct, clients = self.states(account, now)
+            decisions = policy.decide(acct, clients, now)
+            for client in clients:
+                rows.append(status_row(client, decisions, now))
+        return rows
+
+    def health_rows(self, now: datetime) -> list[dict[str, Any]]:
+        rows = []
+        _db_now, leases = self.store.leases()
+        for account in self.config.accounts:
+            lease = leases.get(account.name)
+            live = lease is not None and lease.expires_at > _db_now
+            st = self.store.account_state(account.name)
+            last = st.last_sync_at if st else None
+            rows.append(
+                {
+                    "account": account.name,
+                    "last_sync": iso(last),
+                    "stale": last is None or now - last > account.max_sync_age,
+                    "last_error": st.last_error if st else None,
+                    "last_error_at": iso(st.last_error_at) if st else None,
+                    "watch_mode": st.watch_mode if st else None,
+                    "paused": bool(st and st.paused),
+                    "unresolved_nudges": len(self.store.outbox_unresolved(account.name)),
+                    "failed_nudges": sum(
+                        1
+                        for r in self.store.outbox_all(account.name)
+                        if r.status is OutboxStatus.FAILED
+                    ),
+                    # which ghostwatch process works on the account (None: none now)
+                    "lease_holder": lease.holder if lease is not None and live else None,
+                    "lease_expires_at": iso(lease.expires_at) if lease is not None else None,
+                }
+            )
+        return rows
+
+
+def _still_expected(row: InvoiceRow, client: ClientConfig) -> bool:
+    """An invoice removed from the config is no longer chased (recurring ones stay:
+    their past occurrences were expected when they fell due)."""
+    return row.source != "config" or any(i.number == row.number for i in client.invoices)
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
+
+
+def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime) -> dict[str, Any]:
+    waiting = policy.waiting_on(client)
+    nxt = policy.next_action(decisions, client.name)
+    held = [d.reason for d in decisions if d.client == client.name and d.action is Action.HOLD]
+    return {
+        "client": client.name,
+        "account": client.account,
+        "last_inbound": iso(client.last_inbound),
+        "last_outbound": iso(client.last_outbound),
+        "waiting_on": waiting.value if waiting else None,
+        "state": policy.client_status(client, now).value,
+        "step": policy.current_step(client),
+        "next_action": None
+        if nxt is None
+        else {"kind": nxt.template or "ghost", "at": iso(nxt.at), "reason": nxt.reason},
+        "held": held,
+        "away_until": iso(client.away_until),
+        # a hold has no end day: null here, and ``held_until_resume`` says so
+        "snoozed_until": None if is_hold(client.snoozed_until) else iso(client.snoozed_until),
+        "held_until_resume": is_hold(client.snoozed_until),
+        "bouncing": sorted(client.bouncing),
+        "invoices": payments.invoice_rows(client, decisions),
+        "deadlines": payments.deadline_rows(client, decisions),
+    }
+
+
+__all__ = ["App", "CycleReport", "GhostwatchError", "utcnow"]

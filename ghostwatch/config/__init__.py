@@ -1,0 +1,1 @@
+"""The configuration file: loading, models, types, cross-checks, secrets, presets."""

@@ -1,0 +1,1 @@
+"""Reading mail: headers, what a message is (reply, bounce, out-of-office), addresses."""

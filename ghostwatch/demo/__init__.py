@@ -1,0 +1,1 @@
+"""``ghostwatch demo``: the product end to end on throwaway in-process servers."""

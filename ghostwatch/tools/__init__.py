@@ -1,0 +1,1 @@
+"""Developer tools: the man page and the translation catalogues."""

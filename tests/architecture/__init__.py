@@ -1,0 +1,1 @@
+"""The layout's rules, as import-linter contracts (``[tool.importlinter]`` in pyproject.toml)."""
