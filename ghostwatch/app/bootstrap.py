@@ -572,7 +572,7 @@ class App:
     # --- views ------------------------------------------------------------------------
 
     def status_rows(self, now: datetime) -> list[dict[str, Any]]:
-        """Return one SPEC section 4 status row per client, in config order."""
+        """Return one status row per client (docs/cli.md, "status"), in config order."""
         rows: list[dict[str, Any]] = []
         for account in self.config.accounts:
             acct, clients = self.states(account, now)

@@ -1,4 +1,4 @@
-"""Exactly-once delivery of nudges (SPEC 3.1 and 3.2).
+"""Exactly-once delivery of nudges (docs/behaviour.md, safety rules 1 and 2).
 
 The protocol for one due decision:
 1. **Plan**: fix a Message-ID, render the exact message, insert an outbox row

@@ -1,6 +1,6 @@
 """The daily summary's shell: when it is due, the email that carries it, and sending it.
 
-Delivery rules (SPEC section 7):
+Delivery rules (docs/behaviour.md, "The daily summary"):
 - Rule 1: one daily summary per (summary account, local date in that account's zone),
   guarded by the ``summary_log`` primary key. It is due from ``[summary].at`` on: a
   daemon that was down at that moment sends it on its first cycle later that day.

@@ -12,7 +12,7 @@ Invariants:
    client's address it is stored as kind ``unreadable`` with the reason, else it is
    logged and skipped (``sync.message_skipped``).
 5. The account's ``last_sync_at`` is set only when every folder synced; a failed sync
-   leaves it as it was, so the stale-data guard (SPEC 3.3) can fire.
+   leaves it as it was, so the stale-data guard (docs/behaviour.md, safety rule 3) can fire.
 6. Bodies are fetched only when headers cannot decide: bounces and auto-replies of
    clients, and mail whose sender matches a ``payment_matchers`` ``from`` regex (a
    bank is an unrelated sender). A batch's bodies are read in one FETCH, once each.

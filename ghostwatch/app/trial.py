@@ -1,7 +1,7 @@
 """check-config's trial renders: every template against every context shape it can meet.
 
 A template is only ever rendered for the ladder that names it, so each one is tried
-with the decisions that ladder produces (SPEC 6), in the language of each client it
+with the decisions that ladder produces (docs/templates.md), in the language of each client it
 serves, through ``render.render_nudge`` itself: the variables are exactly
 ``render.template_context``'s (new ones flow in by themselves) and the headers are
 built as at send time. The shapes:

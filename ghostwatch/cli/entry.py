@@ -1,6 +1,6 @@
 """The ``ghostwatch`` command line: the only module that prints.
 
-Exit status (SPEC section 4): 0 success; 1 ran but something failed (a mailbox could
+Exit status (docs/cli.md): 0 success; 1 ran but something failed (a mailbox could
 not be read, a nudge failed); 2 bad usage or configuration.
 """
 
@@ -344,7 +344,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         app.close()
     if args.json:
-        # SPEC: an array of client rows; each carries its account's health too.
+        # docs/cli.md: an array of client rows; each carries its account's health too.
         by_account = {h["account"]: h for h in health}
         for row in rows:
             row["account_health"] = by_account.get(row["account"])

@@ -2,7 +2,7 @@
 
 Part of the shell like ``cli.py`` (it prints); ``cli.build_parser`` calls
 ``add_setup_commands`` and ``cli.HANDLERS`` includes ``SETUP_HANDLERS``. Exit status as
-everywhere (SPEC section 4): 0 ok, 1 failed, 2 bad usage or configuration.
+everywhere (docs/cli.md, "Exit status"): 0 ok, 1 failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations

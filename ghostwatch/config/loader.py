@@ -1,4 +1,4 @@
-"""The configuration file: TOML -> frozen, validated pydantic models (SPEC section 5).
+"""The configuration file: TOML -> frozen, validated pydantic models (config.example.toml).
 
 Invariants:
 - Rule 1: every problem is reported at once, one line each, as ``FILE: key.path: message``

@@ -1,4 +1,4 @@
-"""The sections of the configuration file, one frozen model each (SPEC section 5).
+"""The sections of the configuration file, one frozen model each (config.example.toml).
 
 ``ghostwatch.config.loader`` assembles them into ``Config`` and re-exports them; import them
 from there. Every model refuses unknown keys; cross-section checks (unique names,

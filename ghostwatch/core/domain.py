@@ -47,7 +47,7 @@ class WaitingOn(StrEnum):
 
 
 class ClientStatus(StrEnum):
-    """SPEC section 4 ``state`` values."""
+    """The ``state`` of a client in ``status`` (docs/behaviour.md, "States")."""
 
     OK = "ok"
     WAITING = "waiting"

@@ -3,7 +3,7 @@ what ``status`` and the summary say about each invoice and deadline.
 
 PURE: strings, header facts and domain values in, plain data out; no I/O, no clock.
 
-Rules it keeps (SPEC section 2, "Invoices"):
+Rules it keeps (docs/behaviour.md, "Invoices"):
 1. A message is a payment notice for an account when one of its ``payment_matchers``
    matches it whole: the ``from`` regex against the sender, and every other regex the
    matcher gives (``subject``, ``body``) against that part (``re.search``).

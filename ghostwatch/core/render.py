@@ -189,7 +189,7 @@ def _zone(name: str) -> ZoneInfo:
 def template_context(
     decision: Decision, client: ClientState, account: AccountState, now: datetime
 ) -> dict[str, Any]:
-    """Return the variables of SPEC section 6 for rendering ``decision``'s template.
+    """Return the variables of docs/templates.md for rendering ``decision``'s template.
 
     ``client`` (``name``, ``first_name``: the person's first name, "" when unknown:
     templates then greet neutrally, never by the company name),

@@ -1,4 +1,4 @@
-"""The nudge templates: lookup, sandboxed compilation, trial rendering (SPEC section 6).
+"""The nudge templates: lookup, sandboxed compilation, trial rendering (docs/templates.md).
 
 Invariants:
 - A template named ``X`` is ``X.txt`` (required) plus an optional ``X.html`` from the
@@ -374,7 +374,7 @@ class TemplateSet:
         """Given ``(name, language)`` pairs, return every problem found, one line each.
 
         Each template is looked up, compiled and trial-rendered with ``sample_context``
-        (every variable of SPEC section 6 set, ``invoice`` and ``deadline`` included), so
+        (every variable of docs/templates.md set, ``invoice`` and ``deadline`` included), so
         a missing file, a syntax error or an undefined variable shows at check-config
         time rather than at send time. An empty list means all is well.
         """

@@ -2,7 +2,7 @@
 
 Only ``store`` imports this module; use ``ghostwatch.store.database.Store``.
 
-Invariants (SPEC section 3, rule 1):
+Invariants (docs/behaviour.md, safety rule 1):
 - A slot (account, client, ladder, anchor, step) holds at most one row whose status
   is in ``OCCUPYING_STATUSES``; the unique index ``uq_outbox_slot`` enforces it, so
   a double plan is impossible even with two daemons. Only ``cancelled`` frees a slot.

@@ -1,6 +1,6 @@
 """Shared tools of the proof suite: a fork-server client and the safety invariants.
 
-``check_invariants`` states SPEC section 3 as checks over what the SMTP server
+``check_invariants`` states the safety rules (docs/behaviour.md) as checks over what the SMTP server
 really received and what the database holds; every proof test ends with it.
 """
 

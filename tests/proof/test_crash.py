@@ -1,4 +1,4 @@
-"""Crash injection: ``ghostwatch once`` killed with SIGKILL, then restarted; SPEC 3.1/3.2.
+"""Crash injection: ``ghostwatch once`` killed with SIGKILL, then restarted; safety rules 1-2.
 
 Two ways to kill:
 - at random instants (``GHOSTWATCH_CRASH_RUNS`` runs, default 200, seeded by

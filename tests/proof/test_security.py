@@ -1,4 +1,4 @@
-"""Security checks through the real command line and servers (SPEC 3.7, section 6).
+"""Security checks through the real command line and servers (docs/behaviour.md, rule 7).
 
 Guards under test: ``render.sanitize_header`` (no header injection), the Jinja2
 ``SandboxedEnvironment`` and the template-name token rule (no escape, no traversal),

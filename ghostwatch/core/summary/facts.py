@@ -30,7 +30,7 @@ class ClientInfo:
     """One client, as the summary needs it."""
 
     name: str
-    state: str  # SPEC section 4 ``state``
+    state: str  # docs/behaviour.md, "States"
     waiting_on: str | None  # "client" | "you" | None
     last_inbound: datetime | None = None  # latest human message from them
     last_outbound: datetime | None = None  # latest human message of ours
