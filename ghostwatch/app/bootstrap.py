@@ -22,8 +22,7 @@ from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.net import PASSWORD, login_advice
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.adapters.smtp import Mailer, SmtpEndpoint, SmtpMailer
-from ghostwatch.app import actions, mail_commands, promise_effects, state
-from ghostwatch.app import summary as digest
+from ghostwatch.app import actions, mail_commands, promise_effects, state, summary
 from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
 from ghostwatch.app.health import NO_MONITOR, Monitor
 from ghostwatch.app.lease import LeaseKeeper
@@ -342,7 +341,7 @@ class App:
         if self.stop_requested() or not self.may_work(account):
             return
         try:
-            report.summary_sent = await digest.maybe_send_summary(self, now, dry_run=dry_run)
+            report.summary_sent = await summary.maybe_send_summary(self, now, dry_run=dry_run)
         except Exception as exc:  # retried at the next cycle (after the backoff)
             report.errors.append(self._fault("cycle.summary_failed", exc))
 
@@ -567,7 +566,7 @@ class App:
 
     def next_summary_at(self, now: datetime) -> datetime | None:
         """When the daily summary is next due (None: disabled); the service wakes then."""
-        return digest.next_summary_at(self, now)
+        return summary.next_summary_at(self, now)
 
     # --- views ------------------------------------------------------------------------
 

@@ -546,16 +546,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     """Write the summary as HTML (``--out``; records nothing) or send it now (``--send``;
     on demand, it does not count as the daily one). Exit 1 if sending failed."""
-    from ghostwatch.app import summary as digest
+    from ghostwatch.app import summary
 
     app = _app(args)
     try:
         now = _now(args)
         if args.out:
-            print(f"wrote {digest.write_summary(app, now, args.out)}")
+            print(f"wrote {summary.write_summary(app, now, args.out)}")
             return EXIT_OK
         to = app.config.summary_to()
-        message_id = asyncio.run(digest.send_summary(app, now))
+        message_id = asyncio.run(summary.send_summary(app, now))
     finally:
         app.close()
     print(f"summary sent to {to} ({message_id})")

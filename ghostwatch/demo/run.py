@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 
-from ghostwatch.app import summary as digest
+from ghostwatch.app import summary
 from ghostwatch.app.bootstrap import App, CycleReport
 from ghostwatch.config.loader import load_config
 from ghostwatch.core import policy
@@ -283,7 +283,7 @@ def write_nudges(app: App, stack: MailStack, folder: Path) -> list[Path]:
 
 def write_summary(app: App, now: datetime, path: Path) -> None:
     """Write the daily summary as of ``now`` as HTML."""
-    digest.write_summary(app, now, path)
+    summary.write_summary(app, now, path)
 
 
 # --- putting it together -------------------------------------------------------------
