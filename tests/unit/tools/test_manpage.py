@@ -18,7 +18,7 @@ from ghostwatch.cli import entry as cli
 from ghostwatch.resources import EXAMPLE_CONFIG, MAN_PAGE, SYSTEM_UNIT, USER_UNIT, shipped_text
 from ghostwatch.tools import manpage
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 def _log_lines(tmp_path: Path, env: dict[str, str]) -> list[str]:

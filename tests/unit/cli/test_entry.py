@@ -13,7 +13,7 @@ import pytest
 from ghostwatch.cli import entry as cli
 from ghostwatch.cli import status_table
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 BROKEN = """\
 [[accounts]]

@@ -24,7 +24,7 @@ from ghostwatch.core.summary.words import Words
 from ghostwatch.tools.i18n_catalog import problems, template
 from ghostwatch.tools.summary_sample import NOW, sample_data
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRANSLATED = ("ka", "th")
 TBILISI = ZoneInfo("Asia/Tbilisi")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")

@@ -13,8 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from ghostwatch.core.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
-
-from .test_policy import DAY, INV, RULES, THREAD, decide, inv_client, utc
+from tests.unit.core.test_policy import DAY, INV, RULES, THREAD, decide, inv_client, utc
 
 REPLIED = utc(2026, 12, 3, 15)
 FRIDAY = date(2026, 12, 4)

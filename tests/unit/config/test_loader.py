@@ -26,7 +26,7 @@ from ghostwatch.core import domain
 from ghostwatch.core.durations import format_duration, parse_duration
 from ghostwatch.errors import ConfigError
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "config.example.toml"
 SECRET = "hunter2-secret"
 
 ACCOUNT = """

@@ -21,7 +21,7 @@ from ghostwatch.core.promises.reader import Promise, expected_by, find_promises,
 WED = date(2026, 11, 18)
 FRI = date(2026, 11, 20)
 NYE = date(2026, 12, 31)
-PACKAGE = Path(__file__).parents[2] / "ghostwatch"
+PACKAGE = Path(__file__).parents[4] / "ghostwatch"
 
 
 def day(text: str, today: date, language: str = "en") -> date | None:

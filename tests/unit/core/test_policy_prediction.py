@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ghostwatch.core.domain import Action
-from tests.unit.test_policy import RULES, THREAD, client, decide
+from tests.unit.core.test_policy import RULES, THREAD, client, decide
 
 HOUR = timedelta(hours=1)
 

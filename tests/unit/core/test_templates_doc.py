@@ -13,9 +13,9 @@ import pytest
 from ghostwatch.core.domain import Deadline, Invoice, LadderKind
 from ghostwatch.core.render import template_context
 from ghostwatch.core.templates import LANGUAGES, TemplateSet, _Sandbox
-from tests.unit.test_render import ACCOUNT, CLIENT, DECISION, NOW
+from tests.unit.core.test_render import ACCOUNT, CLIENT, DECISION, NOW
 
-DOC = Path(__file__).parents[2] / "docs" / "templates.md"
+DOC = Path(__file__).parents[3] / "docs" / "templates.md"
 _ROW = re.compile(r"^\| ((?:`[^`]+`(?:, )?)+) \|", re.MULTILINE)
 _FORM = re.compile(r"^\| `(\.[a-z]+)` \|", re.MULTILINE)
 

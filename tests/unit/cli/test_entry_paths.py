@@ -13,7 +13,7 @@ import pytest
 
 from ghostwatch.cli import entry as cli
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 NOW = "2026-12-01T10:00Z"
 
 

@@ -16,7 +16,7 @@ from ghostwatch.core.domain import (
     NudgeRecord,
     OutboxStatus,
 )
-from tests.unit.test_policy import DAY, SENT, client, decide, sent, utc
+from tests.unit.core.test_policy import DAY, SENT, client, decide, sent, utc
 
 S = OutboxStatus
 

@@ -25,7 +25,7 @@ from ghostwatch.core.summary.facts import BAR_WIDTH, bar_segments, text_bar, tic
 from ghostwatch.core.templates import BUILTIN_NAMES, TemplateSet
 from ghostwatch.errors import ConfigError
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 ACCOUNT = """
 [[accounts]]
 name = "studio"

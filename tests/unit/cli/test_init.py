@@ -19,7 +19,7 @@ from ghostwatch.config.loader import find_config_path
 from ghostwatch.config.providers import PROVIDER_KEYS, PROVIDERS, provider_for
 from ghostwatch.config.starter import Answers, render
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 FASTMAIL = [
     "init",
     "--address",

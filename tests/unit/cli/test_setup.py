@@ -14,7 +14,7 @@ from ghostwatch.cli import entry as cli
 from ghostwatch.cli.setup import account_problems
 from ghostwatch.config.loader import load_config
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 

@@ -17,7 +17,7 @@ from ghostwatch.core.summary.facts import LoginRefusedInfo
 from ghostwatch.core.summary.render import HealthInfo, SummaryData, build_summary, view
 from ghostwatch.errors import MailboxAuthError
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi
 SAID = "[AUTHENTICATIONFAILED] Authentication failed."
 REFUSED = LoginRefusedInfo(
