@@ -1,5 +1,5 @@
 """Issue 18, the small ones: holiday subdivisions (DE-BY, US-CA), did-you-mean for
-time zones. (Template errors with their key path: test_config_templates.py.)"""
+time zones. (Template errors with their key path: tests/unit/app/test_check.py.)"""
 
 from __future__ import annotations
 

@@ -257,7 +257,7 @@ def test_html_loads_nothing_and_runs_nothing() -> None:
     assert page.startswith("<!DOCTYPE html>")
     for banned in ("<script", "<link", "http://", "https://", "url(", "<img", "@import"):
         assert banned not in page.lower()
-    # the one <style> left holds only @media rules (tests/unit/test_summary_layout.py)
+    # the one <style> left holds only @media rules (tests/unit/core/summary/test_render_layout.py)
     assert page.count("<style") == 1
     assert "max-width: 640px" in page
     assert 'style="' in page  # CSS was inlined
