@@ -5,8 +5,6 @@ terminal under ``script``) is tests/integration/test_progress_scan.py."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,15 +12,7 @@ import structlog
 
 from ghostwatch.adapters.progress import NO_PROGRESS, LogMeter, ScanProgress
 
-
-@pytest.fixture(autouse=True)
-def _every_level() -> Iterator[None]:
-    """Whatever level an earlier test's CLI run left configured, these tests read
-    every event (capture_logs replaces the processors, not the level filter)."""
-    old = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    yield
-    structlog.configure(**old)
+pytestmark = pytest.mark.usefixtures("every_log_level")
 
 
 class FakeMonotonic:

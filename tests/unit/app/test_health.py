@@ -4,11 +4,9 @@ endpoint scraped for real, the textfile, and the config rules (loopback, redacti
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import threading
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,14 +28,7 @@ from tests.support.pings import TOKEN, PingServer
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _every_level() -> Iterator[None]:
-    """Whatever level an earlier test's CLI run left configured, these tests read
-    every event (capture_logs replaces the processors, not the level filter)."""
-    old = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    yield
-    structlog.configure(**old)
+pytestmark = pytest.mark.usefixtures("every_log_level")
 
 
 class Clock:
