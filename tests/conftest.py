@@ -18,6 +18,7 @@ import pytest
 import structlog
 from hypothesis import settings
 
+from ghostwatch.store.database import Store
 from tests.support.scenario import Scenario
 
 pytest_plugins = [
@@ -56,3 +57,11 @@ def every_log_level() -> Iterator[None]:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
     yield
     structlog.configure(**old)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open Store on the suite's stores (``store_url``: SQLite, and PostgreSQL when
+    the rig has one), closed after the test."""
+    with Store.open(store_url) as opened:
+        yield opened

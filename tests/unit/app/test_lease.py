@@ -6,11 +6,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from ghostwatch.app.lease import SAFETY, LeaseKeeper, holder_id, is_gone
@@ -18,12 +17,6 @@ from ghostwatch.store.database import Store
 
 ACCOUNTS = [f"acct{i}" for i in range(6)]
 TTL = timedelta(seconds=3)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    with Store.open(store_url) as opened:
-        yield opened
 
 
 def keeper(store: Store, name: str, **kwargs: object) -> LeaseKeeper:

@@ -37,12 +37,6 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(store_url: str) -> Any:
-    with Store.open(store_url) as opened:
-        yield opened
-
-
-@pytest.fixture
 def sqlite_store(db_path: Path) -> Any:
     with Store.open(f"sqlite:///{db_path}") as opened:
         yield opened
