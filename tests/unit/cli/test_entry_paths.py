@@ -13,20 +13,7 @@ import pytest
 
 from ghostwatch.cli import entry as cli
 
-ROOT = Path(__file__).parents[3]
 NOW = "2026-12-01T10:00Z"
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    text = (ROOT / "config.example.toml").read_text()
-    text = text.replace(
-        'url = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"',
-        f'url = "sqlite:///{tmp_path / "gw.db"}"',
-    )
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    return path
 
 
 @pytest.mark.parametrize(

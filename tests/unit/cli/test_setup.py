@@ -14,18 +14,7 @@ from ghostwatch.cli import entry as cli
 from ghostwatch.cli.setup import account_problems
 from ghostwatch.config.loader import load_config
 
-ROOT = Path(__file__).parents[3]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    text = (ROOT / "config.example.toml").read_text()
-    default = 'url = "sqlite:///~/.local/state/ghostwatch/ghostwatch.db"'
-    assert default in text
-    path = tmp_path / "config.toml"
-    path.write_text(text.replace(default, f'url = "sqlite:///{tmp_path / "gw.db"}"'))
-    return path
 
 
 def _status(config: Path, *extra: str) -> int:
