@@ -201,7 +201,7 @@ def _without_nul(params: dict[str, Any]) -> dict[str, Any]:
 
 # The SQLite fast path hands the driver tuples converted here, in table column
 # order, skipping SQLAlchemy's per-value bind processing (about 2x faster in bulk).
-# test_store checks it stores exactly what the portable path stores.
+# tests/unit/store/test_database.py checks it stores exactly what the portable path stores.
 _SQLITE_COLUMNS = tuple(column.name for column in MESSAGE.columns if column.name != "id")
 
 
