@@ -23,7 +23,7 @@ from ghostwatch.core.domain import (
     ThreadRef,
 )
 from ghostwatch.core.policy import local_day_start
-from ghostwatch.store.database import ClientFacts, DeadlinePromiseRow, InvoiceRow
+from ghostwatch.core.records import ClientFacts, DeadlinePromiseRow, InvoiceRow
 
 COUNTED_TODAY = frozenset(
     {OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN, OutboxStatus.DRAFTED}

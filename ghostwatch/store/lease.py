@@ -50,11 +50,14 @@ class LeaseGrant:
 
 
 def _db_now(connection: Connection) -> datetime:
-    """The database's current time, aware UTC (the host's clock on SQLite)."""
+    """The database's current time, aware UTC: every process sharing the database
+    judges leases by this one clock (on SQLite the host's, as SQLite reads it, to the
+    millisecond). Read in SQL: the store itself never reads the clock."""
     if connection.dialect.name == "postgresql":
         found: datetime = connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
         return found.astimezone(UTC)
-    return datetime.now(UTC)
+    text = connection.execute(sa.select(sa.func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+    return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
 
 
 class LeaseStore(StoreBase):
@@ -109,7 +112,8 @@ class LeaseStore(StoreBase):
         c = LEASE.c
         wanted = sorted(set(accounts))
         if not wanted:
-            return datetime.now(UTC), set()
+            with self._tx() as connection:
+                return _db_now(connection), set()
         with self._tx(write=True) as connection:
             now = _db_now(connection)
             statement = (
