@@ -21,7 +21,6 @@ from ghostwatch.core.summary.render import (
     NudgeInfo,
     SummaryData,
 )
-from ghostwatch.store.commands import refusals
 
 if TYPE_CHECKING:
     from ghostwatch.app.bootstrap import App
@@ -69,7 +68,7 @@ def collect(app: App, now: datetime) -> SummaryData:
         invoices=tuple(invoices),
         deliveries=tuple(deliveries),
         health=tuple(health_info(app, account, now) for account in app.config.accounts),
-        refusals=tuple(RefusalInfo(*r) for r in refusals(app.store, sender.name, since)),
+        refusals=tuple(RefusalInfo(*r) for r in app.store.refusals(sender.name, since)),
     )
 
 

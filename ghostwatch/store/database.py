@@ -2,7 +2,7 @@
 
 ``Store`` is the one door to the database: ``store.tables`` (schema),
 ``store.engine`` (opening, transactions) and the mixins below (outbox, nudges,
-records, events, facts, promises, evidence, summary, leases, marks) are its parts,
+records, events, facts, promises, evidence, summary, commands, leases, marks) are its parts,
 and nothing else in ghostwatch imports sqlmodel or SQLAlchemy. The plain records it
 hands out that the rest of ghostwatch computes with live in ``ghostwatch.core.records``.
 Methods are synchronous, each one short transaction; the daemon may call them
@@ -40,6 +40,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ghostwatch.core.domain import Direction, Kind
 from ghostwatch.errors import StoreError
+from ghostwatch.store.commands import CommandStore
 from ghostwatch.store.engine import create_engine, upgrade
 from ghostwatch.store.events import EventRow, EventStore
 from ghostwatch.store.evidence import EvidenceStore
@@ -223,6 +224,7 @@ class Store(
     PromiseStore,
     EvidenceStore,
     SummaryStore,
+    CommandStore,
     LeaseStore,
     MarksStore,
 ):
