@@ -5,7 +5,7 @@ formatters (``to_json``, ``to_csv``, ``format_history``) are pure.
 
 Invariants:
 - Read-only: building the log never writes to the database (the event log itself is
-  append-only, see ``store_records``).
+  append-only, see ``store.events``).
 - Stable: entries are sorted by time, then id -- ``message:<n>`` before ``nudge:<n>``
   before ``event:<n>`` at the same instant, then by row number -- and no export
   carries the time it was made, so the same database always exports the same bytes.

@@ -53,7 +53,7 @@ from ghostwatch.adapters.imap_fetch import FetchedHeaders
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.sync_effects import Payment, record_side_effects
-from ghostwatch.config.models import PaymentMatcher
+from ghostwatch.config.loader import PaymentMatcher
 from ghostwatch.core import commands, payments, render
 from ghostwatch.core.domain import (
     Classification,

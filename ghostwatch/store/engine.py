@@ -21,7 +21,7 @@ Invariants:
   (psycopg 3 reports -1 for ``ON CONFLICT DO NOTHING`` through SQLAlchemy 2.1).
 - Only SQLite (the stdlib driver) and PostgreSQL (psycopg 3) are supported
   (``SUPPORTED``); anything else is refused when the engine is built, and by
-  ``check-config`` before that (``config_models.DatabaseConfig``).
+  ``check-config`` before that (``config.models.DatabaseConfig``).
 - Error messages never contain a password: URLs are shown masked.
 """
 
