@@ -1,6 +1,6 @@
 """The nudges as records: what the policy counts (``nudge_records``, the daily cap's
-``nudges_sent_since``) and our own nudges seen in Sent that the outbox lost
-(``unadopted_nudges``). Reads only.
+``nudges_sent_since``) and how our own nudges are recognised in Sent
+(``outbox_message_ids``; ``unadopted_nudges``: those the outbox lost). Reads only.
 
 Only ``store`` imports this module; use ``ghostwatch.store.database.Store``. The
 outbox (``store.outbox``) plans and moves the same rows.
@@ -69,6 +69,13 @@ class NudgeStore(StoreBase):
                     )
                 )
         return {client: tuple(items) for client, items in records.items()}
+
+    def outbox_message_ids(self, account: str) -> set[str]:
+        """Return the Message-ID of every nudge ever planned for the account (to
+        recognise our own nudges when they show up in Sent)."""
+        query = sa.select(OUTBOX.c.message_id).where(OUTBOX.c.account == account)
+        with self._tx() as connection:
+            return set(connection.execute(query).scalars())
 
     def unadopted_nudges(self, account: str) -> list[tuple[str, str, str, datetime, str]]:
         """Return our own nudges seen in the mailbox that the outbox does not know (the

@@ -311,13 +311,6 @@ class OutboxStore(StoreBase):
         """Return every outbox row of the account, oldest due first."""
         return self._outbox(OUTBOX.c.account == account)
 
-    def outbox_message_ids(self, account: str) -> set[str]:
-        """Return the Message-ID of every nudge ever planned for the account (to
-        recognise our own nudges when they show up in Sent)."""
-        query = sa.select(OUTBOX.c.message_id).where(OUTBOX.c.account == account)
-        with self._tx() as connection:
-            return set(connection.execute(query).scalars())
-
     def outbox_for_client(self, account: str, client: str) -> list[OutboxRow]:
         """Return every outbox row of one client, cancelled ones included."""
         return self._outbox(OUTBOX.c.account == account, OUTBOX.c.client == client)
