@@ -21,7 +21,7 @@ from ghostwatch.core.calendar import local_date, local_day_start
 from ghostwatch.core.domain import HOLD_UNTIL, Action, ClientState, Decision
 from ghostwatch.core.i18n import Translator
 from ghostwatch.errors import ConfigError
-from ghostwatch.store.records import UnknownInvoice
+from ghostwatch.store.database import UnknownInvoice
 
 if TYPE_CHECKING:
     from ghostwatch.app.bootstrap import App

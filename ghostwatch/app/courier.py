@@ -50,8 +50,7 @@ from ghostwatch.errors import (
     SendRetryable,
     SendTlsError,
 )
-from ghostwatch.store.database import Store
-from ghostwatch.store.outbox import IllegalTransition
+from ghostwatch.store.database import IllegalTransition, Store
 
 log = structlog.get_logger(__name__)
 

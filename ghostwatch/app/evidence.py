@@ -36,8 +36,7 @@ from typing import Any
 
 from ghostwatch.core.payments import message_text
 from ghostwatch.core.records import OutboxRow
-from ghostwatch.store.database import EventRow, Store
-from ghostwatch.store.evidence import SeenMessage
+from ghostwatch.store.database import EventRow, SeenMessage, Store
 
 __all__ = [
     "CSV_COLUMNS",

@@ -43,7 +43,7 @@ from ghostwatch.errors import StoreError
 from ghostwatch.store.commands import CommandStore
 from ghostwatch.store.engine import create_engine, upgrade
 from ghostwatch.store.events import EventRow, EventStore
-from ghostwatch.store.evidence import EvidenceStore
+from ghostwatch.store.evidence import EvidenceStore, SeenMessage
 from ghostwatch.store.facts import FactsStore
 from ghostwatch.store.lease import LeaseRow, LeaseStore
 from ghostwatch.store.marks import ChangeMarks, MarksStore
@@ -62,6 +62,7 @@ __all__ = [
     "IllegalTransition",
     "LeaseRow",
     "MessageRow",
+    "SeenMessage",
     "Store",
     "UnknownInvoice",
     "message_key",

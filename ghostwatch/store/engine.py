@@ -1,7 +1,8 @@
 """Opening the database: URL handling, file permissions, SQLite pragmas, migrations,
 and the transaction helpers every part of the store uses.
 
-Only the ``store*`` modules import this module.
+The ``ghostwatch.store`` modules import this module; outside the store only
+``ghostwatch.app.online_check`` does (``parse_url`` and ``probe``, before any ``Store``).
 
 Invariants:
 - A SQLite database file is created by us with mode 0600 (its directory 0700)

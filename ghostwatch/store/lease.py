@@ -1,7 +1,8 @@
 """Account leases in the database: which daemon works on which account, until when.
 
-Only ``store`` imports this module; the policy around it (who takes what, renewal,
-the local deadline) is ``ghostwatch.app.lease``.
+Use it through ``ghostwatch.store.database.Store``; ``ghostwatch.app.lease``, the policy
+around it (who takes what, renewal, the local deadline), names ``LeaseStore`` (the
+lease methods alone) and ``PRESENCE_PREFIX``.
 
 Invariants:
 - One row per account (primary key): at most one holder at a time.
