@@ -40,10 +40,10 @@ from ghostwatch.core.domain import (
     OutboxStatus,
     is_hold,
 )
+from ghostwatch.core.records import InvoiceItem, InvoiceRow
 from ghostwatch.core.templates import TemplateSet
 from ghostwatch.errors import ConfigError, GhostwatchError
 from ghostwatch.store.database import Store
-from ghostwatch.store.records import InvoiceItem, InvoiceRow
 
 log = structlog.get_logger(__name__)
 ADOPT_FIELDS = (b"X-Ghostwatch-Nudge", b"In-Reply-To")

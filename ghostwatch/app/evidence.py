@@ -5,7 +5,7 @@ formatters (``to_json``, ``to_csv``, ``format_history``) are pure.
 
 Invariants:
 - Read-only: building the log never writes to the database (the event log itself is
-  append-only, see ``store_records``).
+  append-only, see ``store.events``).
 - Stable: entries are sorted by time, then id -- ``message:<n>`` before ``nudge:<n>``
   before ``event:<n>`` at the same instant, then by row number -- and no export
   carries the time it was made, so the same database always exports the same bytes.
@@ -35,9 +35,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ghostwatch.core.payments import message_text
-from ghostwatch.store.evidence import SeenMessage, nudges, seen_messages
-from ghostwatch.store.outbox import OutboxRow
-from ghostwatch.store.records import EventRow, RecordsStore
+from ghostwatch.core.records import OutboxRow
+from ghostwatch.store.database import EventRow, SeenMessage, Store
 
 __all__ = [
     "CSV_COLUMNS",
@@ -207,19 +206,19 @@ def build(
     return sorted(entries, key=Entry.sort_key)
 
 
-def history(store: RecordsStore, account: str, client: str) -> list[Entry]:
+def history(store: Store, account: str, client: str) -> list[Entry]:
     """Return every message, nudge and event of ``client`` under ``account``, sorted."""
     return build(
-        seen_messages(store, account, client),
-        nudges(store, account, client),
+        store.seen_messages(account, client),
+        store.nudges(account, client),
         store.events(account, client),
     )
 
 
-def export_log(store: RecordsStore) -> list[Entry]:
+def export_log(store: Store) -> list[Entry]:
     """Return the whole evidence log: every client's messages and nudges, and every
     event (account-wide ones, such as ``account.paused``, have no client), sorted."""
-    return build(seen_messages(store), nudges(store), store.events())
+    return build(store.seen_messages(), store.nudges(), store.events())
 
 
 # --- formats --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import policy
 from ghostwatch.core.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
+from ghostwatch.core.records import ClientFacts, Contact, OutboxRow
 from ghostwatch.core.summary.facts import LoginRefusedInfo, RefusalInfo
 from ghostwatch.core.summary.render import (
     ClientInfo,
@@ -19,14 +20,6 @@ from ghostwatch.core.summary.render import (
     InvoiceInfo,
     NudgeInfo,
     SummaryData,
-)
-from ghostwatch.store.commands import refusals
-from ghostwatch.store.database import ClientFacts, OutboxRow
-from ghostwatch.store.summary import (
-    Contact,
-    bouncing_since,
-    human_contacts,
-    last_summary_at,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +37,7 @@ def collect(app: App, now: datetime) -> SummaryData:
     or FIRST_LOOKBACK back for the first one."""
     app.sync_invoices(now)
     sender = app.config.summary_account()
-    since = last_summary_at(app.store, sender.name) or now - FIRST_LOOKBACK
+    since = app.store.last_summary_at(sender.name) or now - FIRST_LOOKBACK
     clients: list[ClientInfo] = []
     sent: list[NudgeInfo] = []
     upcoming: list[NudgeInfo] = []
@@ -75,7 +68,7 @@ def collect(app: App, now: datetime) -> SummaryData:
         invoices=tuple(invoices),
         deliveries=tuple(deliveries),
         health=tuple(health_info(app, account, now) for account in app.config.accounts),
-        refusals=tuple(RefusalInfo(*r) for r in refusals(app.store, sender.name, since)),
+        refusals=tuple(RefusalInfo(*r) for r in app.store.refusals(sender.name, since)),
     )
 
 
@@ -98,8 +91,8 @@ def client_infos(
     now: datetime,
 ) -> list[ClientInfo]:
     facts = app.store.client_facts(account.name)
-    contacts = human_contacts(app.store, account.name)
-    bounces = bouncing_since(app.store, account.name)
+    contacts = app.store.human_contacts(account.name)
+    bounces = app.store.bouncing_since(account.name)
     return [
         client_info(
             state,

@@ -490,13 +490,12 @@ def _utcnow() -> datetime:
 def _history_client(app: App, name: str) -> tuple[str, str]:
     """(account, client) for ``history``: a configured client, else one the database
     still holds records of (removed from the config since); ConfigError if neither."""
-    from ghostwatch.store.evidence import client_names
 
     try:
         client = _client(app, name)
         return app.config.account_for(client).name, client.name
     except ConfigError:
-        known = [k for k in client_names(app.store) if k[1].casefold() == name.casefold()]
+        known = [k for k in app.store.client_names() if k[1].casefold() == name.casefold()]
         if len(known) == 1:
             return known[0]
         raise

@@ -30,7 +30,7 @@ from ghostwatch.core.policy import ladder_records, paused_invoices
 
 class PaymentMatcher(Protocol):
     """What a payment matcher is to the core: compiled ``from``, ``subject``, ``body``
-    regexes (``config.models.PaymentMatcher`` validates and compiles them)."""
+    regexes (``config.accounts.PaymentMatcher`` validates and compiles them)."""
 
     @property
     def from_(self) -> re.Pattern[str]: ...

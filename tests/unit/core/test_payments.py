@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.config.models import PaymentMatcher
+from ghostwatch.config.loader import PaymentMatcher
 from ghostwatch.core import payments, policy
 from ghostwatch.core.domain import (
     AccountState,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ghostwatch.app import state
 from ghostwatch.core.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
-from ghostwatch.store.database import DeadlinePromiseRow
+from ghostwatch.core.records import DeadlinePromiseRow
 from tests.unit.core.test_policy import DAY, RULES, decide, inv_client, utc
 
 PROMISED_AT = utc(2026, 12, 3, 15)
