@@ -37,8 +37,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ghostwatch.core.domain import AccountState, ClientState, Decision
+from ghostwatch.core.human_dates import local_day
 from ghostwatch.core.mail.addresses import parse_address
-from ghostwatch.core.templates import TemplateSet, local_day
+from ghostwatch.core.templates import TemplateSet
 
 __all__ = [
     "NUDGE_HEADER",
