@@ -17,7 +17,8 @@ from typing import Any, Literal
 import structlog
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.net import PASSWORD, login_advice
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
