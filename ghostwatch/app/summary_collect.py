@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import policy, standing
 from ghostwatch.core.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
-from ghostwatch.core.summary.facts import LoginRefusedInfo, RefusalInfo
-from ghostwatch.core.summary.render import (
+from ghostwatch.core.summary.facts import (
     ClientInfo,
     DeliveryInfo,
     HealthInfo,
     InvoiceInfo,
+    LoginRefusedInfo,
     NudgeInfo,
+    RefusalInfo,
     SummaryData,
 )
 from ghostwatch.store.commands import refusals
