@@ -28,7 +28,7 @@ from ghostwatch.core.domain import (
     ThreadRef,
     why,
 )
-from ghostwatch.core.promises.policy import (
+from ghostwatch.core.promises.reminders import (
     DEADLINE_PROMISE_TEMPLATE,
     PROMISE_TEMPLATE,
     is_ladder_step,

@@ -31,8 +31,9 @@ The behaviour is described for users in docs/behaviour.md. Rules it keeps:
    After ``MAX_UNSEEN`` unseen messages in a row the ladder holds and tells the user.
 8. A client's promise to pay an invoice by a day moves that invoice's next step to the
    day's end plus ``promise_grace`` and makes it one ``promise_reminder``, which is no
-   step of the ladder (``promise_policy``; docs/promises.md); a promise to deliver by a
-   deadline does the same for the deadline's ladder (``deadline_promise_reminder``).
+   step of the ladder (``promises/reminders.py``; docs/promises.md); a promise to
+   deliver by a deadline does the same for the deadline's ladder
+   (``deadline_promise_reminder``).
    It is a payment step for rules 3, 5 and 6 like the others, but for one thing: a
    promise that asked nothing ("We'll pay on Friday.") needs no answer, so its
    reminder does not wait for one.
@@ -59,7 +60,7 @@ from ghostwatch.core.domain import (
 )
 from ghostwatch.core.ladders import Candidate, candidates
 from ghostwatch.core.one_voice import one_voice
-from ghostwatch.core.promises.policy import answered_by_promise
+from ghostwatch.core.promises.reminders import answered_by_promise
 from ghostwatch.core.reasons import explain, hold
 from ghostwatch.core.standing import ladder_records, waiting_on
 

@@ -27,7 +27,7 @@ from ghostwatch.core.domain import (
     WaitingOn,
     is_hold,
 )
-from ghostwatch.core.promises.policy import is_ladder_step
+from ghostwatch.core.promises.reminders import is_ladder_step
 
 __all__ = [
     "DELIVERED",
