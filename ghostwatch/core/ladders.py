@@ -302,6 +302,8 @@ def _deadline(client: ClientState, deadline: Deadline) -> Candidate | None:
 
 
 def candidates(client: ClientState, now: datetime) -> list[Candidate]:
+    """Every ladder's next step for ``client`` at ``now``: the silence ladder's, each
+    invoice's (and its thank-you once paid) and each deadline's; None-free, ungated."""
     found: list[Candidate | None] = [_silence(client, now)]
     for invoice in client.invoices:
         found += [_invoice(client, invoice), _resumed(client, invoice, now)]

@@ -1,7 +1,11 @@
 """Who is due what, and when: a pure function of state, rules and ``now``.
 
 This module does no I/O and never reads the clock; ``now`` is always given, aware UTC.
-The behaviour is described for users in docs/behaviour.md. Rules it keeps:
+The behaviour is described for users in docs/behaviour.md. ``decide`` takes each
+ladder's next step (``core/ladders.py``), gates it here (the safety rules, the send
+window), applies one voice (``core/one_voice.py``) and then the account's limits;
+where each conversation stands (who owes whom, ladder progress, the client's state)
+is ``core/standing.py``, the calendar ``core/calendar.py``. Rules they keep together:
 
 1. The silence ladder runs only while the ball is in the client's court (our human
    message is the latest). Step 1 counts from that message; step k from step k-1.

@@ -174,6 +174,7 @@ def ladder_position(client: ClientState) -> int:
 
 
 def is_ghosted(client: ClientState) -> bool:
+    """True when the client was marked ghosted on the silence ladder running now."""
     anchor = silence_anchor(client)
     return anchor is not None and client.ghosted_anchor == anchor
 
