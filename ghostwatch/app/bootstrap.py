@@ -17,7 +17,8 @@ from typing import Any, Literal
 import structlog
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.net import PASSWORD, login_advice
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
@@ -29,7 +30,7 @@ from ghostwatch.app.lease import LeaseKeeper
 from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.sync import SyncContext, SyncReport, resolve_folders, sync_account
 from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
-from ghostwatch.core import payments, policy, render
+from ghostwatch.core import payments, policy, render, standing
 from ghostwatch.core.domain import (
     AccountState,
     Action,
@@ -622,7 +623,7 @@ def iso(at: datetime | None) -> str | None:
 
 
 def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime) -> dict[str, Any]:
-    waiting = policy.waiting_on(client)
+    waiting = standing.waiting_on(client)
     nxt = policy.next_action(decisions, client.name)
     held = [d.reason for d in decisions if d.client == client.name and d.action is Action.HOLD]
     return {
@@ -631,8 +632,8 @@ def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime
         "last_inbound": iso(client.last_inbound),
         "last_outbound": iso(client.last_outbound),
         "waiting_on": waiting.value if waiting else None,
-        "state": policy.client_status(client, now).value,
-        "step": policy.current_step(client),
+        "state": standing.client_status(client, now).value,
+        "step": standing.current_step(client),
         "next_action": None
         if nxt is None
         else {"kind": nxt.template or "ghost", "at": iso(nxt.at), "reason": nxt.reason},

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
 from ghostwatch.core import names
+from ghostwatch.core.calendar import local_day_start
 from ghostwatch.core.domain import (
     AccountState,
     AutoReply,
@@ -26,7 +27,6 @@ from ghostwatch.core.domain import (
     OutboxStatus,
     ThreadRef,
 )
-from ghostwatch.core.policy import local_day_start
 from ghostwatch.core.records import ClientFacts, DeadlinePromiseRow, InvoiceRow
 
 COUNTED_TODAY = frozenset(

@@ -44,7 +44,8 @@ from ghostwatch.app.summary_collect import collect
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import render
 from ghostwatch.core.records import SummaryRecord
-from ghostwatch.core.summary.render import Summary, build_summary, due_at, local_day, next_due
+from ghostwatch.core.summary.due import due_at, local_day, next_due
+from ghostwatch.core.summary.render import Summary, build_summary
 from ghostwatch.errors import (
     GhostwatchError,
     SendError,

@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ghostwatch.config.loader import AccountConfig
-from ghostwatch.core import policy
+from ghostwatch.core import policy, standing
 from ghostwatch.core.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
 from ghostwatch.core.records import ClientFacts, Contact, OutboxRow
-from ghostwatch.core.summary.facts import LoginRefusedInfo, RefusalInfo
-from ghostwatch.core.summary.render import (
+from ghostwatch.core.summary.facts import (
     ClientInfo,
     DeliveryInfo,
     HealthInfo,
     InvoiceInfo,
+    LoginRefusedInfo,
     NudgeInfo,
+    RefusalInfo,
     SummaryData,
 )
 
@@ -114,8 +115,8 @@ def client_info(
     decisions: Sequence[Decision],
     now: datetime,
 ) -> ClientInfo:
-    status = policy.client_status(state, now)
-    waiting = policy.waiting_on(state)
+    status = standing.client_status(state, now)
+    waiting = standing.waiting_on(state)
     theirs = [c for c in contacts if c.inbound]
     ours = [c for c in contacts if not c.inbound]
     until = {ClientStatus.SNOOZED: state.snoozed_until, ClientStatus.AWAY: state.away_until}
@@ -123,7 +124,9 @@ def client_info(
         (
             d
             for d in decisions
-            if d.client == state.name and d.ladder == policy.SILENCE and d.action is not Action.HOLD
+            if d.client == state.name
+            and d.ladder == standing.SILENCE
+            and d.action is not Action.HOLD
         ),
         None,
     )
@@ -137,7 +140,7 @@ def client_info(
         their_subject=theirs[-1].subject if theirs else "",
         # the ladder step reached ("nudged 1 of 2" after a check-in sent again on their
         # return), at least 1 once a nudge went out
-        step=max(policy.ladder_position(state), min(policy.current_step(state), 1)),
+        step=max(standing.ladder_position(state), min(standing.current_step(state), 1)),
         ladder_days=ladder_days(state.rules),
         bouncing=bouncing,
         ghosted_at=facts.ghosted_at if facts else None,

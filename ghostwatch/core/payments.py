@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from ghostwatch.core.domain import ClientState, Decision, Envelope
 from ghostwatch.core.mail.dsn import message_body
-from ghostwatch.core.policy import ladder_records, paused_invoices
+from ghostwatch.core.standing import ladder_records, paused_invoices
 
 
 class PaymentMatcher(Protocol):

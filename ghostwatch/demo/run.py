@@ -28,7 +28,7 @@ from babel.dates import get_timezone_location
 from ghostwatch.app import summary
 from ghostwatch.app.bootstrap import App, CycleReport
 from ghostwatch.config.loader import load_config
-from ghostwatch.core import policy
+from ghostwatch.core import policy, reasons
 from ghostwatch.core.domain import Action, Decision, LadderKind, OutboxStatus
 from ghostwatch.demo import data as demo_data
 from ghostwatch.demo.data import Mail
@@ -128,7 +128,7 @@ class Narrator:
             self.changed(report.now, old.get(row["client"]), row)
 
     def delivered(self, now: datetime, d: Decision, status: OutboxStatus | None) -> None:
-        name = policy.label(d.template or "")
+        name = reasons.label(d.template or "")
         if status is not OutboxStatus.SENT:
             state = status.value if status else "skipped"
             self.event(now, "×", f"{name} to {d.client}: {state}", "warn")
@@ -148,7 +148,7 @@ class Narrator:
         if not nxt:
             return ""
         at = both_zones(parse_iso(nxt["at"]), self.zone(row["client"]))
-        return f"; next: {policy.label(nxt['kind'])} {at}"
+        return f"; next: {reasons.label(nxt['kind'])} {at}"
 
     def holds(self, now: datetime, decisions: Sequence[Decision]) -> None:
         for d in decisions:
@@ -157,7 +157,7 @@ class Narrator:
                 continue
             self._seen_holds.add(key)
             reason = d.reason.rpartition("held: ")[2].removeprefix(f"{d.client}: ")
-            what = f"{policy.label(d.template)} for {d.client}" if d.template else d.client
+            what = f"{reasons.label(d.template)} for {d.client}" if d.template else d.client
             self.event(now, "‖", f"{what} held: {reason}", "warn")
 
     def changed(self, now: datetime, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
