@@ -31,10 +31,11 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ghostwatch.core.payments import message_text
+from ghostwatch.core.views import iso
 from ghostwatch.store.evidence import SeenMessage, nudges, seen_messages
 from ghostwatch.store.outbox import OutboxRow
 from ghostwatch.store.records import EventRow, RecordsStore
@@ -109,10 +110,6 @@ class Entry:
         return (self.at, _RANK[self.type], self.row)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
 # --- building the log ---------------------------------------------------------------
 
 
@@ -148,9 +145,9 @@ def _nudge_entry(n: OutboxRow, seen_in: str | None) -> Entry:
         "ladder": n.ladder,
         "anchor": n.anchor,
         "reason": n.reason,
-        "due_at": _iso(n.due_at),
-        "planned_at": _iso(n.planned_at),
-        "sent_at": _iso(n.sent_at),
+        "due_at": iso(n.due_at),
+        "planned_at": iso(n.planned_at),
+        "sent_at": iso(n.sent_at),
         "attempts": n.attempts,
         "last_error": n.last_error,
         "seen_in": seen_in,
@@ -228,7 +225,7 @@ def export_log(store: RecordsStore) -> list[Entry]:
 def entry_dict(e: Entry) -> dict[str, Any]:
     """Return ``e`` as a JSON-ready dict (times ISO-8601 UTC with ``Z``)."""
     return {
-        "at": _iso(e.at),
+        "at": iso(e.at),
         "id": e.id,
         "account": e.account,
         "client": e.client,
@@ -324,7 +321,7 @@ def to_csv(entries: Sequence[Entry]) -> bytes:
 
 
 def _line(e: Entry) -> list[str]:
-    when = (_iso(e.at) or "")[:16].replace("T", " ")
+    when = (iso(e.at) or "")[:16].replace("T", " ")
     if e.type == "message":
         head = f"{when}  {e.direction:<8}  {e.kind:<10}  {e.subject!r}  {e.message_id or '-'}"
         return [head]
