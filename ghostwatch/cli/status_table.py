@@ -20,7 +20,7 @@ from ghostwatch.core.i18n import Translator, display_width
 from ghostwatch.core.reasons import label
 from ghostwatch.core.views import HealthRow, StatusRow
 
-__all__ = ["display_width", "format_health", "format_table"]
+__all__ = ["HELD", "UTC_ZONE", "format_health", "format_table"]
 
 UTC_ZONE = ZoneInfo("UTC")
 HEAD = ["CLIENT", "STATE", "WAITING ON", "LAST FROM THEM", "LAST FROM YOU", "NEXT"]

@@ -13,6 +13,7 @@ import pytest
 
 from ghostwatch.cli import entry as cli
 from ghostwatch.cli import status_table
+from ghostwatch.core.i18n import display_width
 from ghostwatch.core.views import HealthRow, NextAction, StatusRow
 
 ROOT = Path(__file__).parents[2]
@@ -178,9 +179,9 @@ def test_status_table_aligns_thai_and_georgian_names() -> None:
         for name in ("Acme Ltd", "สยาม ดีไซน์", "ქვევრი და კო")
     ]
     lines = status_table.format_table(rows).splitlines()[:4]
-    columns = {status_table.display_width(line.split("ok")[0]) for line in lines[1:]}
+    columns = {display_width(line.split("ok")[0]) for line in lines[1:]}
     assert len(columns) == 1  # the STATE column starts at the same place on every row
-    assert status_table.display_width("สยาม ดีไซน์") == 9
+    assert display_width("สยาม ดีไซน์") == 9
 
 
 def test_status_table_speaks_local_time_and_plain_words() -> None:

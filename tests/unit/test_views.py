@@ -30,7 +30,7 @@ from ghostwatch.core.domain import (
 )
 from ghostwatch.core.views import HealthRow, StatusRow, iso
 
-# The keys of one ``status --json`` element, in order (docs/commands.md, "status").
+# The keys of one ``status --json`` element, in order (docs/cli.md, "status").
 STATUS_KEYS = [
     *("client", "account", "last_inbound", "last_outbound", "waiting_on", "state", "step"),
     *("next_action", "held", "away_until", "snoozed_until", "held_until_resume", "bouncing"),
