@@ -31,11 +31,12 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ghostwatch.core.payments import message_text
 from ghostwatch.core.records import OutboxRow
+from ghostwatch.core.views import iso
 from ghostwatch.store.database import EventRow, SeenMessage, Store
 
 __all__ = [
@@ -108,10 +109,6 @@ class Entry:
         return (self.at, _RANK[self.type], self.row)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
 # --- building the log ---------------------------------------------------------------
 
 
@@ -147,9 +144,9 @@ def _nudge_entry(n: OutboxRow, seen_in: str | None) -> Entry:
         "ladder": n.ladder,
         "anchor": n.anchor,
         "reason": n.reason,
-        "due_at": _iso(n.due_at),
-        "planned_at": _iso(n.planned_at),
-        "sent_at": _iso(n.sent_at),
+        "due_at": iso(n.due_at),
+        "planned_at": iso(n.planned_at),
+        "sent_at": iso(n.sent_at),
         "attempts": n.attempts,
         "last_error": n.last_error,
         "seen_in": seen_in,
@@ -227,7 +224,7 @@ def export_log(store: Store) -> list[Entry]:
 def entry_dict(e: Entry) -> dict[str, Any]:
     """Return ``e`` as a JSON-ready dict (times ISO-8601 UTC with ``Z``)."""
     return {
-        "at": _iso(e.at),
+        "at": iso(e.at),
         "id": e.id,
         "account": e.account,
         "client": e.client,
@@ -323,7 +320,7 @@ def to_csv(entries: Sequence[Entry]) -> bytes:
 
 
 def _line(e: Entry) -> list[str]:
-    when = (_iso(e.at) or "")[:16].replace("T", " ")
+    when = (iso(e.at) or "")[:16].replace("T", " ")
     if e.type == "message":
         head = f"{when}  {e.direction:<8}  {e.kind:<10}  {e.subject!r}  {e.message_id or '-'}"
         return [head]
