@@ -41,7 +41,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def lint(root: Path) -> subprocess.CompletedProcess[str]:
     # cwd first on sys.path (lint-imports puts it there), so the copy is the one analysed
     return subprocess.run(
-        [str(LINT), "--no-cache", "--config", "pyproject.toml"],
+        [str(LINT), "--no-cache"],
         cwd=root,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "NO_COLOR": "1"},
         capture_output=True,
