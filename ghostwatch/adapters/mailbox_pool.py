@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.errors import MailboxError
 
 log = structlog.get_logger(__name__)

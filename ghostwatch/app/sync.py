@@ -53,7 +53,7 @@ from ghostwatch.adapters.imap_fetch import FetchedHeaders
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.sync_effects import Payment, record_side_effects
-from ghostwatch.config.models import PaymentMatcher
+from ghostwatch.config.loader import PaymentMatcher
 from ghostwatch.core import commands, payments, render
 from ghostwatch.core.domain import (
     Classification,
@@ -234,7 +234,8 @@ async def sync_folder(
         report.fetched += len(batch)
         # Invariant 7: only mail that concerns a client is kept; bounces and payment
         # notices from others are acted on below
-        report.stored += store.record_messages([r[0] for r in kept if r[0].client is not None])
+        mine = [r[0] for r in kept if r[0].client is not None]
+        report.stored += store.record_messages(mine, seen_at=ctx.now)
         record_side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         store.save_cursor(

@@ -15,7 +15,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.app.sync import SyncContext, sync_account
 from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
 from ghostwatch.core.mail.headers import parse_headers

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.app.sync import SyncContext, sync_account
 from ghostwatch.core.domain import ClientMatcher, FolderRole
 from ghostwatch.store.database import Store

@@ -15,7 +15,6 @@ import pytest
 from ghostwatch.app import evidence
 from ghostwatch.core.domain import Direction, Kind, OutboxStatus
 from ghostwatch.store.database import MessageRow, Store
-from ghostwatch.store.evidence import client_names
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 KA, TH = "ნინო სტუდია", "บริษัท สยาม"
@@ -121,7 +120,7 @@ def test_export_has_every_client_and_account_events_sorted(store: Store) -> None
     assert ids[:3] == ["message:1", "message:2", "event:1"]
     assert "event:2" in ids and entries[ids.index("event:2")].client is None
     assert [e.sort_key() for e in entries] == sorted(e.sort_key() for e in entries)
-    assert client_names(store) == sorted([("studio", KA), ("studio", TH)])
+    assert store.client_names() == sorted([("studio", KA), ("studio", TH)])
 
 
 def test_csv_has_a_bom_round_trips_and_guards_formulas(store: Store) -> None:
@@ -227,7 +226,8 @@ def test_the_csv_says_human_reply_and_json_keeps_the_diagnostic(store: Store) ->
         [
             message(1, KA, T0, "ლოგო", reason="no automation signs"),
             message(2, KA, T0, "Away", kind=Kind.AUTO_REPLY, reason="header X-Autoreply"),
-        ]
+        ],
+        seen_at=T0,
     )
     entries = evidence.export_log(store)
     rows = list(csv.DictReader(io.StringIO(evidence.to_csv(entries).decode("utf-8-sig"))))

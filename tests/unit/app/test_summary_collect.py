@@ -13,8 +13,9 @@ import pytest
 from ghostwatch.app.bootstrap import App
 from ghostwatch.app.summary_collect import collect
 from ghostwatch.config.loader import load_config
-from ghostwatch.core.summary.facts import LoginRefusedInfo
-from ghostwatch.core.summary.render import HealthInfo, SummaryData, build_summary, view
+from ghostwatch.core.summary.facts import HealthInfo, LoginRefusedInfo, SummaryData
+from ghostwatch.core.summary.render import build_summary
+from ghostwatch.core.summary.rows import view
 from ghostwatch.errors import MailboxAuthError
 
 ROOT = Path(__file__).parents[3]

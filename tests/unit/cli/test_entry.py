@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,8 @@ import pytest
 
 from ghostwatch.cli import entry as cli
 from ghostwatch.cli import status_table
+from ghostwatch.core.i18n import display_width
+from ghostwatch.core.views import HealthRow, NextAction, StatusRow
 
 ROOT = Path(__file__).parents[3]
 
@@ -163,48 +166,42 @@ def test_config_repr_and_errors_never_show_a_password(tmp_path: Path) -> None:
 
 def test_status_table_aligns_thai_and_georgian_names() -> None:
     rows = [
-        {
-            "client": name,
-            "account": "studio",
-            "state": "ok",
-            "waiting_on": None,
-            "last_inbound": None,
-            "last_outbound": None,
-            "step": 0,
-            "next_action": None,
-            "held": [],
-        }
+        StatusRow(
+            client=name,
+            account="studio",
+            state="ok",
+            waiting_on=None,
+            last_inbound=None,
+            last_outbound=None,
+            step=0,
+            next_action=None,
+        )
         for name in ("Acme Ltd", "สยาม ดีไซน์", "ქვევრი და კო")
     ]
     lines = status_table.format_table(rows).splitlines()[:4]
-    columns = {status_table.display_width(line.split("ok")[0]) for line in lines[1:]}
+    columns = {display_width(line.split("ok")[0]) for line in lines[1:]}
     assert len(columns) == 1  # the STATE column starts at the same place on every row
-    assert status_table.display_width("สยาม ดีไซน์") == 9
+    assert display_width("สยาม ดีไซน์") == 9
 
 
 def test_status_table_speaks_local_time_and_plain_words() -> None:
-    row = {
-        "client": "Acme Ltd",
-        "account": "studio",
-        "state": "nudged",
-        "waiting_on": "client",
-        "last_inbound": "2026-11-02T08:00:00Z",
-        "last_outbound": "2026-11-16T21:30:00Z",  # already the 17th in Tbilisi
-        "step": 1,
-        "next_action": {"kind": "closing_notice", "at": "2026-11-26T05:00:00Z", "reason": "x"},
-        "held": [],
-    }
-    ghost = {
-        **row,
-        "client": "Initech",
-        "next_action": {"kind": "ghost", "at": "2026-11-30T05:00:00Z"},
-    }
-    held = {
-        **row,
-        "client": "Globex",
-        "next_action": None,
-        "held": ["Globex: 9 days; check-in due; held: Globex: x is bouncing"],
-    }
+    row = StatusRow(
+        client="Acme Ltd",
+        account="studio",
+        state="nudged",
+        waiting_on="client",
+        last_inbound="2026-11-02T08:00:00Z",
+        last_outbound="2026-11-16T21:30:00Z",  # already the 17th in Tbilisi
+        step=1,
+        next_action=NextAction("closing_notice", "2026-11-26T05:00:00Z", "x"),
+    )
+    ghost = replace(row, client="Initech", next_action=NextAction("ghost", "2026-11-30T05:00:00Z"))
+    held = replace(
+        row,
+        client="Globex",
+        next_action=None,
+        held=("Globex: 9 days; check-in due; held: Globex: x is bouncing",),
+    )
     zones = {"studio": ZoneInfo("Asia/Tbilisi")}
     lines = status_table.format_table([row, ghost, held], zones).splitlines()
     assert lines[1].split() == [
@@ -217,17 +214,19 @@ def test_status_table_speaks_local_time_and_plain_words() -> None:
     assert lines[-1] == "Times in Asia/Tbilisi."
     text = "\n".join(lines)
     assert "UTC" not in text and "closing_notice" not in text and "T05" not in text
-    health = {
-        "account": "studio",
-        "last_sync": "2026-11-26T04:55:00Z",
-        "stale": False,
-        "paused": False,
-        "watch_mode": "idle",
-        "last_error": "timed out",
-        "last_error_at": "2026-11-26T04:00:00Z",
-        "unresolved_nudges": 0,
-        "failed_nudges": 1,
-    }
+    health = HealthRow(
+        account="studio",
+        last_sync="2026-11-26T04:55:00Z",
+        stale=False,
+        paused=False,
+        watch_mode="idle",
+        last_error="timed out",
+        last_error_at="2026-11-26T04:00:00Z",
+        unresolved_nudges=0,
+        failed_nudges=1,
+        lease_holder=None,
+        lease_expires_at=None,
+    )
     assert status_table.format_health(health, zones["studio"]) == (
         "account studio: last read Thu 26 Nov 08:55; watching by idle; "
         "last error Thu 26 Nov 08:00: timed out; 1 failed nudge(s)"

@@ -15,9 +15,11 @@ import pytest
 
 from ghostwatch.cli import entry as cli
 from ghostwatch.cli import init
+from ghostwatch.cli.parser import build_parser
 from ghostwatch.config.loader import find_config_path
 from ghostwatch.config.providers import PROVIDER_KEYS, PROVIDERS, provider_for
 from ghostwatch.config.starter import Answers, render
+from ghostwatch.errors import ConfigError
 
 ROOT = Path(__file__).parents[3]
 FASTMAIL = [
@@ -144,14 +146,14 @@ def test_questions_on_a_terminal_fill_what_flags_leave_open() -> None:
 
 def test_a_bad_answer_is_rejected_before_anything_is_written(tmp_path: Path) -> None:
     text = render(Answers("me@example.com", PROVIDERS["gmail"], "Mars/Olympus", "ka"))
-    with pytest.raises(cli.ConfigError, match="unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
         init.write_config(tmp_path / "config.toml", text)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_missing_config_error_says_to_run_init(tmp_path: Path) -> None:
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "none")}
-    with pytest.raises(cli.ConfigError, match="ghostwatch init"):
+    with pytest.raises(ConfigError, match="ghostwatch init"):
         find_config_path(None, env)
 
 
@@ -245,7 +247,7 @@ def test_init_systemd_system_writes_a_credential_config_and_its_unit(tmp_path: P
 
 def test_init_systemd_install_writes_the_unit(tmp_path: Path, capsys: Any) -> None:
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / ".config")}
-    args = cli.build_parser().parse_args(["init", "--systemd", "user", "--install"])
+    args = build_parser().parse_args(["init", "--systemd", "user", "--install"])
     from ghostwatch.cli.setup import cmd_init
 
     assert cmd_init(args, env) == 0

@@ -11,8 +11,9 @@ import pytest
 
 from ghostwatch.app.bootstrap import App
 from ghostwatch.cli import entry as cli
-from ghostwatch.cli.setup import account_problems
+from ghostwatch.cli.status import account_problems
 from ghostwatch.config.loader import load_config
+from ghostwatch.core.views import HealthRow
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -107,4 +108,16 @@ def test_a_failing_or_paused_account_fails_the_check(config: Path, capsys: Any) 
     ],
 )
 def test_account_problems(row: dict[str, Any], problems: list[str]) -> None:
-    assert account_problems(row) == problems
+    health = HealthRow(
+        **{
+            "account": "studio",
+            "last_error_at": None,
+            "watch_mode": None,
+            "unresolved_nudges": 0,
+            "failed_nudges": 0,
+            "lease_holder": None,
+            "lease_expires_at": None,
+            **row,
+        }
+    )
+    assert account_problems(health) == problems

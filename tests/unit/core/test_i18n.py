@@ -19,7 +19,9 @@ from ghostwatch.core import i18n
 from ghostwatch.core.domain import why
 from ghostwatch.core.i18n import Translator, catalogue, languages, po_path
 from ghostwatch.core.reasons import ENGLISH, TEMPLATE_LABELS
-from ghostwatch.core.summary.render import NudgeInfo, SummaryData, build_summary, view
+from ghostwatch.core.summary.facts import NudgeInfo, SummaryData
+from ghostwatch.core.summary.render import build_summary
+from ghostwatch.core.summary.rows import view
 from ghostwatch.core.summary.words import Words
 from ghostwatch.tools.i18n_catalog import problems, template
 from ghostwatch.tools.summary_sample import NOW, sample_data

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ghostwatch.core import policy
+from ghostwatch.core import calendar, policy, standing
 from ghostwatch.core.domain import (
     AccountState,
     Action,
@@ -148,7 +148,7 @@ def test_ghosted_client_gets_nothing_more_ever() -> None:
     )
     for days in (0, 30, 365):
         assert decide(c, utc(2026, 11, 23, 10) + days * DAY) == []
-    assert policy.client_status(c, utc(2026, 11, 24)) is ClientStatus.GHOSTED
+    assert standing.client_status(c, utc(2026, 11, 24)) is ClientStatus.GHOSTED
 
 
 def test_reason_is_plain_language() -> None:
@@ -193,8 +193,8 @@ def test_nudges_of_an_older_ladder_do_not_count() -> None:
 def test_a_reply_stops_the_ladder_and_the_ball_is_yours() -> None:
     c = client(last_inbound=utc(2026, 11, 5, 8), nudges=(sent(1, utc(2026, 11, 4)),))
     assert decide(c, utc(2026, 11, 20, 10)) == []
-    assert policy.waiting_on(c) is WaitingOn.YOU
-    assert policy.client_status(c, utc(2026, 11, 20)) is ClientStatus.OK
+    assert standing.waiting_on(c) is WaitingOn.YOU
+    assert standing.client_status(c, utc(2026, 11, 20)) is ClientStatus.OK
 
 
 def test_a_new_message_after_a_reply_starts_a_new_ladder() -> None:
@@ -235,23 +235,23 @@ def test_saturday_waits_for_monday_in_the_clients_zone() -> None:
 )
 def test_send_window_follows_dst(earliest: datetime, slot: datetime) -> None:
     rules = replace(RULES, timezone="Europe/Berlin")
-    assert policy.next_slot(earliest, rules) == slot
+    assert calendar.next_slot(earliest, rules) == slot
 
 
 def test_public_holiday_is_skipped() -> None:
     # Tue 3 Mar 2026 is Mother's Day, a public holiday in Georgia.
     rules = replace(RULES, timezone="Asia/Tbilisi", holidays_country="GE")
-    assert not policy.is_business_day(date(2026, 3, 3), rules)
-    slot = policy.next_slot(utc(2026, 3, 3, 6), rules)
+    assert not calendar.is_business_day(date(2026, 3, 3), rules)
+    slot = calendar.next_slot(utc(2026, 3, 3, 6), rules)
     assert slot == utc(2026, 3, 4, 5)  # Wed 09:00 Tbilisi (UTC+4)
-    assert policy.next_slot(utc(2026, 3, 3, 6), replace(rules, holidays_country="")) == utc(
+    assert calendar.next_slot(utc(2026, 3, 3, 6), replace(rules, holidays_country="")) == utc(
         2026, 3, 3, 6
     )
 
 
 def test_weekends_allowed_when_business_days_off() -> None:
     rules = replace(RULES, business_days=False)
-    assert policy.next_slot(utc(2026, 11, 14, 10), rules) == utc(2026, 11, 14, 10)
+    assert calendar.next_slot(utc(2026, 11, 14, 10), rules) == utc(2026, 11, 14, 10)
 
 
 # --- holds -------------------------------------------------------------------------------
@@ -419,7 +419,7 @@ def test_deadline_reminder() -> None:
     ],
 )
 def test_client_status(changes: dict[str, object], status: ClientStatus) -> None:
-    assert policy.client_status(client(**changes), NOW) is status
+    assert standing.client_status(client(**changes), NOW) is status
 
 
 def test_next_action_and_wakeup() -> None:
@@ -446,8 +446,8 @@ def test_a_refused_step_holds_the_ladder_instead_of_escalating() -> None:
 def test_a_skipped_step_is_offered_again_one_interval_later_never_escalated() -> None:
     skipped_at = utc(2026, 11, 9, 8, 40)
     c = client(nudges=(sent(1, skipped_at, OutboxStatus.SKIPPED),))
-    assert policy.current_step(c) == 0  # nothing reached the client
-    assert policy.client_status(c, skipped_at) is ClientStatus.WAITING
+    assert standing.current_step(c) == 0  # nothing reached the client
+    assert standing.client_status(c, skipped_at) is ClientStatus.WAITING
     [d] = decide(c, skipped_at + timedelta(minutes=30))
     assert (d.action, d.template, d.step) == (Action.WAIT, "check_in", 2)
     assert d.at == utc(2026, 11, 16, 9, 0)  # 7 days after the skip, in the window
@@ -512,7 +512,7 @@ def test_a_hold_is_held_until_resume_never_a_made_up_day() -> None:
         [d] = decide(c, now)
         assert d.action is Action.HOLD and d.why[-1].code == "held.by_you"
         assert "until you resume it" in d.reason and "2999" not in d.reason
-        assert policy.client_status(c, now) is ClientStatus.HELD
+        assert standing.client_status(c, now) is ClientStatus.HELD
         assert policy.next_action([d], "Acme") is None  # status: no "31 Dec" next action
     # a held client whose ladder ran out is not marked ghosted behind the user's back
     ran_out = (sent(1, utc(2026, 11, 9, 10)), sent(2, utc(2026, 11, 16, 10)))
@@ -520,4 +520,4 @@ def test_a_hold_is_held_until_resume_never_a_made_up_day() -> None:
     assert d.action is Action.HOLD
     # a snooze to a day stays a snooze
     day = client(snoozed_until=utc(2026, 11, 20))
-    assert policy.client_status(day, now) is ClientStatus.SNOOZED
+    assert standing.client_status(day, now) is ClientStatus.SNOOZED

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from ghostwatch.core import policy
+from ghostwatch.core import standing
 from ghostwatch.core.domain import (
     Action,
     AutoReply,
@@ -130,8 +130,8 @@ def test_after_work_paused_nothing_more_is_written_and_status_says_paused() -> N
     [held] = [d for d in out if d.ladder == "invoice:INV-2"]
     assert held.action is Action.HOLD
     assert "work paused for invoice INV-1 since 11 Dec" in held.reason
-    assert policy.client_status(c, utc(2027, 1, 5, 10)) is ClientStatus.PAUSED
-    assert [i.number for i, _ in policy.paused_invoices(c)] == ["INV-1"]
+    assert standing.client_status(c, utc(2027, 1, 5, 10)) is ClientStatus.PAUSED
+    assert [i.number for i, _ in standing.paused_invoices(c)] == ["INV-1"]
 
 
 def test_paying_a_paused_invoice_ends_the_state_with_one_thank_you() -> None:
@@ -142,7 +142,7 @@ def test_paying_a_paused_invoice_ends_the_state_with_one_thank_you() -> None:
     paid = invoice(1, paid=True, paid_at=utc(2026, 12, 14, 8))
     c = client(invoices=(paid,), nudges=done, last_outbound=None, thread=None)
     now = utc(2026, 12, 14, 10)
-    assert policy.client_status(c, now) is not ClientStatus.PAUSED
+    assert standing.client_status(c, now) is not ClientStatus.PAUSED
     [d] = sends(decide(c, now))
     assert (d.template, d.step) == ("work_resumed", 3)
     thanked = (*done, inv_record(1, 3, now, "work_resumed"))
@@ -191,7 +191,7 @@ def test_the_ultimatum_after_a_holiday_check_in_also_comes_after_the_grace() -> 
     [d] = decide(c, utc(2026, 11, 25, 10))
     assert (d.action, d.template, d.at) == (Action.WAIT, "closing_notice", utc(2026, 11, 27, 9))
     # two messages went, one step of the ladder was seen: the summary says "1 of 2"
-    assert (policy.current_step(c), policy.ladder_position(c)) == (2, 1)
+    assert (standing.current_step(c), standing.ladder_position(c)) == (2, 1)
 
 
 def test_an_out_of_office_without_a_date_retries_the_same_step_after_away_default() -> None:

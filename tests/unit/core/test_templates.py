@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from ghostwatch.core.human_dates import format_date
 from ghostwatch.core.templates import (
     BUILTIN_NAMES,
     LANGUAGES,
     TemplateSet,
-    format_date,
     sample_context,
 )
 from ghostwatch.errors import TemplateError

@@ -12,7 +12,8 @@ import pytest
 
 from ghostwatch.core.domain import Deadline, Invoice, LadderKind
 from ghostwatch.core.render import template_context
-from ghostwatch.core.templates import LANGUAGES, TemplateSet, _Sandbox
+from ghostwatch.core.template_sandbox import Sandbox
+from ghostwatch.core.templates import LANGUAGES, TemplateSet
 from tests.unit.core.test_render import ACCOUNT, CLIENT, DECISION, NOW
 
 DOC = Path(__file__).parents[3] / "docs" / "templates.md"
@@ -43,7 +44,7 @@ def full_context(language: str) -> dict[str, object]:
 
 
 def render(source: str, context: dict[str, object]) -> str:
-    env = _Sandbox(undefined=__import__("jinja2").StrictUndefined)
+    env = Sandbox(undefined=__import__("jinja2").StrictUndefined)
     return env.from_string(source).render(context)
 
 

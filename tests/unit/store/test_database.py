@@ -16,15 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from ghostwatch.core.domain import Direction, FolderRole, Kind, NudgeRecord, OutboxStatus
+from ghostwatch.core.records import ClientFacts, InvoiceItem
 from ghostwatch.errors import StoreError
-from ghostwatch.store.database import (
-    ClientFacts,
-    IllegalTransition,
-    InvoiceItem,
-    MessageRow,
-    Store,
-    UnknownInvoice,
-)
+from ghostwatch.store.database import IllegalTransition, MessageRow, Store, UnknownInvoice
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "studio"
@@ -664,9 +658,9 @@ def test_sync_style_rows_with_joined_strings(store: Store, store_url: str) -> No
         "seen_at": T0,
     }
     store.fast_inserts = False
-    assert store.record_messages([row]) == 1
+    assert store.record_messages([row], seen_at=T0) == 1
     store.fast_inserts = True
-    assert store.record_messages([{**row, "account": "other"}]) == 1
+    assert store.record_messages([{**row, "account": "other"}], seen_at=T0) == 1
     stored = raw_sql(store_url, 'SELECT DISTINCT to_addrs, "references", bounced FROM message')
     assert [tuple(r) for r in stored] == [
         (

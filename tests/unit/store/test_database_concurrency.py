@@ -104,7 +104,7 @@ def test_the_daily_summary_is_recorded_by_exactly_one(store_url: str) -> None:
 
 
 def test_concurrent_invoice_upserts_count_each_invoice_once(store_url: str) -> None:
-    from ghostwatch.store.records import InvoiceItem
+    from ghostwatch.core.records import InvoiceItem
 
     stores = _stores(store_url)
     items = [InvoiceItem("INV-1", "100 GEL", date(2026, 11, 1), "config")]

@@ -10,8 +10,8 @@ import pytest
 
 from ghostwatch.app.promise_effects import PromiseReader, record_promises
 from ghostwatch.core.domain import Direction, Kind
-from ghostwatch.store.database import MessageRow, Store
-from ghostwatch.store.records import InvoiceItem, UnknownInvoice
+from ghostwatch.core.records import InvoiceItem
+from ghostwatch.store.database import MessageRow, Store, UnknownInvoice
 
 ACCOUNT = "studio"
 AT = datetime(2026, 12, 3, 15, tzinfo=UTC)
@@ -189,7 +189,7 @@ def test_a_reply_sets_the_day_of_the_deadline_it_promises(store: Store) -> None:
 def test_a_deadline_met_before_the_reply_takes_no_new_promise(store: Store) -> None:
     # the feedback came on the 2nd (after the due day began): the deadline is done, and
     # "I'll send it on Friday" on the 3rd is about something else
-    store.record_messages([_reply("<f1@acme>", datetime(2026, 12, 2, 9, tzinfo=UTC))])
+    store.record_messages([_reply("<f1@acme>", datetime(2026, 12, 2, 9, tzinfo=UTC))], seen_at=AT)
     reader = PromiseReader("en", "UTC", (("logo feedback", date(2026, 12, 1)),))
     later = MessageRow(
         ACCOUNT, "INBOX", 1, 8, "<r2@acme>", AT, Direction.INBOUND, Kind.HUMAN, client="Acme"

@@ -15,6 +15,7 @@ import structlog
 
 from ghostwatch.adapters import logs
 from ghostwatch.cli import entry as cli
+from ghostwatch.cli.parser import build_parser
 from ghostwatch.resources import EXAMPLE_CONFIG, MAN_PAGE, SYSTEM_UNIT, USER_UNIT, shipped_text
 from ghostwatch.tools import manpage
 
@@ -67,7 +68,7 @@ def _actions(parser: argparse.ArgumentParser, path: str = "ghostwatch") -> list[
 def test_every_option_and_argument_has_help() -> None:
     missing = [
         f"{where}: {'/'.join(a.option_strings) or a.dest}"
-        for where, a in _actions(cli.build_parser())
+        for where, a in _actions(build_parser())
         if not a.help
     ]
     assert missing == []

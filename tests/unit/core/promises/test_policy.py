@@ -1,4 +1,4 @@
-"""A client's promise in the invoice ladder (policy rule 8, ghostwatch/core/promises/policy.py).
+"""A client's promise in the invoice ladder (policy rule 8, ghostwatch/core/promises/reminders.py).
 
 Pure decisions on literal instants. Invoice INV-1 was due Tuesday 1 December 2026;
 on Thursday the 3rd at 15:00 Acme wrote "I'll pay on Friday" (Friday 4 December) and

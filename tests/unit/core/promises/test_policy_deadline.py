@@ -1,4 +1,4 @@
-"""A client's promise in the deadline ladder (policy rule 8, ghostwatch/core/promises/policy.py).
+"""A client's promise in the deadline ladder (policy rule 8, ghostwatch/core/promises/reminders.py).
 
 Pure decisions on literal instants. The logo feedback was due Tuesday 1 December 2026;
 on Thursday the 3rd at 15:00 Acme wrote "I'll send the feedback on Friday" (Friday 4
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ghostwatch.app import state
 from ghostwatch.core.domain import Action, Deadline, Invoice, NudgeRecord, OutboxStatus
-from ghostwatch.store.database import DeadlinePromiseRow
+from ghostwatch.core.records import DeadlinePromiseRow
 from tests.unit.core.test_policy import DAY, RULES, decide, inv_client, utc
 
 PROMISED_AT = utc(2026, 12, 3, 15)

@@ -8,19 +8,21 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ghostwatch.core.summary.facts import bar_segments, text_bar, unusually_quiet
-from ghostwatch.core.summary.render import (
+from ghostwatch.core.summary.due import next_due
+from ghostwatch.core.summary.facts import (
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
     NudgeInfo,
     SummaryData,
-    build_summary,
-    next_due,
+    bar_segments,
     reply_gaps,
+    text_bar,
+    unusually_quiet,
     usual_reply_time,
-    view,
 )
+from ghostwatch.core.summary.render import build_summary
+from ghostwatch.core.summary.rows import view
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # Tuesday, 08:00 in Tbilisi
 DAY = timedelta(days=1)

@@ -9,13 +9,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ghostwatch.core.summary.render import (
-    DeliveryInfo,
-    InvoiceInfo,
-    SummaryData,
-    build_summary,
-    view,
-)
+from ghostwatch.core.summary.facts import DeliveryInfo, InvoiceInfo, SummaryData
+from ghostwatch.core.summary.render import build_summary
+from ghostwatch.core.summary.rows import view
 
 NOW = datetime(2026, 11, 19, 5, tzinfo=UTC)
 SAID = "I'll pay on Friday."

@@ -87,7 +87,6 @@ AUTO_REPLY_PREFIXES: tuple[str, ...] = (
     "frånvaro",
     "frånvarande",
     "automatisk svar",
-    "automatisk svar",
     "fraværende",
     "ikke på kontoret",
     "ikke til stede",
@@ -152,7 +151,7 @@ AUTO_REPLY_PREFIXES: tuple[str, ...] = (
     "otomatik cevap",
     "ofis dışında",
     "αυτόματη απάντηση",
-    "εκτός γραφείου",
+    "εκτόσ γραφείου",  # "εκτός γραφείου" casefolded: a final ς folds to σ
     "מענה אוטומטי",
     "תשובה אוטומטית",
     "מחוץ למשרד",

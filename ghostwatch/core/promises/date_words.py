@@ -1,7 +1,7 @@
-"""PURE: the date vocabulary of promise_dates.py: day arithmetic and one table per language.
+"""PURE: the date vocabulary of ``dates``: day arithmetic and one table per language.
 
 Each ``Words`` table lists a language's weekdays, months and fixed phrases with the rule
-(promise_dates.py Rules 1-7) that resolves them; nothing here reads the clock.
+(``dates`` Rules 1-7) that resolves them; nothing here reads the clock.
 """
 
 from __future__ import annotations
