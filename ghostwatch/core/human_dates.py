@@ -1,5 +1,5 @@
 """Dates as people write them in the client's language: "27 November 2026",
-"27 ნოემბრის", "วันศุกร์ที่ 27 พฤศจิกายน 2569" (docs/templates.md, "Dates").
+"27 ნოემბრის", "วันศุกร์ที่ 27 พฤศจิกายน 2569" (docs/templates.md, "Days").
 
 ``format_date`` and ``LocalDay`` are what templates print; pure, no clock: the day is
 always given, already local to the client. Unknown languages get the English form.

@@ -1,7 +1,7 @@
 """The three ladders' next steps, before the gates: silence, invoice, deadline. PURE.
 
 For each ladder instance of a client, ``candidates`` returns the next step and when it
-is due (docs/behaviour.md rules 1, 6, 7 and 8): the silence ladder counts from our
+is due (docs/behaviour.md, policy rules 1, 6, 7 and 8): the silence ladder counts from our
 message (or from a deadline ladder that ran out after it) and ends in ghosting; an
 invoice ladder counts from the due date, is deferred by the client's reply or moved
 by a promise to pay, and when it runs out unpaid pauses work until one

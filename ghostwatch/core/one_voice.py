@@ -1,4 +1,4 @@
-"""One voice per client (docs/behaviour.md rules 5 and 6), applied to one client's
+"""One voice per client (docs/behaviour.md, policy rules 5 and 6), applied to one client's
 gated decisions. PURE: no I/O, no clock.
 
 While an invoice or deadline conversation runs, the silence ladder is quiet; while an

@@ -5,7 +5,7 @@ The policy (``core/policy.py``) decides from these facts, and ``status`` and the
 summary show them. A ladder instance is one ``(ladder, anchor)``: the silence ladder's
 anchor is our latest human message, an invoice's or deadline's its due date. Its
 *position* is how many steps the client has seen (a message answered by an
-out-of-office was not seen, docs/behaviour.md rule 7); its slot numbers only grow.
+out-of-office was not seen, docs/behaviour.md, policy rule 7); its slot numbers only grow.
 """
 
 from __future__ import annotations
