@@ -40,7 +40,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal
 
 import structlog
 from aiosmtplib import (
@@ -67,7 +67,7 @@ from ghostwatch.errors import (
     TransientError,
 )
 
-__all__ = ["Mailer", "SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
+__all__ = ["SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
 
 log = structlog.get_logger(__name__)
 
@@ -143,20 +143,6 @@ def _envelope(msg: EmailMessage) -> tuple[str, list[str], bytes]:
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return parse_address(senders[0][1]).addr_spec, recipients, data
-
-
-class Mailer(Protocol):
-    """The port the outbox sends through (``SmtpMailer``, or a test's fake).
-
-    ``send`` returns a receipt or raises ``SendRetryable`` / ``SendRejected`` /
-    ``SendAuthError`` / ``SendTlsError`` (nothing was sent), ``SendOutcomeUnknown``
-    (the content may have been delivered) or ``ValueError`` (refused before
-    connecting). Any other exception is treated as an unknown outcome.
-    """
-
-    async def send(self, msg: EmailMessage) -> SendReceipt: ...
-
-    async def close(self) -> None: ...
 
 
 class SmtpMailer:

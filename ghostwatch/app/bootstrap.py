@@ -1,5 +1,10 @@
 """The composition root: configuration, store and templates wired to the mail servers.
 
+The only module that names the concrete adapters (``ImapMailbox``, ``SmtpMailer``):
+everything else in ``ghostwatch.app`` is written against the ports
+(``ghostwatch.adapters.ports``) and gets its mailbox, mailer and clock from here. A
+test hands its fakes to ``App``'s factories; nothing below this module imports it.
+
 One cycle per account: sync -> record -> decide -> (re-check, send) -> record.
 Only this module and the command line read the clock (through ``App.clock``), so a
 simulated clock drives the real code in tests and in the demo.
@@ -9,25 +14,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 
-from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.auth_backoff import AuthBackoff
+from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.mailbox_pool import MailboxPool
-from ghostwatch.adapters.net import PASSWORD, login_advice
+from ghostwatch.adapters.ports import Clock, Mailbox, MailboxFactory, MailerFactory
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.adapters.smtp import Mailer, SmtpEndpoint, SmtpMailer
+from ghostwatch.adapters.smtp import SmtpMailer
 from ghostwatch.app import actions, mail_commands, promise_effects, state, summary
-from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
+from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated, retry_delays
+from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.app.health import NO_MONITOR, Monitor
 from ghostwatch.app.lease import LeaseKeeper
 from ghostwatch.app.promise_effects import PromiseReader
-from ghostwatch.app.sync import SyncContext, SyncReport, resolve_folders, sync_account
+from ghostwatch.app.reports import AccountReport, CycleReport
+from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
 from ghostwatch.core import payments, policy, render
 from ghostwatch.core.domain import (
@@ -41,7 +48,7 @@ from ghostwatch.core.domain import (
     is_hold,
 )
 from ghostwatch.core.templates import TemplateSet
-from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.errors import GhostwatchError
 from ghostwatch.store.database import Store
 from ghostwatch.store.records import InvoiceItem, InvoiceRow
 
@@ -53,89 +60,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
-class AccountReport:
-    account: str
-    sync: SyncReport | None = None
-    decisions: list[Decision] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    ghosted: list[str] = field(default_factory=list)
-    error: str | None = None
-    dry_run: bool = False
-    held_by: str | None = None  # another ghostwatch process works on it: skipped
-
-
-@dataclass
-class CycleReport:
-    now: datetime
-    accounts: list[AccountReport] = field(default_factory=list)
-    summary_sent: bool = False
-    errors: list[str] = field(default_factory=list)  # outside any account (invoices, summary)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and all(a.error is None for a in self.accounts)
-
-
-def imap_endpoint(
-    account: AccountConfig, logins: AuthBackoff | None = None, *, wait: bool = False
-) -> ImapEndpoint:
-    """The account's IMAP endpoint; with ``logins``, its logins keep the account's
-    ``auth_retry`` after a refusal (``wait``: sleep until then instead of raising)."""
-    imap = account.imap
-    return ImapEndpoint(
-        host=imap.host,
-        port=imap.port,
-        security=imap.security,
-        username=imap.username,
-        password=imap.secret().reveal,
-        timeout_s=imap.timeout.total_seconds(),
-        ca_file=str(imap.ca_file) if imap.ca_file else None,
-        auth=imap.auth,
-        gate=_gate(logins, account, "imap", wait=wait),
-    )
-
-
-def _gate(
-    logins: AuthBackoff | None,
-    account: AccountConfig,
-    protocol: Literal["imap", "smtp"],
-    *,
-    wait: bool = False,
-) -> LoginGate | None:
-    if logins is None:
-        return None
-    server = account.imap if protocol == "imap" else account.smtp
-    hint = login_advice(server.host, server.auth) if server is not None else PASSWORD
-    return logins.gate(
-        account.name,
-        protocol,
-        retry=account.auth_retry,
-        zone=account.timezone,
-        hint=hint,
-        wait=wait,
-    )
-
-
-def smtp_endpoint(account: AccountConfig, logins: AuthBackoff | None = None) -> SmtpEndpoint:
-    """Return the account's SMTP endpoint; config guarantees one in send mode. With
-    ``logins``, its logins keep the account's ``auth_retry`` after a refusal."""
-    smtp = account.smtp
-    if smtp is None:
-        raise ConfigError([f"accounts.{account.name}.smtp: needed to send"])
-    return SmtpEndpoint(
-        host=smtp.host,
-        port=smtp.port,
-        security=smtp.security,
-        username=smtp.username or None,
-        password=smtp.secret().reveal if smtp.username else None,
-        timeout_s=smtp.timeout.total_seconds(),
-        ca_file=str(smtp.ca_file) if smtp.ca_file else None,
-        auth=smtp.auth,
-        gate=_gate(logins, account, "smtp"),
-    )
-
-
 class App:
     """Everything a command needs, built once; constructors do no I/O."""
 
@@ -145,8 +69,13 @@ class App:
         store: Store,
         templates: TemplateSet,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
+        mailbox_factory: MailboxFactory = ImapMailbox,
+        mailer_factory: MailerFactory = SmtpMailer,
     ) -> None:
+        """``mailbox_factory`` and ``mailer_factory`` make every IMAP and SMTP
+        connection of the App (sync, delivery, summary, answers to commands, the
+        service's IDLE watchers): the concrete adapters, or a test's fakes."""
         self.config = config
         self.store = store
         self.templates = templates
@@ -157,9 +86,12 @@ class App:
         # Set by the service: a stop was requested; finish the send in flight, no more.
         self.stop_requested: Callable[[], bool] = lambda: False
         # Ports a test may replace (fakes through the composition root, never patching
-        # module globals): how an account's mailer is made and how a nudge is rendered.
-        self.mailer_factory: Callable[[SmtpEndpoint], Mailer] = SmtpMailer
+        # module globals): how connections are made and how a nudge is rendered.
+        self.mailbox_factory = mailbox_factory
+        self.mailer_factory = mailer_factory
         self.render_nudge: Renderer = render.render_nudge
+        # The waits between in-run SMTP retries (none under ``courier.set_testing``)
+        self.retry_delays: tuple[float, ...] = retry_delays()
         # Several processes on one database: which accounts this one may work on
         # (ghostwatch.app.lease). None: all of them (a process of its own, as in tests).
         self.leases: LeaseKeeper | None = None
@@ -171,14 +103,29 @@ class App:
         self.progress: ScanProgress = NO_PROGRESS
         # The accounts' sync connections; the service keeps them open between cycles
         # (ghostwatch.adapters.mailbox_pool), a one-off command logs out after each.
-        self.mailboxes = MailboxPool(keep=False, opener=ImapMailbox)
+        self.mailboxes = MailboxPool(keep=False, opener=mailbox_factory)
 
     @classmethod
-    def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
-        """Open the store (migrating it) and the template set for ``config``."""
+    def open(
+        cls,
+        config: Config,
+        *,
+        clock: Clock = utcnow,
+        mailbox_factory: MailboxFactory = ImapMailbox,
+        mailer_factory: MailerFactory = SmtpMailer,
+    ) -> App:
+        """Open the store (migrating it) and the template set for ``config``; the
+        factories as for ``App``."""
         store = Store.open(config.database.resolved_url())
         directory = config.templates.dir or None
-        app = cls(config, store, TemplateSet(directory), clock=clock)
+        app = cls(
+            config,
+            store,
+            TemplateSet(directory),
+            clock=clock,
+            mailbox_factory=mailbox_factory,
+            mailer_factory=mailer_factory,
+        )
         app.leases = LeaseKeeper(store, ttl=config.database.lease_ttl, shared=False)
         accounts = [a.name for a in config.accounts]
         app.monitor = Monitor.from_config(config.health, accounts, clock=clock)
@@ -423,7 +370,7 @@ class App:
 
     async def _sync(
         self,
-        mailbox: ImapMailbox,
+        mailbox: Mailbox,
         account: AccountConfig,
         folders: dict[FolderRole, str],
         now: datetime,
@@ -458,7 +405,7 @@ class App:
 
     async def adopt_nudges(
         self,
-        mailbox: ImapMailbox,
+        mailbox: Mailbox,
         account: AccountConfig,
         folders: dict[FolderRole, str],
         now: datetime,
@@ -524,7 +471,7 @@ class App:
 
     async def _deliver(
         self,
-        mailbox: ImapMailbox,
+        mailbox: Mailbox,
         account: AccountConfig,
         folders: dict[FolderRole, str],
         now: datetime,
@@ -543,7 +490,15 @@ class App:
             else None
         )
         courier = Courier(
-            self.store, acct, mailbox, mailer, folders, self.templates, recheck, self.render_nudge
+            self.store,
+            acct,
+            mailbox,
+            mailer,
+            folders,
+            self.templates,
+            recheck,
+            self.render_nudge,
+            self.retry_delays,
         )
         out: list[Delivery] = []
         try:
@@ -647,4 +602,4 @@ def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime
     }
 
 
-__all__ = ["App", "CycleReport", "GhostwatchError", "utcnow"]
+__all__ = ["App", "GhostwatchError", "utcnow"]

@@ -28,7 +28,7 @@ from pathlib import Path
 from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.net import connection_hint, login_hint
 from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app.bootstrap import imap_endpoint, smtp_endpoint
+from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.config.loader import AccountConfig, Config, ServerConfig
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.errors import (

@@ -50,9 +50,10 @@ from typing import Any, NoReturn
 import structlog
 
 from ghostwatch.adapters.notify import Notifier
-from ghostwatch.app.bootstrap import App, CycleReport, utcnow
+from ghostwatch.app.bootstrap import App, utcnow
 from ghostwatch.app.check import check_config
 from ghostwatch.app.quiet_poll import QuietPolls
+from ghostwatch.app.reports import CycleReport
 from ghostwatch.app.stale import StaleMailboxes
 from ghostwatch.app.watchers import Watchers
 from ghostwatch.config.loader import AccountConfig, Config, load_config
@@ -106,6 +107,7 @@ class Service:
             self._stop,
             clock=self.clock,
             retry_cap_s=self.retry_cap_s,
+            opener=lambda endpoint: self._app.mailbox_factory(endpoint),
         )
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
 

@@ -39,25 +39,18 @@ Invariants:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from functools import cached_property
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_fetch import FetchedHeaders
-from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.app.promise_effects import PromiseReader
+from ghostwatch.adapters.ports import Mailbox
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.app.sync_effects import Payment, record_side_effects
-from ghostwatch.config.models import PaymentMatcher
 from ghostwatch.core import commands, payments, render
 from ghostwatch.core.domain import (
     Classification,
-    ClientMatcher,
     Direction,
     Envelope,
     FolderRole,
@@ -69,42 +62,6 @@ from ghostwatch.store.database import MessageRow, Store, message_key
 log = structlog.get_logger(__name__)
 
 BODY_LIMIT = 256_000  # bytes of a bounce or auto-reply read to find recipients and dates
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    account: str
-    addresses: frozenset[str]  # the account's own addresses
-    matchers: Sequence[ClientMatcher]
-    initial_scan: timedelta
-    now: datetime
-    nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
-    payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
-    # clients whose human replies are read for promises to pay (promise_effects)
-    promise_readers: Mapping[str, PromiseReader] = field(default_factory=dict)
-    # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
-    parse: Callable[..., Envelope] = classify.parse_headers
-    progress: ScanProgress = NO_PROGRESS  # a bar or sync.progress events during a scan
-    # summary commands (docs/commands.md): Message-IDs of the summaries sent, and the
-    # folder (INBOX) whose replies to them are queued; empty: none are looked for
-    summary_ids: frozenset[str] = frozenset()
-    command_folder: str = ""
-
-    @cached_property
-    def clients(self) -> classify.ClientIndex:
-        """``matchers`` indexed once, so matching a message costs a dict lookup."""
-        return classify.ClientIndex(self.matchers)
-
-    @cached_property
-    def clients_key(self) -> str:
-        """A digest of ``matchers`` (``clients_key``; Invariant 8)."""
-        return clients_key(self.matchers)
-
-
-def clients_key(matchers: Sequence[ClientMatcher]) -> str:
-    """A digest of the client matchers, the same for the same clients in any order."""
-    canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in matchers)
-    return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +109,7 @@ class SyncReport:
         return sum(f.stored for f in self.folders)
 
 
-async def resolve_folders(
-    mailbox: ImapMailbox, wanted: dict[FolderRole, str]
-) -> dict[FolderRole, str]:
+async def resolve_folders(mailbox: Mailbox, wanted: dict[FolderRole, str]) -> dict[FolderRole, str]:
     """Return role -> folder name, replacing ``"auto"`` by the SPECIAL-USE folder.
 
     A role left empty is not watched; ``"auto"`` with no SPECIAL-USE folder found
@@ -176,7 +131,7 @@ async def resolve_folders(
 
 
 async def sync_folder(
-    mailbox: ImapMailbox, store: Store, ctx: SyncContext, folder: str, role: FolderRole
+    mailbox: Mailbox, store: Store, ctx: SyncContext, folder: str, role: FolderRole
 ) -> FolderReport:
     """Bring the store up to date with one folder; return what was done.
 
@@ -262,7 +217,7 @@ async def sync_folder(
 
 
 async def _rows(
-    mailbox: ImapMailbox,
+    mailbox: Mailbox,
     ctx: SyncContext,
     folder: str,
     role: FolderRole,
@@ -411,7 +366,7 @@ def _text(text: str | None) -> str | None:
 
 
 async def sync_account(
-    mailbox: ImapMailbox, store: Store, ctx: SyncContext, folders: dict[FolderRole, str]
+    mailbox: Mailbox, store: Store, ctx: SyncContext, folders: dict[FolderRole, str]
 ) -> SyncReport:
     """Sync every watched folder, then mark the account's data fresh.
 

@@ -20,7 +20,7 @@ from ghostwatch.store.commands import queue_reply as _queue
 from ghostwatch.store.database import MessageRow, Store
 
 if TYPE_CHECKING:
-    from ghostwatch.app.sync import SyncContext
+    from ghostwatch.app.sync_context import SyncContext
 
 log = structlog.get_logger("ghostwatch.app.sync")
 

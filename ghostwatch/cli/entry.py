@@ -24,7 +24,8 @@ from ghostwatch.cli.setup import status_exit as _status_exit
 from ghostwatch.errors import ConfigError, GhostwatchError, cannot_write
 
 if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App, CycleReport
+    from ghostwatch.app.bootstrap import App
+    from ghostwatch.app.reports import CycleReport
     from ghostwatch.config.loader import ClientConfig, Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
