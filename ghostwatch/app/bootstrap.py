@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
 from typing import Any
 
 import structlog
@@ -26,7 +25,8 @@ from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.ports import Clock, Mailbox, MailboxFactory, MailerFactory
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app import actions, mail_commands, promise_effects, state, summary
+from ghostwatch.app import mail_commands, policy_view, promise_effects, summary
+from ghostwatch.app.adopt import adopt_nudges
 from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated, retry_delays
 from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.app.health import NO_MONITOR, Monitor
@@ -35,7 +35,7 @@ from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.reports import AccountReport, CycleReport
 from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
 from ghostwatch.app.sync_context import SyncContext
-from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
+from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.core import payments, policy, render
 from ghostwatch.core.domain import (
     AccountState,
@@ -43,17 +43,14 @@ from ghostwatch.core.domain import (
     ClientState,
     Decision,
     FolderRole,
-    NudgeRecord,
     OutboxStatus,
     is_hold,
 )
 from ghostwatch.core.templates import TemplateSet
 from ghostwatch.errors import GhostwatchError
 from ghostwatch.store.database import Store
-from ghostwatch.store.records import InvoiceItem, InvoiceRow
 
 log = structlog.get_logger(__name__)
-ADOPT_FIELDS = (b"X-Ghostwatch-Nudge", b"In-Reply-To")
 
 
 def utcnow() -> datetime:
@@ -158,41 +155,11 @@ class App:
 
     # --- state ----------------------------------------------------------------------
 
-    def nudge_map(
-        self, account: str, exclude: str | None = None
-    ) -> dict[str, tuple[NudgeRecord, ...]]:
-        rows = self.store.nudge_records(account, exclude_message_id=exclude)
-        return {client: tuple(records) for client, records in rows.items()}
-
     def states(
         self, account: AccountConfig, now: datetime, *, exclude: str | None = None
     ) -> tuple[AccountState, list[ClientState]]:
         """Return the policy's view of one account; ``exclude`` hides one outbox row."""
-        nudges = self.nudge_map(account.name, exclude)
-        acct = self.store.account_state(account.name)
-        facts = self.store.client_facts(account.name)
-        invoices = self.store.invoices(account.name)
-        promised = self.store.deadline_promises(account.name)
-        clients = [
-            state.client_state(
-                self.config,
-                client,
-                facts.get(client.name),
-                nudges.get(client.name, ()),
-                [i for i in invoices if i.client == client.name and _still_expected(i, client)],
-                [p for p in promised if p.client == client.name],
-            )
-            for client in self.config.clients_of(account.name)
-        ]
-        clients = actions.with_lifts(self.store, account.name, clients)  # "send now"
-        account_state = state.account_state(
-            account,
-            paused=acct.paused if acct else False,
-            last_sync_at=acct.last_sync_at if acct else None,
-            nudges=nudges,
-            now=now,
-        )
-        return account_state, clients
+        return policy_view.account_states(self.config, self.store, account, now, exclude)
 
     def decide(
         self, account: AccountConfig, now: datetime, *, exclude: str | None = None
@@ -203,21 +170,7 @@ class App:
     def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None:
         """Copy configured and recurring invoices of ``accounts`` (None: all) into the
         store (idempotent)."""
-        for account in self.config.accounts:
-            if accounts is not None and account.name not in accounts:
-                continue
-            for client in self.config.clients_of(account.name):
-                configured = {i.number for i in client.invoices}
-                items = [
-                    InvoiceItem(
-                        i.number,
-                        i.amount,
-                        i.due,
-                        "config" if i.number in configured else "recurring",
-                    )
-                    for i in self.config.invoices_of(client, today=now.date())
-                ]
-                self.store.upsert_invoices(account.name, client.name, items)
+        policy_view.sync_invoices(self.config, self.store, now, accounts)
 
     # --- a cycle ----------------------------------------------------------------------
 
@@ -301,7 +254,7 @@ class App:
             async with self.mailboxes.session(account.name, endpoint) as mailbox:
                 folders = await resolve_folders(mailbox, self._wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
-                await self.adopt_nudges(mailbox, account, folders, now)
+                await adopt_nudges(mailbox, self.store, self.config, account, folders, now)
                 if not dry_run:  # replies to the summary act before this cycle decides
                     await mail_commands.handle(self, mailbox, account, now)
                 report.decisions = self.decide(account, now)
@@ -402,58 +355,6 @@ class App:
         zones = {c.name: self.config.rules_for(c).timezone for c in clients}
         deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
         return promise_effects.readers(languages, zones, owing, deadlines)
-
-    async def adopt_nudges(
-        self,
-        mailbox: Mailbox,
-        account: AccountConfig,
-        folders: dict[FolderRole, str],
-        now: datetime,
-    ) -> int:
-        """Rebuild the outbox rows of our own nudges found in Sent but unknown to the
-        database (it was lost, or restored from an old copy): each one's slots come
-        from its ``X-Ghostwatch-Nudge`` header, so no ladder starts again and a ghosted
-        client stays ghosted. Costs one query when there is nothing to adopt."""
-        found = self.store.unadopted_nudges(account.name)
-        sent = folders.get(FolderRole.SENT)
-        if not found or sent is None:
-            return 0
-        adopted = 0
-        for message_id, client, to_addr, sent_at, subject in found:
-            uid = await mailbox.find_by_message_id(sent, message_id)
-            if uid is None:
-                continue
-            header = b""
-            async for batch in mailbox.fetch_headers([uid], ADOPT_FIELDS):
-                header = batch[0].header if batch else b""
-            fields = BytesHeaderParser().parsebytes(header)
-            parsed = render.parse_nudge_header(
-                str(fields.get(render.NUDGE_HEADER, "")), fields.get("In-Reply-To")
-            )
-            if parsed is None:
-                log.warning("nudge.not_adopted", message_id=message_id, reason="no slots in header")
-                continue
-            template, slots = parsed
-            if self.store.adopt_nudge(
-                account=account.name,
-                client=client,
-                message_id=message_id,
-                template=template or self._template_at(client, slots[0]),
-                slots=slots,
-                sent_at=sent_at,
-                to_addr=to_addr,
-                subject=subject,
-                at=now,
-            ):
-                adopted += 1
-                log.warning("nudge.adopted", client=client, message_id=message_id, slots=len(slots))
-        return adopted
-
-    def _template_at(self, client_name: str, slot: tuple[str, str, int]) -> str:
-        """The template a legacy nudge header did not name: its silence step's."""
-        ladder = self.config.rules_for(self.config.client(client_name)).ladder
-        step = slot[2]
-        return ladder[step - 1].template if 0 < step <= len(ladder) else ""
 
     def _ghost(
         self, account: AccountConfig, decisions: Sequence[Decision], now: datetime
@@ -564,12 +465,6 @@ class App:
                 }
             )
         return rows
-
-
-def _still_expected(row: InvoiceRow, client: ClientConfig) -> bool:
-    """An invoice removed from the config is no longer chased (recurring ones stay:
-    their past occurrences were expected when they fell due)."""
-    return row.source != "config" or any(i.number == row.number for i in client.invoices)
 
 
 def iso(at: datetime | None) -> str | None:
