@@ -13,7 +13,7 @@ simulated clock drives the real code in tests and in the demo.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,15 +24,16 @@ from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.ports import Clock, Mailbox, MailboxFactory, MailerFactory
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app import mail_commands, policy_view, promise_effects, summary
+from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.app import mail_commands, online_check, policy_view, promise_effects, summary
 from ghostwatch.app.adopt import adopt_nudges
-from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated, retry_delays
+from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
 from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.app.health import NO_MONITOR, Monitor
 from ghostwatch.app.lease import LeaseKeeper
 from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.reports import AccountReport, CycleReport
+from ghostwatch.app.retries import retry_delays
 from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
 from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.config.loader import AccountConfig, Config
@@ -87,7 +88,7 @@ class App:
         self.mailbox_factory = mailbox_factory
         self.mailer_factory = mailer_factory
         self.render_nudge: Renderer = render.render_nudge
-        # The waits between in-run SMTP retries (none under ``courier.set_testing``)
+        # The waits between in-run SMTP retries (none under ``retries.set_testing``)
         self.retry_delays: tuple[float, ...] = retry_delays()
         # Several processes on one database: which accounts this one may work on
         # (ghostwatch.app.lease). None: all of them (a process of its own, as in tests).
@@ -497,4 +498,18 @@ def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime
     }
 
 
-__all__ = ["App", "GhostwatchError", "utcnow"]
+async def check_online(
+    config: Config, env: Mapping[str, str] | None = None
+) -> list[online_check.Check]:
+    """``check-config --online`` over the real servers (``ghostwatch.app.online_check``)."""
+    return await online_check.check_online(
+        config, env, mailbox_factory=ImapMailbox, smtp_login=_smtp_login
+    )
+
+
+async def _smtp_login(endpoint: SmtpEndpoint) -> None:
+    async with SmtpMailer(endpoint) as mailer:
+        await mailer.check_login()
+
+
+__all__ = ["App", "GhostwatchError", "check_online", "utcnow"]

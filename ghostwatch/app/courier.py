@@ -29,6 +29,7 @@ from email.message import EmailMessage
 import structlog
 
 from ghostwatch.adapters.ports import Mailbox, Mailer
+from ghostwatch.app.retries import RETRY_CAP, RETRY_DELAYS_S, RETRY_LATER
 from ghostwatch.core import render
 from ghostwatch.core.domain import (
     AccountState,
@@ -53,11 +54,6 @@ from ghostwatch.store.outbox import IllegalTransition
 
 log = structlog.get_logger(__name__)
 
-# In-run retries of a transient SMTP failure, then the row waits for a later cycle.
-RETRY_DELAYS_S: tuple[float, ...] = (1.0, 4.0)
-_testing = [False]  # set_testing's switch (a list: no ``global`` statement needed)
-RETRY_LATER = timedelta(minutes=15)  # next cycle's attempt, capped backoff beyond
-RETRY_CAP = timedelta(hours=4)
 # A row ``sending`` for longer than this was abandoned by a dead process (a send,
 # retries included, takes well under a minute).
 SENDING_LEASE = timedelta(minutes=10)
@@ -90,22 +86,6 @@ def same_slot(a: Decision, b: Decision) -> bool:
     return (a.client, a.ladder, a.anchor, a.step) == (b.client, b.ladder, b.anchor, b.step)
 
 
-def set_testing(testing: bool) -> None:
-    """stamina's ``set_testing``, for the in-run SMTP retries: while on, a transient
-    failure is still retried ``len(RETRY_DELAYS_S)`` times, without waiting. For tests
-    only (a 451 then costs no 5 s); an App built while it is on keeps no waits."""
-    _testing[0] = testing
-
-
-def is_testing() -> bool:
-    return _testing[0]
-
-
-def retry_delays() -> tuple[float, ...]:
-    """The waits between in-run SMTP attempts: RETRY_DELAYS_S, or zeros while testing."""
-    return tuple(0.0 for _ in RETRY_DELAYS_S) if _testing[0] else RETRY_DELAYS_S
-
-
 @dataclass
 class Courier:
     """Delivers one account's nudges over an open IMAP connection and a mailer."""
@@ -118,7 +98,7 @@ class Courier:
     templates: TemplateSet
     recheck: Recheck
     render_nudge: Renderer = render.render_nudge  # a test's fake through the App
-    retry_delays: Sequence[float] = RETRY_DELAYS_S  # the App's (``retry_delays()``)
+    retry_delays: Sequence[float] = RETRY_DELAYS_S  # the App's (``retries.retry_delays()``)
 
     async def deliver(self, decision: Decision, client: ClientState, now: datetime) -> Delivery:
         """Plan, re-check, claim and send one SEND decision, exactly once.

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.app import courier
+from ghostwatch.app import retries
 from ghostwatch.cli import entry as cli
 from tests.proof.harness import check_invariants, read_db, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
@@ -81,11 +81,11 @@ def status_text(scenario: Scenario, now: datetime, capsys: Any) -> str:
 def no_backoff() -> Iterator[None]:
     """In-run SMTP retries without the 1 s + 4 s waits (stamina's set_testing, for us):
     every App built meanwhile (``scenario.run`` builds one) retries at once."""
-    courier.set_testing(True)
+    retries.set_testing(True)
     try:
         yield
     finally:
-        courier.set_testing(False)
+        retries.set_testing(False)
 
 
 # --- IMAP -----------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from ghostwatch.adapters.smtp import SendReceipt
-from ghostwatch.app import courier
+from ghostwatch.app import retries
 from ghostwatch.app.bootstrap import App
-from ghostwatch.app.courier import RETRY_DELAYS_S, Courier
+from ghostwatch.app.courier import Courier
+from ghostwatch.app.retries import RETRY_DELAYS_S
 from ghostwatch.config.loader import load_config
 from ghostwatch.core.domain import AccountState, Action, Decision, LadderKind, OutboxStatus
 from ghostwatch.core.templates import TemplateSet
@@ -28,21 +29,21 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def testing() -> Iterator[None]:
-    courier.set_testing(True)
+    retries.set_testing(True)
     try:
         yield
     finally:
-        courier.set_testing(False)
+        retries.set_testing(False)
 
 
 def test_the_retries_wait_one_then_four_seconds_unless_testing() -> None:
-    assert not courier.is_testing()
-    assert courier.retry_delays() == RETRY_DELAYS_S == (1.0, 4.0)
+    assert not retries.is_testing()
+    assert retries.retry_delays() == RETRY_DELAYS_S == (1.0, 4.0)
 
 
 def test_set_testing_keeps_the_number_of_retries_and_drops_the_waits(testing: None) -> None:
-    assert courier.is_testing()
-    assert courier.retry_delays() == (0.0, 0.0)
+    assert retries.is_testing()
+    assert retries.retry_delays() == (0.0, 0.0)
 
 
 def _app(tmp_path: Path) -> App:
@@ -59,11 +60,11 @@ def test_the_app_holds_the_delays_of_when_it_was_built(tmp_path: Path) -> None:
         assert app.retry_delays == (1.0, 4.0)
     finally:
         app.close()
-    courier.set_testing(True)
+    retries.set_testing(True)
     try:
         app = _app(tmp_path)
     finally:
-        courier.set_testing(False)
+        retries.set_testing(False)
     try:
         assert app.retry_delays == (0.0, 0.0)  # switched off since: it keeps its own
     finally:
