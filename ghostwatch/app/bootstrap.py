@@ -3,7 +3,8 @@
 The only module that names the concrete adapters (``ImapMailbox``, ``SmtpMailer``):
 everything else in ``ghostwatch.app`` is written against the ports
 (``ghostwatch.adapters.ports``) and gets its mailbox, mailer and clock from here. A
-test hands its fakes to ``App``'s factories; nothing below this module imports it.
+test hands its fakes to ``App``'s factories. Only what runs the App (the service, the
+command line, the demo) imports this module; nothing it builds on does.
 
 One cycle per account: sync -> record -> decide -> (re-check, send) -> record.
 Only this module and the command line read the clock (through ``App.clock``), so a
