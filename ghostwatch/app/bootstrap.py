@@ -26,17 +26,16 @@ from ghostwatch.adapters.mailbox_pool import MailboxPool
 from ghostwatch.adapters.ports import Clock, Mailbox, MailboxFactory, MailerFactory
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
-from ghostwatch.app import mail_commands, online_check, policy_view, promise_effects, summary
+from ghostwatch.app import mail_commands, online_check, policy_view, summary
 from ghostwatch.app.adopt import adopt_nudges
 from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
 from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.app.health import NO_MONITOR, Monitor
 from ghostwatch.app.lease import LeaseKeeper
-from ghostwatch.app.promise_effects import PromiseReader
 from ghostwatch.app.reports import AccountReport, CycleReport
 from ghostwatch.app.retries import retry_delays
 from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
-from ghostwatch.app.sync_context import SyncContext
+from ghostwatch.app.sync_context import SyncContext, promise_readers, wanted_folders
 from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.core import payments, policy, render
 from ghostwatch.core.domain import (
@@ -254,7 +253,7 @@ class App:
         try:
             endpoint = imap_endpoint(account, self.logins)
             async with self.mailboxes.session(account.name, endpoint) as mailbox:
-                folders = await resolve_folders(mailbox, self._wanted_folders(account))
+                folders = await resolve_folders(mailbox, wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
                 await adopt_nudges(mailbox, self.store, self.config, account, folders, now)
                 if not dry_run:  # replies to the summary act before this cycle decides
@@ -314,15 +313,6 @@ class App:
         except Exception as exc:
             self._fault("cycle.error_not_recorded", exc)
 
-    def _wanted_folders(self, account: AccountConfig) -> dict[FolderRole, str]:
-        f = account.imap.folders
-        return {
-            FolderRole.INBOX: f.inbox,
-            FolderRole.SENT: f.sent,
-            FolderRole.DRAFTS: f.drafts,
-            FolderRole.ALL: f.all,
-        }
-
     async def _sync(
         self,
         mailbox: Mailbox,
@@ -338,7 +328,7 @@ class App:
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
-            promise_readers=self._promise_readers(account),
+            promise_readers=promise_readers(self.config, self.store, account),
             progress=self.progress,
             **mail_commands.sync_fields(self, account, folders),
         )
@@ -346,17 +336,6 @@ class App:
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
         }
         return await sync_account(mailbox, self.store, ctx, watched)
-
-    def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
-        """The account's clients with an open invoice or a deadline: their replies are
-        read for promises (docs/promises.md)."""
-        clients = self.config.clients_of(account.name)
-        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
-        owing |= {c.name for c in clients if c.deadlines}
-        languages = {c.name: c.language for c in clients}
-        zones = {c.name: self.config.rules_for(c).timezone for c in clients}
-        deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
-        return promise_effects.readers(languages, zones, owing, deadlines)
 
     def _ghost(
         self, account: AccountConfig, decisions: Sequence[Decision], now: datetime

@@ -15,12 +15,15 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
+from ghostwatch.app import promise_effects
 from ghostwatch.app.promise_effects import PromiseReader
+from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.config.models import PaymentMatcher
-from ghostwatch.core.domain import ClientMatcher, Envelope
+from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
 from ghostwatch.core.mail import classify
+from ghostwatch.store.database import Store
 
-__all__ = ["SyncContext", "clients_key"]
+__all__ = ["SyncContext", "clients_key", "promise_readers", "wanted_folders"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,29 @@ def clients_key(matchers: Sequence[ClientMatcher]) -> str:
     """A digest of the client matchers, the same for the same clients in any order."""
     canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in matchers)
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def wanted_folders(account: AccountConfig) -> dict[FolderRole, str]:
+    """The account's configured folder names by role (``sync.resolve_folders`` maps
+    them to the server's)."""
+    f = account.imap.folders
+    return {
+        FolderRole.INBOX: f.inbox,
+        FolderRole.SENT: f.sent,
+        FolderRole.DRAFTS: f.drafts,
+        FolderRole.ALL: f.all,
+    }
+
+
+def promise_readers(
+    config: Config, store: Store, account: AccountConfig
+) -> dict[str, PromiseReader]:
+    """The account's clients with an open invoice or a deadline: their replies are
+    read for promises (docs/promises.md)."""
+    clients = config.clients_of(account.name)
+    owing = {i.client for i in store.invoices(account.name) if i.paid_at is None}
+    owing |= {c.name for c in clients if c.deadlines}
+    languages = {c.name: c.language for c in clients}
+    zones = {c.name: config.rules_for(c).timezone for c in clients}
+    deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
+    return promise_effects.readers(languages, zones, owing, deadlines)
