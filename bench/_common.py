@@ -27,7 +27,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from ghostwatch.adapters import logs  # noqa: E402
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox  # noqa: E402
+from ghostwatch.adapters.imap import ImapMailbox  # noqa: E402
+from ghostwatch.adapters.imap_session import ImapEndpoint  # noqa: E402
 
 T = TypeVar("T")
 

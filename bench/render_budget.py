@@ -26,8 +26,8 @@ import jinja2
 from _common import Row
 from jinja2.sandbox import SandboxedEnvironment
 
+from ghostwatch.core.template_sandbox import render_bounded as render_counted  # the budgeted render
 from ghostwatch.core.templates import TemplateSet, sample_context
-from ghostwatch.core.templates import _render as render_counted  # the budgeted render itself
 
 NOTES = {
     "budget only": "compiled template, budget set and counted per step",

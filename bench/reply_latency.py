@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/reply_latency.py [--replies 20]
 
 - ghostwatch: ``run`` (poll_interval 10 min, so only IDLE can explain a change) on
   the rig's Dovecot; a client reply is APPENDed to INBOX and the clock runs until
-  ``status`` (App.status_rows, the code behind the command) shows it as the client's
+  ``status`` (app.views.status_rows, the code behind the command) shows it as the client's
   last inbound message.
 - raw: imapclient IDLE on INBOX of another mailbox on the same server; APPEND on a
   second connection; the clock runs until EXISTS arrives.
@@ -25,6 +25,7 @@ import _daemon
 from _common import Row
 from imapclient import IMAPClient
 
+from ghostwatch.app import views
 from ghostwatch.app.bootstrap import App
 from ghostwatch.config.loader import load_config
 
@@ -37,8 +38,8 @@ def ghostwatch_once(app: App, box: Any, i: int) -> float:
     _daemon.client_reply(box, 0, at, f"<r{i}@client0>")
     started = time.monotonic()
     while True:
-        row = app.status_rows(NOW)[0]
-        if row["last_inbound"] == want:
+        row = views.status_rows(app, NOW)[0]
+        if row.last_inbound == want:
             return time.monotonic() - started
         if time.monotonic() - started > 30:
             raise RuntimeError("the reply never showed in status")

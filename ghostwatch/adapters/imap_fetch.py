@@ -20,7 +20,7 @@ request::
 missing item, a header sent as a quoted string or NIL, a literal that is not last,
 an unknown item or date format -- sends the whole reply through imapclient's
 parser instead, so the result is always what ``IMAPClient.fetch`` would return.
-tests/unit/test_imap_fetch.py checks both paths agree, shape by shape, and
+tests/unit/adapters/test_imap_fetch.py checks both paths agree, shape by shape, and
 tests/integration/test_imap.py on real Dovecot replies.
 """
 

@@ -36,7 +36,7 @@ returns, are not written to imaplib's debug log (imapclient's
 Where imaplib does not read through a buffered socket file kept in ``imap.file``
 (Python 3.14's imaplib keeps a read buffer of its own; not run here), ``uid_fetch``
 is ``imap.uid("FETCH", ...)`` unchanged.
-tests/unit/test_imap_wire.py checks the contract on generated replies against
+tests/unit/adapters/test_imap_wire.py checks the contract on generated replies against
 imaplib itself; tests/integration/test_imap_wire.py on real Dovecot replies.
 """
 

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.ports import Mailbox, MailboxFactory
 from ghostwatch.errors import MailboxError
 

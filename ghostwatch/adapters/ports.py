@@ -18,8 +18,9 @@ from email.message import EmailMessage
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from ghostwatch.adapters.imap import FolderStatus, ImapEndpoint
+from ghostwatch.adapters.imap import FolderStatus
 from ghostwatch.adapters.imap_fetch import FetchedHeaders
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.smtp import SendReceipt, SmtpEndpoint
 from ghostwatch.core.domain import FolderRole
 

@@ -31,37 +31,22 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-import copy
-import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import getaddresses
 from types import TracebackType
 from typing import Literal
 
 import structlog
-from aiosmtplib import (
-    SMTP,
-    SMTPAuthenticationError,
-    SMTPException,
-    SMTPRecipientRefused,
-    SMTPResponse,
-    SMTPResponseException,
-    SMTPServerDisconnected,
-    SMTPTimeoutError,
-)
+from aiosmtplib import SMTP, SMTPAuthenticationError, SMTPException, SMTPResponseException
 
 from ghostwatch.adapters.auth_backoff import LoginGate
 from ghostwatch.adapters.net import is_loopback, tls_context
-from ghostwatch.core.mail.addresses import parse_address
+from ghostwatch.adapters.smtp_wire import by_code, describe, envelope, transaction
 from ghostwatch.errors import (
     ConfigError,
     SendAuthError,
-    SendOutcomeUnknown,
-    SendRejected,
     SendRetryable,
     SendTlsError,
     TransientError,
@@ -72,11 +57,6 @@ __all__ = ["SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
 log = structlog.get_logger(__name__)
 
 Security = Literal["tls", "starttls", "none"]
-# Headers already in the message are written as they are (a parsed long References
-# line must not be re-encoded); new ones are folded by their own header class.
-_WIRE_POLICY = SMTP_POLICY.clone(refold_source="none")
-_LINE_END = re.compile(rb"\r\n|\r|\n")
-_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 _QUIT_TIMEOUT_S = 5.0
 
 
@@ -122,27 +102,6 @@ class SendReceipt:
 def is_transient(exc: BaseException) -> bool:
     """Return True if ``exc`` is worth retrying later (``SendRetryable`` and friends)."""
     return isinstance(exc, TransientError)
-
-
-def _envelope(msg: EmailMessage) -> tuple[str, list[str], bytes]:
-    """Return ``(sender, recipients, wire bytes)``, the addresses with IDNA domains (see
-    ``addresses``); raise ``ValueError`` if the message has no Message-ID, no sender,
-    no recipient, or an address that is not a legal addr-spec."""
-    if not msg["Message-ID"]:
-        raise ValueError("refusing to send a message without a Message-ID")
-    senders = getaddresses([str(v) for v in msg.get_all("Sender", msg.get_all("From", []))])
-    fields = ("To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
-    values = [str(v) for name in fields for v in msg.get_all(name, [])]
-    found = [a for _, a in getaddresses(values) if a]
-    recipients = list(dict.fromkeys(parse_address(a).addr_spec for a in found))
-    if not senders or not senders[0][1] or not recipients:
-        raise ValueError("a message needs a From address and at least one recipient")
-    wire = copy.deepcopy(msg)
-    del wire["Bcc"], wire["Resent-Bcc"]
-    data = _LINE_END.sub(b"\r\n", wire.as_bytes(policy=_WIRE_POLICY))
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return parse_address(senders[0][1]).addr_spec, recipients, data
 
 
 class SmtpMailer:
@@ -200,11 +159,18 @@ class SmtpMailer:
         sender or recipient, or an address is not a legal addr-spec. A partial
         success (some recipients refused) returns a receipt naming the accepted ones.
         """
-        sender, recipients, data = _envelope(msg)
+        sender, recipients, data = envelope(msg)
         message_id = str(msg["Message-ID"])
+        where = f"smtp {self.endpoint.host}"
         async with self._lock:
             smtp = await self._connection()
-            receipt = await self._transaction(smtp, message_id, sender, recipients, data)
+            try:
+                message = (message_id, sender, recipients, data)
+                accepted, final = await transaction(smtp, where, self.endpoint.timeout_s, message)
+            finally:
+                if not smtp.is_connected:
+                    self._smtp = None  # the failure closed it: the next send opens a new one
+        receipt = SendReceipt(message_id, tuple(accepted), f"{final.code} {final.message}")
         log.info(
             "smtp.sent",
             message_id=message_id,
@@ -270,14 +236,14 @@ class SmtpMailer:
             if ep.username is not None:
                 await self._login(smtp)
         except SMTPResponseException as exc:
-            raise _by_code(exc.code, f"smtp {where}: {exc.code} {exc.message}") from exc
+            raise by_code(exc.code, f"smtp {where}: {exc.code} {exc.message}") from exc
         except (SMTPException, OSError, ssl.SSLError) as exc:
             if (bad_cert := _certificate_error(exc)) is not None:
                 raise SendTlsError(
                     f"smtp {where}: TLS certificate verification failed: "
                     f"{bad_cert.verify_message or bad_cert.reason} (set ca_file for a private CA)"
                 ) from exc
-            raise SendRetryable(f"smtp {where}: cannot connect: {_describe(exc)}") from exc
+            raise SendRetryable(f"smtp {where}: cannot connect: {describe(exc)}") from exc
 
     async def _login(self, smtp: SMTP) -> None:
         ep = self.endpoint
@@ -301,126 +267,6 @@ class SmtpMailer:
                 raise SendAuthError(text) from None
             raise SendRetryable(text) from None
 
-    # --- one message ----------------------------------------------------------------
-
-    async def _transaction(
-        self, smtp: SMTP, message_id: str, sender: str, recipients: list[str], data: bytes
-    ) -> SendReceipt:
-        where = f"smtp {self.endpoint.host}"
-        content_sent = False
-        options = _mail_options(smtp, sender, recipients, data)  # SendRejected before MAIL
-        encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
-        try:
-            await smtp.mail(sender, options=options, encoding=encoding)
-            accepted = await self._recipients(smtp, recipients, encoding)
-            reply = await smtp.execute_command(b"DATA")
-            if reply.code != 354:
-                raise SMTPResponseException(reply.code, reply.message)
-            content_sent = _write_content(smtp, data)
-            final = await _final_reply(smtp, self.endpoint.timeout_s)
-        except SMTPResponseException as exc:
-            await self._reset(smtp)
-            stage = "after the content" if content_sent else "before the content"
-            raise _by_code(exc.code, f"{where}: {exc.code} {exc.message} ({stage})") from exc
-        except (SMTPException, OSError) as exc:
-            smtp.close()
-            self._smtp = None
-            if content_sent:
-                raise SendOutcomeUnknown(
-                    f"{where}: {_describe(exc)} after the message content was sent; "
-                    f"look for {message_id} in Sent before sending again"
-                ) from exc
-            raise SendRetryable(f"{where}: {_describe(exc)} (nothing was sent)") from exc
-        except Exception as exc:
-            # Not a protocol fault (an address aiosmtplib cannot encode, a bug): say
-            # exactly whether the content may have gone out (Rule 1), never let it escape.
-            smtp.close()
-            self._smtp = None
-            if content_sent:
-                raise SendOutcomeUnknown(
-                    f"{where}: {_describe(exc)} after the message content was sent; "
-                    f"look for {message_id} in Sent before sending again"
-                ) from exc
-            raise SendRejected(f"{where}: {_describe(exc)} (nothing was sent)") from exc
-        return SendReceipt(message_id, tuple(accepted), f"{final.code} {final.message}")
-
-    async def _recipients(self, smtp: SMTP, recipients: list[str], encoding: str) -> list[str]:
-        """RCPT each recipient; return the accepted ones. If none is accepted, raise the
-        refusal that decides: a 4xx (may pass) wins over a 5xx."""
-        accepted: list[str] = []
-        refusals: list[SMTPRecipientRefused] = []
-        for rcpt in recipients:
-            try:
-                await smtp.rcpt(rcpt, encoding=encoding)
-                accepted.append(rcpt)
-            except SMTPRecipientRefused as exc:
-                log.warning("smtp.recipient_refused", recipient=rcpt, code=exc.code)
-                refusals.append(exc)
-        if not accepted:
-            raise min(refusals, key=lambda e: e.code)
-        return accepted
-
-    async def _reset(self, smtp: SMTP) -> None:
-        """End a failed transaction so the connection can be reused; drop it otherwise."""
-        if not smtp.is_connected:
-            self._smtp = None
-            return
-        try:
-            await smtp.rset()
-        except (SMTPException, OSError):
-            smtp.close()
-            self._smtp = None
-
-
-def _mail_options(smtp: SMTP, sender: str, recipients: list[str], data: bytes) -> list[str]:
-    """MAIL FROM parameters: SMTPUTF8 for non-ASCII addresses or headers (RFC 6531/6532;
-    domains are already IDNA, so only a local part can need it), BODY=8BITMIME for
-    8-bit content. Raise ``SendRejected`` if the message needs one the server lacks:
-    decided before MAIL, so nothing reaches RCPT or DATA."""
-    options: list[str] = []
-    non_ascii = [a for a in (sender, *recipients) if not a.isascii()]
-    if non_ascii or not data.partition(b"\r\n\r\n")[0].isascii():
-        if not smtp.supports_extension("smtputf8"):
-            shown = ", ".join(non_ascii) or "the headers"
-            raise SendRejected(
-                f"{shown}: a non-ASCII address needs SMTPUTF8, which the server "
-                f"{smtp.hostname} does not offer (nothing was sent)"
-            )
-        options.append("SMTPUTF8")
-    if not data.isascii():
-        if not smtp.supports_extension("8bitmime"):
-            raise SendRejected("the message has 8-bit content and the server lacks 8BITMIME")
-        options.append("BODY=8BITMIME")
-    return options
-
-
-def _write_content(smtp: SMTP, data: bytes) -> bool:
-    """Write the dot-stuffed content and the terminating dot; return True once written.
-
-    ``write`` only queues bytes, so once it returns the server may receive them all:
-    from here on a lost connection means an unknown outcome.
-    """
-    if smtp.protocol is None:
-        raise SMTPServerDisconnected("Connection lost")
-    smtp.protocol.write(_LEADING_DOT.sub(b"..", data) + b".\r\n")
-    return True
-
-
-async def _final_reply(smtp: SMTP, timeout_s: float) -> SMTPResponse:
-    """Return the final 2xx reply to the content; raise ``SMTPResponseException`` for
-    any other code, ``SMTPServerDisconnected``/``SMTPTimeoutError`` if none arrives."""
-    if smtp.protocol is None:
-        raise SMTPServerDisconnected("Connection lost")
-    reply = await smtp.protocol.read_response(timeout=timeout_s)
-    if reply.code // 100 != 2:
-        raise SMTPResponseException(reply.code, reply.message)
-    return reply
-
-
-def _by_code(code: int, text: str) -> SendRetryable | SendRejected:
-    """5xx -> ``SendRejected``; anything else (4xx, odd codes) -> ``SendRetryable``."""
-    return SendRejected(text) if 500 <= code < 600 else SendRetryable(text)
-
 
 def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     """The certificate verification failure behind ``exc`` (aiosmtplib wraps it), if any."""
@@ -432,9 +278,3 @@ def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SMTPTimeoutError | TimeoutError):
-        return f"timed out ({exc})"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

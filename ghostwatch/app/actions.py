@@ -21,9 +21,7 @@ from ghostwatch.core.calendar import local_date, local_day_start
 from ghostwatch.core.domain import HOLD_UNTIL, Action, ClientState, Decision
 from ghostwatch.core.i18n import Translator
 from ghostwatch.errors import ConfigError
-from ghostwatch.store import commands as store_commands
-from ghostwatch.store.database import Store
-from ghostwatch.store.records import UnknownInvoice
+from ghostwatch.store.database import Store, UnknownInvoice
 
 __all__ = [
     "HOLD_UNTIL",
@@ -235,7 +233,7 @@ def skip(
 
 def with_lifts(store: Any, account: str, clients: Sequence[ClientState]) -> list[ClientState]:
     """``clients`` with the slots the user said "send now" for (``ClientState.send_now``)."""
-    lifts = store_commands.lifted(store, account)
+    lifts = store.lifted(account)
     return [replace(c, send_now=lifts[c.name]) if c.name in lifts else c for c in clients]
 
 
@@ -254,10 +252,10 @@ def send_now(
         raise Refused("held", f"{client.name}: held: {decision.reason}", client=client.name)
     account = app.config.account_for(client).name
     slot = (decision.ladder, decision.anchor, decision.step)
-    store_commands.lift(app.store, account, client.name, slot, now)
+    app.store.lift(account, client.name, slot, now)
     lifted = next_nudge(app, client, now, decision.template)
     if lifted is None or lifted.action is not Action.SEND:
-        store_commands.unlift(app.store, account, client.name, slot)
+        app.store.unlift(account, client.name, slot)
         at = (lifted or decision).at
         when = local_words(app, client).at(at, today(app, client, now))
         raise Refused(

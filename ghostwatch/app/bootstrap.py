@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
@@ -37,15 +36,13 @@ from ghostwatch.app.retries import retry_delays
 from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
 from ghostwatch.app.sync_context import SyncContext, promise_readers, wanted_folders
 from ghostwatch.config.loader import AccountConfig, Config
-from ghostwatch.core import payments, policy, render
+from ghostwatch.core import policy, render
 from ghostwatch.core.domain import (
     AccountState,
     Action,
     ClientState,
     Decision,
     FolderRole,
-    OutboxStatus,
-    is_hold,
 )
 from ghostwatch.core.templates import TemplateSet
 from ghostwatch.errors import GhostwatchError
@@ -404,78 +401,6 @@ class App:
     def next_summary_at(self, now: datetime) -> datetime | None:
         """When the daily summary is next due (None: disabled); the service wakes then."""
         return summary.next_summary_at(self, now)
-
-    # --- views ------------------------------------------------------------------------
-
-    def status_rows(self, now: datetime) -> list[dict[str, Any]]:
-        """Return one status row per client (docs/cli.md, "status"), in config order."""
-        rows: list[dict[str, Any]] = []
-        for account in self.config.accounts:
-            acct, clients = self.states(account, now)
-            decisions = policy.decide(acct, clients, now)
-            for client in clients:
-                rows.append(status_row(client, decisions, now))
-        return rows
-
-    def health_rows(self, now: datetime) -> list[dict[str, Any]]:
-        rows = []
-        _db_now, leases = self.store.leases()
-        for account in self.config.accounts:
-            lease = leases.get(account.name)
-            live = lease is not None and lease.expires_at > _db_now
-            st = self.store.account_state(account.name)
-            last = st.last_sync_at if st else None
-            rows.append(
-                {
-                    "account": account.name,
-                    "last_sync": iso(last),
-                    "stale": last is None or now - last > account.max_sync_age,
-                    "last_error": st.last_error if st else None,
-                    "last_error_at": iso(st.last_error_at) if st else None,
-                    "watch_mode": st.watch_mode if st else None,
-                    "paused": bool(st and st.paused),
-                    "unresolved_nudges": len(self.store.outbox_unresolved(account.name)),
-                    "failed_nudges": sum(
-                        1
-                        for r in self.store.outbox_all(account.name)
-                        if r.status is OutboxStatus.FAILED
-                    ),
-                    # which ghostwatch process works on the account (None: none now)
-                    "lease_holder": lease.holder if lease is not None and live else None,
-                    "lease_expires_at": iso(lease.expires_at) if lease is not None else None,
-                }
-            )
-        return rows
-
-
-def iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
-def status_row(client: ClientState, decisions: Sequence[Decision], now: datetime) -> dict[str, Any]:
-    waiting = policy.waiting_on(client)
-    nxt = policy.next_action(decisions, client.name)
-    held = [d.reason for d in decisions if d.client == client.name and d.action is Action.HOLD]
-    return {
-        "client": client.name,
-        "account": client.account,
-        "last_inbound": iso(client.last_inbound),
-        "last_outbound": iso(client.last_outbound),
-        "waiting_on": waiting.value if waiting else None,
-        "state": policy.client_status(client, now).value,
-        "step": policy.current_step(client),
-        "next_action": None
-        if nxt is None
-        else {"kind": nxt.template or "ghost", "at": iso(nxt.at), "reason": nxt.reason},
-        "held": held,
-        "away_until": iso(client.away_until),
-        # a hold has no end day: null here, and ``held_until_resume`` says so
-        "snoozed_until": None if is_hold(client.snoozed_until) else iso(client.snoozed_until),
-        "held_until_resume": is_hold(client.snoozed_until),
-        "bouncing": sorted(client.bouncing),
-        "invoices": payments.invoice_rows(client, decisions),
-        "deadlines": payments.deadline_rows(client, decisions),
-    }
 
 
 async def check_online(

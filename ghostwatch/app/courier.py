@@ -39,6 +39,7 @@ from ghostwatch.core.domain import (
     FolderRole,
     OutboxStatus,
 )
+from ghostwatch.core.records import OutboxRow
 from ghostwatch.core.templates import TemplateSet
 from ghostwatch.errors import (
     GhostwatchError,
@@ -49,8 +50,7 @@ from ghostwatch.errors import (
     SendRetryable,
     SendTlsError,
 )
-from ghostwatch.store.database import OutboxRow, Store
-from ghostwatch.store.outbox import IllegalTransition
+from ghostwatch.store.database import IllegalTransition, Store
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
-from ghostwatch.adapters.imap import ImapEndpoint
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.net import PASSWORD, login_advice
 from ghostwatch.adapters.smtp import SmtpEndpoint
 from ghostwatch.config.loader import AccountConfig

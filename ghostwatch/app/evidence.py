@@ -5,7 +5,7 @@ formatters (``to_json``, ``to_csv``, ``format_history``) are pure.
 
 Invariants:
 - Read-only: building the log never writes to the database (the event log itself is
-  append-only, see ``store_records``).
+  append-only, see ``store.events``).
 - Stable: entries are sorted by time, then id -- ``message:<n>`` before ``nudge:<n>``
   before ``event:<n>`` at the same instant, then by row number -- and no export
   carries the time it was made, so the same database always exports the same bytes.
@@ -31,13 +31,13 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ghostwatch.core.payments import message_text
-from ghostwatch.store.evidence import SeenMessage, nudges, seen_messages
-from ghostwatch.store.outbox import OutboxRow
-from ghostwatch.store.records import EventRow, RecordsStore
+from ghostwatch.core.records import OutboxRow
+from ghostwatch.core.views import iso
+from ghostwatch.store.database import EventRow, SeenMessage, Store
 
 __all__ = [
     "CSV_COLUMNS",
@@ -109,10 +109,6 @@ class Entry:
         return (self.at, _RANK[self.type], self.row)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
 # --- building the log ---------------------------------------------------------------
 
 
@@ -148,9 +144,9 @@ def _nudge_entry(n: OutboxRow, seen_in: str | None) -> Entry:
         "ladder": n.ladder,
         "anchor": n.anchor,
         "reason": n.reason,
-        "due_at": _iso(n.due_at),
-        "planned_at": _iso(n.planned_at),
-        "sent_at": _iso(n.sent_at),
+        "due_at": iso(n.due_at),
+        "planned_at": iso(n.planned_at),
+        "sent_at": iso(n.sent_at),
         "attempts": n.attempts,
         "last_error": n.last_error,
         "seen_in": seen_in,
@@ -207,19 +203,19 @@ def build(
     return sorted(entries, key=Entry.sort_key)
 
 
-def history(store: RecordsStore, account: str, client: str) -> list[Entry]:
+def history(store: Store, account: str, client: str) -> list[Entry]:
     """Return every message, nudge and event of ``client`` under ``account``, sorted."""
     return build(
-        seen_messages(store, account, client),
-        nudges(store, account, client),
+        store.seen_messages(account, client),
+        store.nudges(account, client),
         store.events(account, client),
     )
 
 
-def export_log(store: RecordsStore) -> list[Entry]:
+def export_log(store: Store) -> list[Entry]:
     """Return the whole evidence log: every client's messages and nudges, and every
     event (account-wide ones, such as ``account.paused``, have no client), sorted."""
-    return build(seen_messages(store), nudges(store), store.events())
+    return build(store.seen_messages(), store.nudges(), store.events())
 
 
 # --- formats --------------------------------------------------------------------------
@@ -228,7 +224,7 @@ def export_log(store: RecordsStore) -> list[Entry]:
 def entry_dict(e: Entry) -> dict[str, Any]:
     """Return ``e`` as a JSON-ready dict (times ISO-8601 UTC with ``Z``)."""
     return {
-        "at": _iso(e.at),
+        "at": iso(e.at),
         "id": e.id,
         "account": e.account,
         "client": e.client,
@@ -324,7 +320,7 @@ def to_csv(entries: Sequence[Entry]) -> bytes:
 
 
 def _line(e: Entry) -> list[str]:
-    when = (_iso(e.at) or "")[:16].replace("T", " ")
+    when = (iso(e.at) or "")[:16].replace("T", " ")
     if e.type == "message":
         head = f"{when}  {e.direction:<8}  {e.kind:<10}  {e.subject!r}  {e.message_id or '-'}"
         return [head]

@@ -13,7 +13,7 @@ done, a ``command.refused`` event is recorded and the next summary reports it):
 - Rule 3: its new text (quoted summary and signature removed) carries the key of the
   account's *latest* summary, and it threads to that summary. A key of an older
   summary, or one seen only in the quoted text, is refused.
-- Rule 4: the key is used once (``store_commands.use_token``): a second reply with it
+- Rule 4: the key is used once (``Store.use_token``): a second reply with it
   is refused.
 - Rule 5: each command acts through ``actions`` (the CLI's code paths) and is
   recorded (``command.done`` / ``command.failed``, with the line); a line that is no
@@ -48,8 +48,7 @@ from ghostwatch.core import command_words, commands, payments, render
 from ghostwatch.core.domain import FolderRole, normalise_address
 from ghostwatch.core.promises import reader as promises
 from ghostwatch.core.summary.words import Words
-from ghostwatch.store import commands as store_commands
-from ghostwatch.store.commands import QueuedReply, TokenRow
+from ghostwatch.store.commands import QueuedReply, TokenRow, token_hash
 
 __all__ = ["Replies", "handle", "issue", "new_token", "sync_fields"]
 
@@ -74,8 +73,7 @@ def issue(
     app: Replies, message_id: str, token: str, labels: dict[str, dict[str, str]], now: datetime
 ) -> None:
     """Store the key of the summary ``message_id`` (hashed) with its labels."""
-    store_commands.issue_token(
-        app.store,
+    app.store.issue_token(
         account=app.config.summary_account().name,
         message_id=message_id,
         token=token,
@@ -96,7 +94,7 @@ def sync_fields(
         return {}
     if account.name != app.config.summary_account().name:
         return {}
-    ids = store_commands.summary_ids(app.store, account.name)
+    ids = app.store.summary_ids(account.name)
     return {"summary_ids": ids, "command_folder": inbox} if ids else {}
 
 
@@ -120,7 +118,7 @@ async def handle(
 ) -> list[Handled]:
     """Read and act on every queued reply of ``account`` (Rules 1-6); return what was
     done. Raise MailboxError if the mailbox fails (the replies stay queued)."""
-    pending = store_commands.pending_replies(app.store, account.name)
+    pending = app.store.pending_replies(account.name)
     done: list[Handled] = []
     for folder in sorted({r.folder for r in pending}):
         replies = [r for r in pending if r.folder == folder]
@@ -141,7 +139,7 @@ async def _isolated(app: Replies, reply: QueuedReply, raw: bytes | None, now: da
         log.error("command.failed", message_id=reply.message_id, error=repr(exc), exc_info=exc)
         _event(app, "command.failed", reply, now, error=f"{type(exc).__name__}: {exc}")
         result = Handled(reply, "failed", str(exc))
-    store_commands.finish_reply(app.store, reply, result.status, now)
+    app.store.finish_reply(reply, result.status, now)
     return result
 
 
@@ -167,10 +165,10 @@ def _authenticate(app: Replies, reply: QueuedReply, new_text: str) -> TokenRow |
     """The latest summary's key row if the reply passes Rules 1-3, else the refusal."""
     if normalise_address(reply.from_addr) not in own_addresses(app):
         return "sender"
-    if store_commands.seen_before(app.store, reply):
+    if app.store.seen_before(reply):
         return "replay"
-    keys = store_commands.tokens(app.store, reply.account)
-    given = {store_commands.token_hash(t) for t in commands.find_tokens(new_text)}
+    keys = app.store.tokens(reply.account)
+    given = {token_hash(t) for t in commands.find_tokens(new_text)}
     if not keys or not given:
         return "no key"
     latest = keys[0]
@@ -189,7 +187,7 @@ async def _one(app: Replies, reply: QueuedReply, raw: bytes | None, now: datetim
     key = _authenticate(app, reply, text)
     if isinstance(key, str):
         return _refuse(app, reply, key, now)
-    if not store_commands.use_token(app.store, key.message_id, reply.message_id or "", now):
+    if not app.store.use_token(key.message_id, reply.message_id or "", now):
         return _refuse(app, reply, "used key", now)
     w = Words(key.language, ZoneInfo(app.config.summary_account().timezone))
     outcomes = act(app, w, text, key.labels, now, reply=reply.message_id or "")

@@ -14,8 +14,8 @@ from datetime import datetime
 from ghostwatch.app import actions, state
 from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
 from ghostwatch.core.domain import AccountState, ClientState, NudgeRecord
+from ghostwatch.core.records import InvoiceItem, InvoiceRow
 from ghostwatch.store.database import Store
-from ghostwatch.store.records import InvoiceItem, InvoiceRow
 
 __all__ = ["account_states", "nudge_map", "sync_invoices"]
 

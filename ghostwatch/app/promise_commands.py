@@ -17,8 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ghostwatch.errors import ConfigError
-from ghostwatch.store.database import Store
-from ghostwatch.store.records import UnknownInvoice
+from ghostwatch.store.database import Store, UnknownInvoice
 
 if TYPE_CHECKING:
     from ghostwatch.adapters.ports import Clock

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import structlog
 
-from ghostwatch.app.bootstrap import iso
 from ghostwatch.config.loader import AccountConfig
+from ghostwatch.core.views import iso
 from ghostwatch.store.database import Store
 
 log = structlog.get_logger(__name__)

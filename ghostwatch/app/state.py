@@ -1,17 +1,22 @@
 """Build the policy's view of the world from configuration and stored facts.
 
-Pure: takes config objects and the store's fact records, returns domain values.
-No I/O, no clock.
+Pure: turns the pydantic config models (``Config``, ``AccountConfig``,
+``ClientConfig``) and the store's plain records (``ghostwatch.core.records``) into the
+domain values ``policy.decide`` reads; no I/O, and ``now`` is an argument. It imports
+no store. It lives in ``app`` rather than ``core`` because it reads the config
+models (``rules_for``, ``account_for``, display names), which the core may not import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
 from ghostwatch.core import names
+from ghostwatch.core.calendar import local_day_start
 from ghostwatch.core.domain import (
     AccountState,
     AutoReply,
@@ -22,8 +27,7 @@ from ghostwatch.core.domain import (
     OutboxStatus,
     ThreadRef,
 )
-from ghostwatch.core.policy import local_day_start
-from ghostwatch.store.database import ClientFacts, DeadlinePromiseRow, InvoiceRow
+from ghostwatch.core.records import ClientFacts, DeadlinePromiseRow, InvoiceRow
 
 COUNTED_TODAY = frozenset(
     {OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN, OutboxStatus.DRAFTED}
@@ -49,6 +53,45 @@ def greeting_name(client: ClientConfig, facts: ClientFacts | None) -> str:
     return ""  # several people write from their side: don't guess which one reads this
 
 
+class _Seen(NamedTuple):
+    """What the stored facts say about a client, as ``ClientState`` fields."""
+
+    last_inbound: datetime | None = None
+    last_outbound: datetime | None = None
+    thread: ThreadRef | None = None
+    away_until: datetime | None = None
+    bouncing: frozenset[str] = frozenset()
+    snoozed_until: datetime | None = None
+    ghosted_anchor: str | None = None
+    auto_replies: tuple[AutoReply, ...] = ()
+    unreadable_at: datetime | None = None
+
+
+def _seen(facts: ClientFacts | None, zone: str) -> _Seen:
+    """``facts`` as state fields (all empty without facts); an away date becomes the
+    start of the local day after it, in ``zone``."""
+    if facts is None:
+        return _Seen()
+    thread = None
+    if facts.thread is not None:
+        t = facts.thread
+        thread = ThreadRef(t.message_id, t.references, t.subject, t.to_addr, t.sent_at)
+    away = None
+    if facts.away_until is not None:
+        away = local_day_start(facts.away_until + timedelta(days=1), zone)
+    return _Seen(
+        last_inbound=facts.last_inbound,
+        last_outbound=facts.last_outbound,
+        thread=thread,
+        away_until=away,
+        bouncing=facts.bouncing,
+        snoozed_until=facts.snoozed_until,
+        ghosted_anchor=facts.ghosted_anchor,
+        auto_replies=tuple(AutoReply(at, returns) for at, returns in facts.auto_replies),
+        unreadable_at=facts.unreadable_at,
+    )
+
+
 def client_state(
     config: Config,
     client: ClientConfig,
@@ -60,47 +103,31 @@ def client_state(
     """Return one client's state for ``policy.decide``; ``deadline_promises``: this
     client's rows of ``Store.deadline_promises``."""
     rules = config.rules_for(client)
-    account = config.account_for(client)
     promised = {p.deadline: p for p in deadline_promises if p.expected_by is not None}
-    thread = None
-    last_in = last_out = None
-    away = snoozed = None
-    bouncing: frozenset[str] = frozenset()
-    ghosted = None
-    replies: tuple[AutoReply, ...] = ()
-    unreadable = None
-    if facts is not None:
-        replies = tuple(AutoReply(at, returns) for at, returns in facts.auto_replies)
-        unreadable = facts.unreadable_at
-        last_in, last_out = facts.last_inbound, facts.last_outbound
-        if facts.thread is not None:
-            t = facts.thread
-            thread = ThreadRef(t.message_id, t.references, t.subject, t.to_addr, t.sent_at)
-        if facts.away_until is not None:
-            away = local_day_start(facts.away_until + timedelta(days=1), rules.timezone)
-        snoozed, ghosted, bouncing = facts.snoozed_until, facts.ghosted_anchor, facts.bouncing
+    seen = _seen(facts, rules.timezone)
+    last_in = seen.last_inbound
     return ClientState(
         name=client.name,
-        account=account.name,
+        account=config.account_for(client).name,
         rules=rules,
         first_name=greeting_name(client, facts),
         language=client.language,
         emails=tuple(client.emails),
-        last_inbound=last_in,
-        last_outbound=last_out,
-        thread=thread,
-        away_until=away,
-        bouncing=bouncing,
-        snoozed_until=snoozed,
         nudges=tuple(nudges),
         invoices=tuple(_invoice(row, last_in, rules.timezone) for row in invoices),
         deadlines=tuple(
             _deadline(d.what, d.due, last_in, rules.timezone, promised.get(f"deadline:{d.what}"))
             for d in client.deadlines
         ),
-        ghosted_anchor=ghosted,
-        auto_replies=replies,
-        unreadable_at=unreadable,
+        last_inbound=last_in,
+        last_outbound=seen.last_outbound,
+        thread=seen.thread,
+        away_until=seen.away_until,
+        bouncing=seen.bouncing,
+        snoozed_until=seen.snoozed_until,
+        ghosted_anchor=seen.ghosted_anchor,
+        auto_replies=seen.auto_replies,
+        unreadable_at=seen.unreadable_at,
     )
 
 

@@ -43,7 +43,9 @@ from ghostwatch.app.endpoints import smtp_endpoint
 from ghostwatch.app.summary_collect import Sources, collect
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import render
-from ghostwatch.core.summary.render import Summary, build_summary, due_at, local_day, next_due
+from ghostwatch.core.records import SummaryRecord
+from ghostwatch.core.summary.due import due_at, local_day, next_due
+from ghostwatch.core.summary.render import Summary, build_summary
 from ghostwatch.errors import (
     GhostwatchError,
     SendError,
@@ -51,7 +53,6 @@ from ghostwatch.errors import (
     SendRejected,
     cannot_write,
 )
-from ghostwatch.store.summary import SummaryRecord, summary_record
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -180,7 +181,7 @@ def next_summary_at(app: SummaryApp, now: datetime) -> datetime | None:
         return None
     account = app.config.summary_account()
     at = app.config.summary.at
-    record = summary_record(app.store, account.name, local_day(now, account.timezone))
+    record = app.store.summary_record(account.name, local_day(now, account.timezone))
     if record is not None and (retry := _retry_at(record)) is not None:
         return max(retry, due_at(local_day(now, account.timezone), account.timezone, at))
     return next_due(now, account.timezone, at, sent_today=record is not None)
@@ -193,7 +194,7 @@ async def maybe_send_summary(app: SummaryApp, now: datetime, *, dry_run: bool = 
     if not app.config.summary.enabled or dry_run or account.dry_run:
         return False
     day = local_day(now, account.timezone)
-    record = summary_record(app.store, account.name, day)
+    record = app.store.summary_record(account.name, day)
     if record is None:
         if now < due_at(day, account.timezone, app.config.summary.at):
             return False

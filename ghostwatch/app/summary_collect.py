@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff
 from ghostwatch.config.loader import AccountConfig, Config
-from ghostwatch.core import policy
+from ghostwatch.core import policy, standing
 from ghostwatch.core.domain import (
     AccountState,
     Action,
@@ -20,23 +20,18 @@ from ghostwatch.core.domain import (
     OutboxStatus,
     Rules,
 )
-from ghostwatch.core.summary.facts import LoginRefusedInfo, RefusalInfo
-from ghostwatch.core.summary.render import (
+from ghostwatch.core.records import ClientFacts, Contact, OutboxRow
+from ghostwatch.core.summary.facts import (
     ClientInfo,
     DeliveryInfo,
     HealthInfo,
     InvoiceInfo,
+    LoginRefusedInfo,
     NudgeInfo,
+    RefusalInfo,
     SummaryData,
 )
-from ghostwatch.store.commands import refusals
-from ghostwatch.store.database import ClientFacts, OutboxRow, Store
-from ghostwatch.store.summary import (
-    Contact,
-    bouncing_since,
-    human_contacts,
-    last_summary_at,
-)
+from ghostwatch.store.database import Store
 
 
 class Sources(Protocol):
@@ -72,7 +67,7 @@ def collect(app: Sources, now: datetime) -> SummaryData:
     or FIRST_LOOKBACK back for the first one."""
     app.sync_invoices(now)
     sender = app.config.summary_account()
-    since = last_summary_at(app.store, sender.name) or now - FIRST_LOOKBACK
+    since = app.store.last_summary_at(sender.name) or now - FIRST_LOOKBACK
     clients: list[ClientInfo] = []
     sent: list[NudgeInfo] = []
     upcoming: list[NudgeInfo] = []
@@ -103,7 +98,7 @@ def collect(app: Sources, now: datetime) -> SummaryData:
         invoices=tuple(invoices),
         deliveries=tuple(deliveries),
         health=tuple(health_info(app, account, now) for account in app.config.accounts),
-        refusals=tuple(RefusalInfo(*r) for r in refusals(app.store, sender.name, since)),
+        refusals=tuple(RefusalInfo(*r) for r in app.store.refusals(sender.name, since)),
     )
 
 
@@ -126,8 +121,8 @@ def client_infos(
     now: datetime,
 ) -> list[ClientInfo]:
     facts = app.store.client_facts(account.name)
-    contacts = human_contacts(app.store, account.name)
-    bounces = bouncing_since(app.store, account.name)
+    contacts = app.store.human_contacts(account.name)
+    bounces = app.store.bouncing_since(account.name)
     return [
         client_info(
             state,
@@ -149,8 +144,8 @@ def client_info(
     decisions: Sequence[Decision],
     now: datetime,
 ) -> ClientInfo:
-    status = policy.client_status(state, now)
-    waiting = policy.waiting_on(state)
+    status = standing.client_status(state, now)
+    waiting = standing.waiting_on(state)
     theirs = [c for c in contacts if c.inbound]
     ours = [c for c in contacts if not c.inbound]
     until = {ClientStatus.SNOOZED: state.snoozed_until, ClientStatus.AWAY: state.away_until}
@@ -158,7 +153,9 @@ def client_info(
         (
             d
             for d in decisions
-            if d.client == state.name and d.ladder == policy.SILENCE and d.action is not Action.HOLD
+            if d.client == state.name
+            and d.ladder == standing.SILENCE
+            and d.action is not Action.HOLD
         ),
         None,
     )
@@ -172,7 +169,7 @@ def client_info(
         their_subject=theirs[-1].subject if theirs else "",
         # the ladder step reached ("nudged 1 of 2" after a check-in sent again on their
         # return), at least 1 once a nudge went out
-        step=max(policy.ladder_position(state), min(policy.current_step(state), 1)),
+        step=max(standing.ladder_position(state), min(standing.current_step(state), 1)),
         ladder_days=ladder_days(state.rules),
         bouncing=bouncing,
         ghosted_at=facts.ghosted_at if facts else None,

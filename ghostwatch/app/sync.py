@@ -210,7 +210,8 @@ async def _read_new(
         report.fetched += len(batch)
         # Invariant 7: only mail that concerns a client is kept; bounces and payment
         # notices from others are acted on below
-        report.stored += store.record_messages([r[0] for r in kept if r[0].client is not None])
+        mine = [r[0] for r in kept if r[0].client is not None]
+        report.stored += store.record_messages(mine, seen_at=ctx.now)
         record_side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
         _save_cursor(store, ctx, folder, role, uidvalidity, last_uid)

@@ -17,8 +17,7 @@ from functools import cached_property
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
 from ghostwatch.app import promise_effects
 from ghostwatch.app.promise_effects import PromiseReader
-from ghostwatch.config.loader import AccountConfig, Config
-from ghostwatch.config.models import PaymentMatcher
+from ghostwatch.config.loader import AccountConfig, Config, PaymentMatcher
 from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
 from ghostwatch.core.mail import classify
 from ghostwatch.store.database import Store

@@ -16,7 +16,6 @@ from ghostwatch.app.promise_effects import record_promises
 from ghostwatch.core import commands, payments
 from ghostwatch.core.domain import Direction, Envelope, Kind
 from ghostwatch.store.commands import QueuedReply
-from ghostwatch.store.commands import queue_reply as _queue
 from ghostwatch.store.database import MessageRow, Store
 
 if TYPE_CHECKING:
@@ -74,7 +73,7 @@ def queue_reply(store: Store, ctx: SyncContext, row: MessageRow) -> None:
         summary_id,
         ctx.now,
     )
-    if _queue(store, reply):
+    if store.queue_reply(reply):
         log.info("command.queued", message_id=row.message_id, sender=row.from_addr)
 
 

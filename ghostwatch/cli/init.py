@@ -8,7 +8,7 @@ Contracts:
   executable actually running, e.g. pipx's ``~/.local/bin/ghostwatch`` as
   ``%h/.local/bin/ghostwatch``) and the credential names of the account, so the
   hardening stays the reviewed one.
-This module prints nothing: ``cli.py`` asks the questions and prints what it returns.
+This module prints nothing: ``cli.setup`` asks the questions and prints what it returns.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""The command line, continued: ``init``, ``completion`` and ``status --check``.
+"""``ghostwatch init`` and ``completion``: setting ghostwatch up on a machine.
 
-Part of the shell like ``cli.py`` (it prints); ``cli.build_parser`` calls
-``add_setup_commands`` and ``cli.HANDLERS`` includes ``SETUP_HANDLERS``. Exit status as
-everywhere (docs/cli.md, "Exit status"): 0 ok, 1 failed, 2 bad usage or configuration.
+Part of the shell (it prints and asks); ``cli.init`` does the work and returns lines.
+Their options are in ``cli.parser``. Exit status as everywhere (docs/cli.md, "Exit
+status"): 0 ok, 1 failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -10,62 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ghostwatch.cli.shared import EXIT_OK
 from ghostwatch.errors import cannot_write
 
-EXIT_OK, EXIT_FAILED = 0, 1
-
-Cmd = Callable[[str, str], argparse.ArgumentParser]
-
-
-def add_setup_commands(cmd: Cmd) -> None:
-    """Add ``init`` and ``completion`` through ``cmd(name, help)`` (``cli.build_parser``'s)."""
-    from ghostwatch.config.providers import PROVIDER_KEYS
-
-    q = cmd(
-        "init",
-        "write a commented starter config (asks on a terminal), or print the systemd unit",
-    )
-    q.add_argument("--address", metavar="EMAIL", help="your email address (the account's)")
-    q.add_argument(
-        "--provider",
-        choices=PROVIDER_KEYS,
-        help="server preset (default: guessed from the address, else generic)",
-    )
-    q.add_argument("--timezone", metavar="ZONE", help="IANA time zone (default: this machine's)")
-    q.add_argument("--language", metavar="LANG", help="summary language: en, ka, th (default en)")
-    q.add_argument(
-        "--password-command",
-        metavar="CMD",
-        help="read the password from this command (e.g. 'pass show mail') instead of a file",
-    )
-    q.add_argument(
-        "--out",
-        metavar="FILE",
-        help="where to write the config (default: $XDG_CONFIG_HOME/ghostwatch/config.toml); "
-        "with --systemd: the config the unit runs with",
-    )
-    q.add_argument("--force", action="store_true", help="replace an existing config file")
-    q.add_argument(
-        "--systemd",
-        choices=["system", "user"],
-        help="print the systemd unit for this installation's executable; with --address, "
-        "also write the config for it (system: /etc/ghostwatch, passwords as credentials)",
-    )
-    q.add_argument(
-        "--install", action="store_true", help="with --systemd: write the unit instead of printing"
-    )
-    q.add_argument(
-        "--unit-dir",
-        metavar="DIR",
-        help="with --install: the folder to write ghostwatch.service to "
-        "(default: /etc/systemd/system or ~/.config/systemd/user)",
-    )
-    q = cmd("completion", "print a shell completion script (bash: source it; zsh: put it on fpath)")
-    q.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell to complete for")
+__all__ = ["cmd_completion", "cmd_init"]
 
 
 def _tty_ask(question: str, default: str) -> str:
@@ -125,7 +77,7 @@ def cmd_completion(args: argparse.Namespace) -> int:
     """``completion SHELL``: shtab's script for the whole parser."""
     import shtab
 
-    from ghostwatch.cli.entry import build_parser
+    from ghostwatch.cli.parser import build_parser
 
     parser = build_parser()
     _complete_paths(parser, {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY})
@@ -142,36 +94,3 @@ def _complete_paths(parser: argparse.ArgumentParser, kinds: Mapping[str, Any]) -
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _complete_paths(sub, kinds)
-
-
-def status_exit(args: argparse.Namespace, health: Sequence[Mapping[str, Any]]) -> int:
-    """``status``'s exit status: with ``--check``, 1 if any account is stale, failing
-    (its last error is newer than its last successful sync) or paused, else 0."""
-    if not getattr(args, "check", False):
-        return EXIT_OK
-    problems = [h["account"] for h in health if account_problems(h)]
-    for h in health:
-        if account_problems(h):
-            print(
-                f"check: account {h['account']}: {', '.join(account_problems(h))}", file=sys.stderr
-            )
-    return EXIT_FAILED if problems else EXIT_OK
-
-
-def account_problems(h: Mapping[str, Any]) -> list[str]:
-    """What ``status --check`` fails an account for (a health row of ``App.health_rows``)."""
-    found = []
-    if h.get("stale"):
-        found.append("stale")
-    error_at, sync = h.get("last_error_at"), h.get("last_sync")
-    if h.get("last_error") and (sync is None or (error_at or "") >= sync):
-        found.append("failing")
-    if h.get("paused"):
-        found.append("paused")
-    return found
-
-
-SETUP_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "init": cmd_init,
-    "completion": cmd_completion,
-}

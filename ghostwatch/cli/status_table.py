@@ -1,5 +1,5 @@
 """``ghostwatch status`` as a person reads it: a table in the mailbox owner's own time
-and plain words. PURE: rows in (``daemon.status_row``, ``App.health_rows``), text out.
+and plain words. PURE: rows in (``core.views.StatusRow``, ``HealthRow``), text out.
 
 Rule 1: every time is shown in the zone of the row's account (``zones``; UTC for an
 account not given), as "Thu 26 Nov 09:00", and the table says which zone that is.
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ghostwatch.core.i18n import Translator, display_width
 from ghostwatch.core.reasons import label
+from ghostwatch.core.views import HealthRow, StatusRow
 
-__all__ = ["display_width", "format_health", "format_table"]
+__all__ = ["HELD", "UTC_ZONE", "format_health", "format_table"]
 
 UTC_ZONE = ZoneInfo("UTC")
 HEAD = ["CLIENT", "STATE", "WAITING ON", "LAST FROM THEM", "LAST FROM YOU", "NEXT"]
@@ -35,55 +35,51 @@ def _when(iso: str | None, t: Translator) -> str:
     return t.at(datetime.fromisoformat(iso.replace("Z", "+00:00")))
 
 
-def _state(row: dict[str, Any]) -> str:
-    state = str(row["state"])
-    if state == "nudged":
-        return f"nudged ({row['step']} sent)"
-    return _STATES.get(state, state)
+def _state(row: StatusRow) -> str:
+    if row.state == "nudged":
+        return f"nudged ({row.step} sent)"
+    return _STATES.get(row.state, row.state)
 
 
-def _held(row: dict[str, Any]) -> str:
+def _held(row: StatusRow) -> str:
     """What holds the first held nudge: the last "held: ..." clause of its reason
     (the rest, the due step, is what the table says anyway)."""
-    if not row["held"]:
+    if not row.held:
         return "-"
-    _, found, why = str(row["held"][0]).rpartition("held: ")
-    why = why.removeprefix(f"{row['client']}: ")
+    _, found, why = row.held[0].rpartition("held: ")
+    why = why.removeprefix(f"{row.client}: ")
     return f"held: {why}" if found else why
 
 
-def _next(row: dict[str, Any], t: Translator) -> str:
-    nxt = row["next_action"]
-    if row["state"] == "held":
+def _next(row: StatusRow, t: Translator) -> str:
+    nxt = row.next_action
+    if row.state == "held":
         return HELD
     if nxt is None:
         return _held(row)
-    kind = str(nxt["kind"])
-    what = "marked ghosted" if kind == "ghost" else label(kind)
-    return f"{what} on {_when(nxt['at'], t)}"
+    what = "marked ghosted" if nxt.kind == "ghost" else label(nxt.kind)
+    return f"{what} on {_when(nxt.at, t)}"
 
 
-def _zone_note(rows: Sequence[dict[str, Any]], zones: Mapping[str, ZoneInfo]) -> str:
-    keys = sorted({zones.get(r["account"], UTC_ZONE).key for r in rows})
+def _zone_note(rows: Sequence[StatusRow], zones: Mapping[str, ZoneInfo]) -> str:
+    keys = sorted({zones.get(r.account, UTC_ZONE).key for r in rows})
     return f"Times in {', '.join(keys)}." if keys else ""
 
 
-def format_table(
-    rows: Sequence[dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None
-) -> str:
+def format_table(rows: Sequence[StatusRow], zones: Mapping[str, ZoneInfo] | None = None) -> str:
     """Render status rows as an aligned plain-text table, times local to each row's
     account (``zones``: account name -> zone), then a line naming the zone(s)."""
     zones = zones or {}
     body = []
     for r in rows:
-        t = Translator("en", zones.get(r.get("account", ""), UTC_ZONE))
+        t = Translator("en", zones.get(r.account, UTC_ZONE))
         body.append(
             [
-                str(r["client"]),
+                r.client,
                 _state(r),
-                _WAITING.get(r["waiting_on"] or "", "-"),
-                _when(r["last_inbound"], t),
-                _when(r["last_outbound"], t),
+                _WAITING.get(r.waiting_on or "", "-"),
+                _when(r.last_inbound, t),
+                _when(r.last_outbound, t),
                 _next(r, t),
             ]
         )
@@ -99,21 +95,21 @@ def format_table(
     return "\n".join([*lines, "", _zone_note(rows, zones)])
 
 
-def format_health(h: dict[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
+def format_health(h: HealthRow, zone: ZoneInfo = UTC_ZONE) -> str:
     """One account's health on one line, times in ``zone``."""
     t = Translator("en", zone)
-    last = _when(h["last_sync"], t) if h["last_sync"] else "never"
-    parts = [f"account {h['account']}: last read {last}"]
-    if h["stale"]:
+    last = _when(h.last_sync, t) if h.last_sync else "never"
+    parts = [f"account {h.account}: last read {last}"]
+    if h.stale:
         parts.append("STALE: no nudges until the mailbox is read again")
-    if h["paused"]:
+    if h.paused:
         parts.append("sending paused")
-    if h["watch_mode"]:
-        parts.append(f"watching by {h['watch_mode']}")
-    if h["last_error"]:
-        parts.append(f"last error {_when(h['last_error_at'], t)}: {h['last_error']}")
-    if h["unresolved_nudges"]:
-        parts.append(f"{h['unresolved_nudges']} nudge(s) of unknown outcome")
-    if h["failed_nudges"]:
-        parts.append(f"{h['failed_nudges']} failed nudge(s)")
+    if h.watch_mode:
+        parts.append(f"watching by {h.watch_mode}")
+    if h.last_error:
+        parts.append(f"last error {_when(h.last_error_at, t)}: {h.last_error}")
+    if h.unresolved_nudges:
+        parts.append(f"{h.unresolved_nudges} nudge(s) of unknown outcome")
+    if h.failed_nudges:
+        parts.append(f"{h.failed_nudges} failed nudge(s)")
     return "; ".join(parts)

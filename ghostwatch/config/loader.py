@@ -8,8 +8,9 @@ Invariants:
   they are read only when ``Secret.reveal()`` is called (``ghostwatch.config.secrets``).
 - Rule 4: loading reads the one file and nothing else; the helpers are pure.
 
-Value types live in ``config_types``, section models in ``config_models``; both are
-re-exported here, so the rest of ghostwatch imports from ``ghostwatch.config.loader`` only.
+Value types live in ``config.types``, section models in ``config.models`` and
+``config.accounts``; all are re-exported here, so the rest of ghostwatch imports from
+``ghostwatch.config.loader`` only.
 """
 
 from __future__ import annotations
@@ -24,24 +25,26 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from ghostwatch.adapters.net import is_loopback
+from ghostwatch.config.accounts import (
+    AccountConfig,
+    ImapConfig,
+    ImapFolders,
+    PaymentMatcher,
+    ServerConfig,
+    SmtpConfig,
+)
 from ghostwatch.config.cross import cross_problems
 from ghostwatch.config.health import HealthConfig
 from ghostwatch.config.models import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RULES,
-    AccountConfig,
     ClientConfig,
     DatabaseConfig,
     DeadlineConfig,
-    ImapConfig,
-    ImapFolders,
     InvoiceConfig,
     LadderStepConfig,
-    PaymentMatcher,
     RecurringConfig,
     RulesConfig,
-    ServerConfig,
-    SmtpConfig,
     SummaryConfig,
     TemplatesConfig,
 )

@@ -83,20 +83,26 @@ def _token_lines(a: Answers) -> list[str]:
 
 def render(a: Answers) -> str:
     """Return the commented TOML text of a one-account starter config for ``a``."""
-    p, name = a.provider, account_name(a.address)
-    local = a.address.partition("@")[0]
-    imap_user = local if p.imap_user_is_local_part else a.address
-    lines = [
+    return "\n".join([*_header(a), *_account(a), *_servers(a), *_rest(a)])
+
+
+def _header(a: Answers) -> list[str]:
+    return [
         "# ghostwatch configuration, written by `ghostwatch init`.",
         "# Check it with `ghostwatch check-config`; every key is described in",
         "# config.example.toml (shipped with ghostwatch; docs/behaviour.md has the rules).",
-        f"# Servers: the {p.label} preset, from {p.source}",
+        f"# Servers: the {a.provider.label} preset, from {a.provider.source}",
         "",
         "# [database] url defaults to ~/.local/state/ghostwatch/ghostwatch.db",
         "# (or $STATE_DIRECTORY/ghostwatch.db under systemd's StateDirectory=).",
         "",
+    ]
+
+
+def _account(a: Answers) -> list[str]:
+    return [
         "[[accounts]]",
-        f"name = {_q(name)}",
+        f"name = {_q(account_name(a.address))}",
         f"address = {_q(a.address)}",
         '# display_name = "Your Name"      # shown in From:',
         f"timezone = {_q(a.timezone)}",
@@ -105,6 +111,15 @@ def render(a: Answers) -> str:
         "# Watch first: report what would be sent, send nothing. Set to false when happy.",
         "dry_run = true",
         "",
+    ]
+
+
+def _servers(a: Answers) -> list[str]:
+    """The provider preset's ``[accounts.imap]`` and ``[accounts.smtp]`` tables."""
+    p = a.provider
+    local = a.address.partition("@")[0]
+    imap_user = local if p.imap_user_is_local_part else a.address
+    lines = [
         "[accounts.imap]",
         f"host = {_q(p.imap.host)}",
         f"port = {p.imap.port}",
@@ -114,7 +129,8 @@ def render(a: Answers) -> str:
     ]
     if p.all_folder:
         lines.append(f"folders = {{ all = {_q(p.all_folder)} }}   # also watch All Mail")
-    lines += [
+    return [
+        *lines,
         "",
         "[accounts.smtp]",
         f"host = {_q(p.smtp.host)}",
@@ -123,6 +139,12 @@ def render(a: Answers) -> str:
         f"username = {_q(a.address)}",
         *_password_lines(a, "smtp"),
         "",
+    ]
+
+
+def _rest(a: Answers) -> list[str]:
+    """``[rules]``, ``[summary]`` and a commented-out client."""
+    return [
         "[rules]",
         "# Defaults: a check-in after 7 days of silence, a closing notice 7 days later,",
         "# 09:00-17:00 on business days in the client's time zone. Skip public holidays:",
@@ -141,4 +163,3 @@ def render(a: Answers) -> str:
         f"# timezone = {_q(a.timezone)}",
         "",
     ]
-    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 Invariants:
 - Every datetime here is timezone-aware UTC. Local time appears only inside
-  ``policy`` (send windows) and ``render``/``summary`` (display).
+  ``calendar`` (send windows, business days) and ``render``/``summary`` (display).
 - Addresses are stored lower-cased (``normalise_address``); display names as given.
 - Nothing in this module does I/O or reads the clock.
 """

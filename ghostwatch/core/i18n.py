@@ -6,7 +6,7 @@ How to add a language: ``docs/translating.md``.
 
 Rule 1: English is the source language. A msgid is the English text itself, so English
 needs no catalogue; a string missing from a catalogue would show in English, which
-``tests/unit/test_i18n.py`` forbids for every shipped language.
+``tests/unit/core/test_i18n.py`` forbids for every shipped language.
 Rule 2: a language is one file, ``locale/<language>/LC_MESSAGES/ghostwatch.po``. Babel
 compiles it in memory on first use, so a wheel (which ships the ``.po`` files) works
 with no build step and a compiled copy can never be older than its source.

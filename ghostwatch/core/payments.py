@@ -1,5 +1,5 @@
-"""Invoices seen from the mailbox: which open invoices a message says were paid, and
-what ``status`` and the summary say about each invoice and deadline.
+"""Invoices seen from the mailbox: which open invoices a message says were paid (what
+``status`` says about each invoice and deadline is ``core.views``).
 
 PURE: strings, header facts and domain values in, plain data out; no I/O, no clock.
 
@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from ghostwatch.core.domain import ClientState, Decision, Envelope
+from ghostwatch.core.domain import Envelope
 from ghostwatch.core.mail.dsn import message_body
-from ghostwatch.core.policy import ladder_records, paused_invoices
 
 
 class PaymentMatcher(Protocol):
     """What a payment matcher is to the core: compiled ``from``, ``subject``, ``body``
-    regexes (``config.models.PaymentMatcher`` validates and compiles them)."""
+    regexes (``config.accounts.PaymentMatcher`` validates and compiles them)."""
 
     @property
     def from_(self) -> re.Pattern[str]: ...
@@ -41,8 +39,6 @@ class PaymentMatcher(Protocol):
 
 
 __all__ = [
-    "deadline_rows",
-    "invoice_rows",
     "match_payment",
     "message_text",
     "names_invoice",
@@ -112,95 +108,3 @@ def message_text(raw: bytes, *, html_fallback: bool = True) -> str:
     text/html part with its tags removed (unless ``html_fallback`` is false).
     Attachments are skipped; a message that cannot be parsed gives "". Never raises."""
     return message_body(raw, html_fallback=html_fallback, limit=_MAX_TEXT).text
-
-
-# --- status and summary rows ---------------------------------------------------------
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
-def _steps_sent(client: ClientState, ladder: str, anchor: str) -> int:
-    return max((r.step for r in ladder_records(client, ladder, anchor)), default=0)
-
-
-def _next_step(
-    client: ClientState, decisions: Sequence[Decision], ladder: str, anchor: str
-) -> dict[str, Any] | None:
-    """The pending decision of one ladder instance of ``client`` as ``{template, step,
-    action, at, reason}``; None when the ladder has ended (paid, met, all steps sent)."""
-    for d in decisions:
-        if (d.client, d.ladder, d.anchor) == (client.name, ladder, anchor):
-            return {
-                "template": d.template,
-                "step": d.step,
-                "action": d.action.value,
-                "at": _iso(d.at),
-                "reason": d.reason,
-            }
-    return None
-
-
-def invoice_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
-    """Return one row per invoice of ``client`` (by due date, then number) for
-    ``status --json`` and the daily summary: ``number``, ``amount``, ``due`` (ISO
-    date), ``paid``, ``replied_at`` (the client's latest human message since the due
-    date, which pauses chasing), ``steps_sent``, ``next_step`` (see ``_next_step``)
-    and ``note`` -- "Acme replied about INV-014 — check" while an unpaid invoice has
-    a reply, else None; ``paused_since`` (ISO) when its ladder ran out unpaid and work
-    is paused (``next_step`` is then None: nothing more goes out about it);
-    ``expected_by`` (ISO date) and ``promise`` (the sentence) while the client's
-    promise to pay is on record (docs/promises.md), the note then quoting it.
-    ``decisions`` are ``policy.decide``'s for the account."""
-    paused = {inv.number: since for inv, since in paused_invoices(client)}
-    rows = []
-    for inv in sorted(client.invoices, key=lambda i: (i.due, i.number)):
-        anchor = inv.due.isoformat()
-        replied = inv.replied_at if not inv.paid else None
-        waiting = not inv.paid and inv.number not in paused
-        promised = inv.expected_by if not inv.paid else None
-        note = f"{client.name} replied about {inv.number} — check" if replied else None
-        if promised is not None:
-            said = f"'{inv.promise}' → " if inv.promise else ""
-            note = f"{client.name}: {said}expected by {promised:%a %d %b}"
-        rows.append(
-            {
-                "number": inv.number,
-                "amount": inv.amount,
-                "due": anchor,
-                "paid": inv.paid,
-                "replied_at": _iso(inv.replied_at),
-                "steps_sent": _steps_sent(client, inv.key, anchor),
-                "next_step": _next_step(client, decisions, inv.key, anchor) if waiting else None,
-                "note": note,
-                "paused_since": _iso(paused.get(inv.number)),
-                "expected_by": promised.isoformat() if promised else None,
-                "promise": inv.promise or None if promised else None,
-            }
-        )
-    return rows
-
-
-def deadline_rows(client: ClientState, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
-    """Return one row per deadline of ``client`` (by due date): ``what``, ``due``,
-    ``met`` (the client wrote since the due date, or since their promise), ``steps_sent``,
-    ``next_step``; ``expected_by`` (ISO date) and ``promise`` (the sentence) while the
-    client's promise to deliver is on record and the deadline not met (docs/promises.md),
-    else None."""
-    rows = []
-    for d in sorted(client.deadlines, key=lambda d: (d.due, d.what)):
-        promised = d.expected_by if not d.met else None
-        anchor = d.due.isoformat()
-        rows.append(
-            {
-                "what": d.what,
-                "due": anchor,
-                "met": d.met,
-                "steps_sent": _steps_sent(client, d.key, anchor),
-                "next_step": None if d.met else _next_step(client, decisions, d.key, anchor),
-                "expected_by": promised.isoformat() if promised else None,
-                "promise": (d.promise or None) if promised else None,
-            }
-        )
-    return rows

@@ -14,11 +14,12 @@ Rule 2: arguments are ``str``, ``int``, ``date`` (local to the client) or aware
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 
-from ghostwatch.core.domain import Why
+from ghostwatch.core.domain import Action, Decision, Why
 
-__all__ = ["ENGLISH", "TEMPLATE_LABELS", "english", "format_arg", "label"]
+__all__ = ["ENGLISH", "TEMPLATE_LABELS", "english", "explain", "format_arg", "hold", "label"]
 
 TEMPLATE_LABELS = {
     "check_in": "check-in",
@@ -120,3 +121,14 @@ LOGIN_HINTS = {
     ),
     "password": "check the password and the username",
 }
+
+
+def explain(decision: Decision, clause: Why, **changes: object) -> Decision:
+    """Return ``decision`` with ``clause`` added to its reason (and ``changes`` made)."""
+    clauses = (*decision.why, clause)
+    return replace(decision, why=clauses, reason=english(clauses), **changes)  # type: ignore[arg-type]
+
+
+def hold(decision: Decision, clause: Why) -> Decision:
+    """Return ``decision`` held (``HOLD``), ``clause`` saying why."""
+    return explain(decision, clause, action=Action.HOLD)

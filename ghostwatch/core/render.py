@@ -36,9 +36,10 @@ from email.policy import Policy
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ghostwatch.core.domain import AccountState, ClientState, Decision
+from ghostwatch.core.domain import AccountState, ClientState, Deadline, Decision, Invoice, ThreadRef
+from ghostwatch.core.human_dates import local_day
 from ghostwatch.core.mail.addresses import parse_address
-from ghostwatch.core.templates import TemplateSet, local_day
+from ghostwatch.core.templates import TemplateSet
 
 __all__ = [
     "NUDGE_HEADER",
@@ -209,54 +210,57 @@ def template_context(
     zone = _zone(client.rules.timezone)
     thread = decision.thread
     last_out = thread.sent_at if thread is not None else client.last_outbound
-    name = sanitize_header(client.name)
     signature = dict(account.display_names).get(lang, account.display_name)
-    context: dict[str, Any] = {
-        "client": {"name": name, "first_name": sanitize_header(client.first_name)},
+    today = now.astimezone(zone).date()
+    invoices = [_invoice_vars(inv, today, lang) for inv in decision.invoices]
+    deadlines = [_deadline_vars(dl, today, lang) for dl in decision.deadlines]
+    return {
+        "client": {
+            "name": sanitize_header(client.name),
+            "first_name": sanitize_header(client.first_name),
+        },
         "account": {
             "display_name": sanitize_header(signature),
             "address": sanitize_header(account.address),
         },
-        "thread": None,
+        "thread": _thread_vars(thread, zone, lang) if thread is not None else None,
         "days_silent": max((now - last_out).days, 0) if last_out is not None else 0,
         "step": decision.step,
         "language": lang,
-        "invoice": None,
-        "deadline": None,
-        "invoices": [],
-        "deadlines": [],
+        "invoice": next(iter(invoices), None),
+        "deadline": next(iter(deadlines), None),
+        "invoices": invoices,
+        "deadlines": deadlines,
         "close_on": local_day(decision.close_on, lang) if decision.close_on else None,
         "returned": decision.returned,
     }
-    if thread is not None:
-        context["thread"] = {
-            "subject": _REPLY_PREFIX.sub("", sanitize_header(thread.subject)),
-            "last_sent_at": local_day(thread.sent_at.astimezone(zone).date(), lang),
-            "sent_at": thread.sent_at,
-        }
-    today = now.astimezone(zone).date()
-    context["invoices"] = [
-        {
-            "number": sanitize_header(inv.number),
-            "amount": sanitize_header(inv.amount),
-            **_due_vars(inv.due, today, lang),
-            # the day the client promised to pay by (docs/promises.md), or None
-            "promised": local_day(inv.expected_by, lang) if inv.expected_by else None,
-        }
-        for inv in decision.invoices
-    ]
-    context["deadlines"] = [
-        {
-            "what": sanitize_header(dl.what),
-            **_due_vars(dl.due, today, lang),
-            # the day the client promised to deliver by (docs/promises.md), or None
-            "promised": local_day(dl.expected_by, lang) if dl.expected_by else None,
-        }
-        for dl in decision.deadlines
-    ]
-    context["invoice"] = next(iter(context["invoices"]), None)
-    context["deadline"] = next(iter(context["deadlines"]), None)
-    return context
+
+
+def _thread_vars(thread: ThreadRef, zone: ZoneInfo, language: str) -> dict[str, Any]:
+    return {
+        "subject": _REPLY_PREFIX.sub("", sanitize_header(thread.subject)),
+        "last_sent_at": local_day(thread.sent_at.astimezone(zone).date(), language),
+        "sent_at": thread.sent_at,
+    }
+
+
+def _invoice_vars(inv: Invoice, today: date, language: str) -> dict[str, Any]:
+    return {
+        "number": sanitize_header(inv.number),
+        "amount": sanitize_header(inv.amount),
+        **_due_vars(inv.due, today, language),
+        # the day the client promised to pay by (docs/promises.md), or None
+        "promised": local_day(inv.expected_by, language) if inv.expected_by else None,
+    }
+
+
+def _deadline_vars(dl: Deadline, today: date, language: str) -> dict[str, Any]:
+    return {
+        "what": sanitize_header(dl.what),
+        **_due_vars(dl.due, today, language),
+        # the day the client promised to deliver by (docs/promises.md), or None
+        "promised": local_day(dl.expected_by, language) if dl.expected_by else None,
+    }
 
 
 def _due_vars(due: date, today: date, language: str) -> dict[str, Any]:
@@ -345,6 +349,19 @@ def render_nudge(
     msg = EmailMessage(policy=POLICY_UTF8 if eai else POLICY)
     msg["From"] = sender
     msg["To"] = recipient
+    _subject_and_thread(msg, decision, own_subject)
+    msg["Date"] = email.utils.format_datetime(now.astimezone(_zone(account.timezone)))
+    msg["Message-ID"] = message_id
+    msg[NUDGE_HEADER] = sanitize_header(nudge_header(decision))
+    msg.set_content(body, subtype="plain", charset="utf-8", cte=_cte(body))
+    if html is not None:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
+    return msg
+
+
+def _subject_and_thread(msg: EmailMessage, decision: Decision, own_subject: str | None) -> None:
+    """Set Subject, In-Reply-To and References per Rules 2-3: a reply to the thread
+    keeps its subject; a threadless nudge takes the template's own, else a fallback."""
     if decision.thread is not None:
         msg["Subject"] = reply_subject(decision.thread.subject)
         parent = sanitize_header(decision.thread.message_id)
@@ -354,13 +371,6 @@ def render_nudge(
             msg["References"] = " ".join(refs)
     else:
         msg["Subject"] = sanitize_header(own_subject or "") or _fallback_subject(decision)
-    msg["Date"] = email.utils.format_datetime(now.astimezone(_zone(account.timezone)))
-    msg["Message-ID"] = message_id
-    msg[NUDGE_HEADER] = sanitize_header(nudge_header(decision))
-    msg.set_content(body, subtype="plain", charset="utf-8", cte=_cte(body))
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
-    return msg
 
 
 def _cte(text: str) -> str:

@@ -20,17 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 
-from ghostwatch.app import summary
+from ghostwatch.app import summary, views
 from ghostwatch.app.bootstrap import App
 from ghostwatch.app.reports import CycleReport
 from ghostwatch.config.loader import load_config
-from ghostwatch.core import policy
+from ghostwatch.core import policy, reasons
 from ghostwatch.core.domain import Action, Decision, LadderKind, OutboxStatus
+from ghostwatch.core.views import StatusRow
 from ghostwatch.demo import data as demo_data
 from ghostwatch.demo.data import Mail
 from ghostwatch.demo.servers import MailStack
@@ -113,7 +114,7 @@ class Narrator:
         return f", in {LANGUAGES[lang]}" if lang in LANGUAGES else ""
 
     def cycle(
-        self, report: CycleReport, before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+        self, report: CycleReport, before: Sequence[StatusRow], after: Sequence[StatusRow]
     ) -> None:
         for acc in report.accounts:
             if acc.error:
@@ -124,12 +125,12 @@ class Narrator:
                 text = f"{name} marked ghosted: no more nudges; it is in your summary"
                 self.event(report.now, "✗", text, "bad")
             self.holds(report.now, acc.decisions)
-        old = {r["client"]: r for r in before}
+        old = {r.client: r for r in before}
         for row in after:
-            self.changed(report.now, old.get(row["client"]), row)
+            self.changed(report.now, old.get(row.client), row)
 
     def delivered(self, now: datetime, d: Decision, status: OutboxStatus | None) -> None:
-        name = policy.label(d.template or "")
+        name = reasons.label(d.template or "")
         if status is not OutboxStatus.SENT:
             state = status.value if status else "skipped"
             self.event(now, "×", f"{name} to {d.client}: {state}", "warn")
@@ -143,13 +144,13 @@ class Narrator:
         """The client's time zone (theirs, else the rules' default)."""
         return self.app.config.rules_for(self.app.config.client(client)).timezone
 
-    def next_text(self, row: dict[str, Any]) -> str:
+    def next_text(self, row: StatusRow) -> str:
         """``; next: check-in Mon 16 Nov 09:00 in London, 12:00 yours`` ("" if nothing)."""
-        nxt = row["next_action"]
+        nxt = row.next_action
         if not nxt:
             return ""
-        at = both_zones(parse_iso(nxt["at"]), self.zone(row["client"]))
-        return f"; next: {policy.label(nxt['kind'])} {at}"
+        at = both_zones(parse_iso(nxt.at), self.zone(row.client))
+        return f"; next: {reasons.label(nxt.kind)} {at}"
 
     def holds(self, now: datetime, decisions: Sequence[Decision]) -> None:
         for d in decisions:
@@ -158,32 +159,32 @@ class Narrator:
                 continue
             self._seen_holds.add(key)
             reason = d.reason.rpartition("held: ")[2].removeprefix(f"{d.client}: ")
-            what = f"{policy.label(d.template)} for {d.client}" if d.template else d.client
+            what = f"{reasons.label(d.template)} for {d.client}" if d.template else d.client
             self.event(now, "‖", f"{what} held: {reason}", "warn")
 
-    def changed(self, now: datetime, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    def changed(self, now: datetime, old: StatusRow | None, new: StatusRow) -> None:
         if old is None:
             return
-        name = new["client"]
-        if new["waiting_on"] == "you" and old["waiting_on"] != "you":
-            stop = "the nudges stop" if old["step"] else "no nudge needed"
+        name = new.client
+        if new.waiting_on == "you" and old.waiting_on != "you":
+            stop = "the nudges stop" if old.step else "no nudge needed"
             self.event(now, "←", f"{name} replied: the ball is in your court; {stop}", "reply")
-        elif new["waiting_on"] == "client" and old["waiting_on"] != "client":
+        elif new.waiting_on == "client" and old.waiting_on != "client":
             self.event(now, "·", f"waiting for {name} to answer{self.next_text(new)}", "dim")
-        if new["state"] == "away" and old["state"] != "away":
+        if new.state == "away" and old.state != "away":
             self.event(now, "☂", f"{name} is away{self.until(new)}{self.next_text(new)}", "warn")
-        for address in sorted(set(new["bouncing"]) - set(old["bouncing"])):
+        for address in sorted(set(new.bouncing) - set(old.bouncing)):
             self.event(
                 now, "⚠", f"{name}: {address} bounced (user unknown): no nudges to it", "bad"
             )
 
-    def until(self, row: dict[str, Any]) -> str:
+    def until(self, row: StatusRow) -> str:
         """`` until 13 Nov (auto-reply)``: the return date, in the client's own zone."""
-        if not row["away_until"]:
+        if not row.away_until:
             return " (auto-reply)"
-        back = parse_iso(row["away_until"]).astimezone(
-            ZoneInfo(self.zone(row["client"]))
-        ) - timedelta(days=1)
+        back = parse_iso(row.away_until).astimezone(ZoneInfo(self.zone(row.client))) - timedelta(
+            days=1
+        )
         return f" until {back.day} {back:%b} (auto-reply); nudges wait"
 
 
@@ -222,7 +223,7 @@ async def simulate(app: App, stack: MailStack, narrator: Narrator) -> tuple[int,
     cycles ran and how many of them failed."""
     pending = [m for m in demo_data.all_mail() if m.at >= demo_data.START]
     now, cycles, failed = demo_data.START, 0, 0
-    rows: list[dict[str, Any]] = []
+    rows: list[StatusRow] = []
     while now <= demo_data.END and cycles < MAX_CYCLES:
         while pending and pending[0].at <= now:
             mail = pending.pop(0)
@@ -230,7 +231,7 @@ async def simulate(app: App, stack: MailStack, narrator: Narrator) -> tuple[int,
             stack.append(mail.folder, mail.raw, mail.at)
             narrator.mail(mail)
         report = await app.cycle(now)
-        after = app.status_rows(now)
+        after = views.status_rows(app, now)
         # The first cycle reads the mailbox as found: an overview, not a list of changes.
         narrator.cycle(report, rows if cycles else after, after)
         if cycles == 0:
@@ -240,16 +241,16 @@ async def simulate(app: App, stack: MailStack, narrator: Narrator) -> tuple[int,
     return cycles, failed
 
 
-def overview(narrator: Narrator, report: CycleReport, rows: Sequence[dict[str, Any]]) -> None:
+def overview(narrator: Narrator, report: CycleReport, rows: Sequence[StatusRow]) -> None:
     stored = sum(a.sync.stored for a in report.accounts if a.sync)
     narrator.event(
         report.now, "✓", f"read the mailbox: {stored} messages, {len(rows)} clients", "bold"
     )
     for row in rows:
         waiting = {"you": "you owe them a reply", "client": "waiting for them"}.get(
-            row["waiting_on"] or "", "no conversation yet"
+            row.waiting_on or "", "no conversation yet"
         )
-        narrator.say(f"{'':<18}{row['client']:<16} {waiting}{narrator.next_text(row)}")
+        narrator.say(f"{'':<18}{row.client:<16} {waiting}{narrator.next_text(row)}")
 
 
 # --- what is left in the folder ------------------------------------------------------
@@ -382,7 +383,7 @@ def outro(
     narrator: Narrator, app: App, out: Path, nudges: Sequence[Path], cycles: int, took: float
 ) -> None:
     say = narrator.say
-    ghosted = [r["client"] for r in app.status_rows(demo_data.END) if r["state"] == "ghosted"]
+    ghosted = [r.client for r in views.status_rows(app, demo_data.END) if r.state == "ghosted"]
     say()
     say(
         f"Done: {cycles} cycles over three weeks in {took:.1f} s; {len(nudges)} nudges sent, "

@@ -1,8 +1,8 @@
 """The reads and writes of summary commands (docs/commands.md): keys and replies.
 
-A part of the store (it may import SQLAlchemy): functions over any ``StoreBase``,
-each one short transaction. Only ``ghostwatch.app.mail_commands``, ``ghostwatch.app.summary``
-and ``ghostwatch.app.sync_effects`` use them.
+Only ``store`` imports this module's ``CommandStore``; use the methods of
+``ghostwatch.store.database.Store``, each one short transaction. ``token_hash``,
+``TokenRow`` and ``QueuedReply`` are the part of it callers name.
 
 Invariants:
 - Rule 1: a key is stored only as its SHA-256 (``token_hash``); the key itself is in
@@ -61,31 +61,7 @@ class QueuedReply:
     seen_at: datetime
 
 
-def issue_token(
-    store: StoreBase,
-    *,
-    account: str,
-    message_id: str,
-    token: str,
-    labels: dict[str, dict[str, str]],
-    language: str,
-    at: datetime,
-) -> None:
-    """Store the key of the summary ``message_id`` (hashed, Rule 1); a summary built
-    again under the same Message-ID (a retry) replaces its key."""
-    values = {
-        "message_id": message_id,
-        "account": account,
-        "token_hash": token_hash(token),
-        "issued_at": at,
-        "language": language,
-        "labels": json.dumps(labels, ensure_ascii=False, sort_keys=True),
-        "used_at": None,
-        "used_by": None,
-    }
-    with store._tx(write=True) as connection:
-        connection.execute(sa.delete(SUMMARY_TOKEN).where(SUMMARY_TOKEN.c.message_id == message_id))
-        connection.execute(sa.insert(SUMMARY_TOKEN).values(**values))
+Slot = tuple[str, str, int]  # (ladder, anchor, step)
 
 
 def _token(row: Any) -> TokenRow:
@@ -101,162 +77,182 @@ def _token(row: Any) -> TokenRow:
     )
 
 
-def tokens(store: StoreBase, account: str) -> list[TokenRow]:
-    """Every key issued for ``account``, latest first (the first is current, Rule 2)."""
-    c = SUMMARY_TOKEN.c
-    query = sa.select(SUMMARY_TOKEN).where(c.account == account)
-    with store._tx() as connection:
-        rows = [_token(r) for r in connection.execute(query)]
-    return sorted(rows, key=lambda t: (t.issued_at, t.message_id), reverse=True)
+class CommandStore(StoreBase):
+    """Summary-command methods of ``Store``: keys, queued replies, "send now" lifts."""
 
-
-def summary_ids(store: StoreBase, account: str) -> frozenset[str]:
-    """Message-IDs of every summary ``account`` sent (daily or with a key): a reply
-    naming one of them is a reply to a summary."""
-    with store._tx() as connection:
-        keyed = connection.execute(
-            sa.select(SUMMARY_TOKEN.c.message_id).where(SUMMARY_TOKEN.c.account == account)
-        ).scalars()
-        daily = connection.execute(
-            sa.select(SUMMARY_LOG.c.message_id).where(SUMMARY_LOG.c.account == account)
-        ).scalars()
-        return frozenset(i for i in (*keyed, *daily) if i)
-
-
-def use_token(store: StoreBase, message_id: str, reply_id: str, at: datetime) -> bool:
-    """Mark the key of summary ``message_id`` used by ``reply_id``; False if it was
-    used already (Rule 3)."""
-    c = SUMMARY_TOKEN.c
-    statement = (
-        sa.update(SUMMARY_TOKEN)
-        .where(c.message_id == message_id, c.used_at.is_(None))
-        .values(used_at=at, used_by=reply_id)
-    )
-    with store._tx(write=True) as connection:
-        return connection.execute(statement).rowcount == 1
-
-
-def queue_reply(store: StoreBase, reply: QueuedReply) -> bool:
-    """Queue one reply to a summary (Rule 4); False if it was queued before."""
-    values = {
-        "account": reply.account,
-        "folder": reply.folder,
-        "uidvalidity": reply.uidvalidity,
-        "uid": reply.uid,
-        "message_id": reply.message_id,
-        "from_addr": reply.from_addr,
-        "summary_id": reply.summary_id,
-        "seen_at": reply.seen_at,
-        "status": "pending",
-        "handled_at": None,
-    }
-    with store._tx(write=True) as connection:
-        return store._insert_new(connection, COMMAND_MAIL, values)
-
-
-def pending_replies(store: StoreBase, account: str) -> list[QueuedReply]:
-    """The replies of ``account`` not handled yet, in the order they were seen."""
-    c = COMMAND_MAIL.c
-    query = (
-        sa.select(COMMAND_MAIL)
-        .where(c.account == account, c.status == "pending")
-        .order_by(c.seen_at, c.folder, c.uid)
-    )
-    with store._tx() as connection:
-        return [
-            QueuedReply(
-                r.account,
-                r.folder,
-                r.uidvalidity,
-                r.uid,
-                r.message_id,
-                r.from_addr,
-                r.summary_id,
-                r.seen_at,
+    def issue_token(
+        self,
+        *,
+        account: str,
+        message_id: str,
+        token: str,
+        labels: dict[str, dict[str, str]],
+        language: str,
+        at: datetime,
+    ) -> None:
+        """Store the key of the summary ``message_id`` (hashed, Rule 1); a summary built
+        again under the same Message-ID (a retry) replaces its key."""
+        values = {
+            "message_id": message_id,
+            "account": account,
+            "token_hash": token_hash(token),
+            "issued_at": at,
+            "language": language,
+            "labels": json.dumps(labels, ensure_ascii=False, sort_keys=True),
+            "used_at": None,
+            "used_by": None,
+        }
+        with self._tx(write=True) as connection:
+            connection.execute(
+                sa.delete(SUMMARY_TOKEN).where(SUMMARY_TOKEN.c.message_id == message_id)
             )
-            for r in connection.execute(query)
-        ]
+            connection.execute(sa.insert(SUMMARY_TOKEN).values(**values))
 
+    def tokens(self, account: str) -> list[TokenRow]:
+        """Every key issued for ``account``, latest first (the first is current, Rule 2)."""
+        c = SUMMARY_TOKEN.c
+        query = sa.select(SUMMARY_TOKEN).where(c.account == account)
+        with self._tx() as connection:
+            rows = [_token(r) for r in connection.execute(query)]
+        return sorted(rows, key=lambda t: (t.issued_at, t.message_id), reverse=True)
 
-def seen_before(store: StoreBase, reply: QueuedReply) -> bool:
-    """True when another reply with the same Message-ID was handled before (a replay)."""
-    if not reply.message_id:
-        return False
-    c = COMMAND_MAIL.c
-    query = sa.select(c.uid).where(
-        c.account == reply.account,
-        c.message_id == reply.message_id,
-        c.status != "pending",
-        sa.not_(
-            sa.and_(
-                c.folder == reply.folder, c.uidvalidity == reply.uidvalidity, c.uid == reply.uid
-            )
-        ),
-    )
-    with store._tx() as connection:
-        return connection.execute(query).first() is not None
+    def summary_ids(self, account: str) -> frozenset[str]:
+        """Message-IDs of every summary ``account`` sent (daily or with a key): a reply
+        naming one of them is a reply to a summary."""
+        with self._tx() as connection:
+            keyed = connection.execute(
+                sa.select(SUMMARY_TOKEN.c.message_id).where(SUMMARY_TOKEN.c.account == account)
+            ).scalars()
+            daily = connection.execute(
+                sa.select(SUMMARY_LOG.c.message_id).where(SUMMARY_LOG.c.account == account)
+            ).scalars()
+            return frozenset(i for i in (*keyed, *daily) if i)
 
-
-def finish_reply(store: StoreBase, reply: QueuedReply, status: str, at: datetime) -> None:
-    """Mark a queued reply handled: ``done`` or ``refused``."""
-    c = COMMAND_MAIL.c
-    statement = (
-        sa.update(COMMAND_MAIL)
-        .where(
-            c.account == reply.account,
-            c.folder == reply.folder,
-            c.uidvalidity == reply.uidvalidity,
-            c.uid == reply.uid,
+    def use_token(self, message_id: str, reply_id: str, at: datetime) -> bool:
+        """Mark the key of summary ``message_id`` used by ``reply_id``; False if it was
+        used already (Rule 3)."""
+        c = SUMMARY_TOKEN.c
+        statement = (
+            sa.update(SUMMARY_TOKEN)
+            .where(c.message_id == message_id, c.used_at.is_(None))
+            .values(used_at=at, used_by=reply_id)
         )
-        .values(status=status, handled_at=at)
-    )
-    with store._tx(write=True) as connection:
-        connection.execute(statement)
+        with self._tx(write=True) as connection:
+            return connection.execute(statement).rowcount == 1
 
+    def queue_reply(self, reply: QueuedReply) -> bool:
+        """Queue one reply to a summary (Rule 4); False if it was queued before."""
+        values = {
+            "account": reply.account,
+            "folder": reply.folder,
+            "uidvalidity": reply.uidvalidity,
+            "uid": reply.uid,
+            "message_id": reply.message_id,
+            "from_addr": reply.from_addr,
+            "summary_id": reply.summary_id,
+            "seen_at": reply.seen_at,
+            "status": "pending",
+            "handled_at": None,
+        }
+        with self._tx(write=True) as connection:
+            return self._insert_new(connection, COMMAND_MAIL, values)
 
-def refusals(store: StoreBase, account: str, since: datetime) -> list[tuple[datetime, str, str]]:
-    """(at, sender, reason) of each ``command.refused`` event of ``account`` at or
-    after ``since``, oldest first."""
-    e = EVENT.c
-    query = (
-        sa.select(e.at, e.data)
-        .where(e.account == account, e.kind == "command.refused", e.at >= since)
-        .order_by(e.at, e.id)
-    )
-    with store._tx() as connection:
-        rows = connection.execute(query).all()
-    found = []
-    for at, data in rows:
-        values = json.loads(data)
-        found.append((at, str(values.get("sender", "")), str(values.get("reason", ""))))
-    return found
+    def pending_replies(self, account: str) -> list[QueuedReply]:
+        """The replies of ``account`` not handled yet, in the order they were seen."""
+        c = COMMAND_MAIL.c
+        query = (
+            sa.select(COMMAND_MAIL)
+            .where(c.account == account, c.status == "pending")
+            .order_by(c.seen_at, c.folder, c.uid)
+        )
+        with self._tx() as connection:
+            return [
+                QueuedReply(
+                    r.account,
+                    r.folder,
+                    r.uidvalidity,
+                    r.uid,
+                    r.message_id,
+                    r.from_addr,
+                    r.summary_id,
+                    r.seen_at,
+                )
+                for r in connection.execute(query)
+            ]
 
+    def seen_before(self, reply: QueuedReply) -> bool:
+        """True when another reply with the same Message-ID was handled before (a replay)."""
+        if not reply.message_id:
+            return False
+        c = COMMAND_MAIL.c
+        query = sa.select(c.uid).where(
+            c.account == reply.account,
+            c.message_id == reply.message_id,
+            c.status != "pending",
+            sa.not_(
+                sa.and_(
+                    c.folder == reply.folder, c.uidvalidity == reply.uidvalidity, c.uid == reply.uid
+                )
+            ),
+        )
+        with self._tx() as connection:
+            return connection.execute(query).first() is not None
 
-Slot = tuple[str, str, int]
+    def finish_reply(self, reply: QueuedReply, status: str, at: datetime) -> None:
+        """Mark a queued reply handled: ``done`` or ``refused``."""
+        c = COMMAND_MAIL.c
+        statement = (
+            sa.update(COMMAND_MAIL)
+            .where(
+                c.account == reply.account,
+                c.folder == reply.folder,
+                c.uidvalidity == reply.uidvalidity,
+                c.uid == reply.uid,
+            )
+            .values(status=status, handled_at=at)
+        )
+        with self._tx(write=True) as connection:
+            connection.execute(statement)
 
+    def refusals(self, account: str, since: datetime) -> list[tuple[datetime, str, str]]:
+        """(at, sender, reason) of each ``command.refused`` event of ``account`` at or
+        after ``since``, oldest first."""
+        e = EVENT.c
+        query = (
+            sa.select(e.at, e.data)
+            .where(e.account == account, e.kind == "command.refused", e.at >= since)
+            .order_by(e.at, e.id)
+        )
+        with self._tx() as connection:
+            rows = connection.execute(query).all()
+        found = []
+        for at, data in rows:
+            values = json.loads(data)
+            found.append((at, str(values.get("sender", "")), str(values.get("reason", ""))))
+        return found
 
-def lift(store: StoreBase, account: str, client: str, slot: Slot, at: datetime) -> None:
-    """Let ``slot`` of ``client`` go out outside the send window once due ("send now")."""
-    ladder, anchor, step = slot
-    values = {"account": account, "client": client, "ladder": ladder, "anchor": anchor}
-    with store._tx(write=True) as connection:
-        connection.execute(store._insert_ignore(SEND_NOW).values(**values, step=step, at=at))
+    def lift(self, account: str, client: str, slot: Slot, at: datetime) -> None:
+        """Let ``slot`` of ``client`` go out outside the send window once due ("send now")."""
+        ladder, anchor, step = slot
+        values = {"account": account, "client": client, "ladder": ladder, "anchor": anchor}
+        with self._tx(write=True) as connection:
+            connection.execute(self._insert_ignore(SEND_NOW).values(**values, step=step, at=at))
 
+    def unlift(self, account: str, client: str, slot: Slot) -> None:
+        c = SEND_NOW.c
+        ladder, anchor, step = slot
+        where = (c.account == account, c.client == client, c.ladder == ladder)
+        with self._tx(write=True) as connection:
+            connection.execute(
+                sa.delete(SEND_NOW).where(*where, c.anchor == anchor, c.step == step)
+            )
 
-def unlift(store: StoreBase, account: str, client: str, slot: Slot) -> None:
-    c = SEND_NOW.c
-    ladder, anchor, step = slot
-    where = (c.account == account, c.client == client, c.ladder == ladder)
-    with store._tx(write=True) as connection:
-        connection.execute(sa.delete(SEND_NOW).where(*where, c.anchor == anchor, c.step == step))
-
-
-def lifted(store: StoreBase, account: str) -> dict[str, frozenset[Slot]]:
-    """client -> the slots lifted by "send now"."""
-    c = SEND_NOW.c
-    query = sa.select(c.client, c.ladder, c.anchor, c.step).where(c.account == account)
-    found: dict[str, set[Slot]] = {}
-    with store._tx() as connection:
-        for client, ladder, anchor, step in connection.execute(query):
-            found.setdefault(client, set()).add((ladder, anchor, step))
-    return {client: frozenset(slots) for client, slots in found.items()}
+    def lifted(self, account: str) -> dict[str, frozenset[Slot]]:
+        """client -> the slots lifted by "send now"."""
+        c = SEND_NOW.c
+        query = sa.select(c.client, c.ladder, c.anchor, c.step).where(c.account == account)
+        found: dict[str, set[Slot]] = {}
+        with self._tx() as connection:
+            for client, ladder, anchor, step in connection.execute(query):
+                found.setdefault(client, set()).add((ladder, anchor, step))
+        return {client: frozenset(slots) for client, slots in found.items()}

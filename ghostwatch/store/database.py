@@ -1,14 +1,16 @@
 """Persistent state: sync cursors, seen messages, client facts, outbox, events.
 
-``Store`` is the one door to the database; ``store_tables`` (schema),
-``store_engine`` (opening, transactions), ``store_outbox`` and ``store_records``
-are its parts, and nothing else in ghostwatch imports sqlmodel or SQLAlchemy.
+``Store`` is the one door to the database: ``store.tables`` (schema),
+``store.engine`` (opening, transactions) and the mixins below (outbox, nudges,
+records, events, facts, promises, evidence, summary, commands, leases, marks) are its parts,
+and nothing else in ghostwatch imports sqlmodel or SQLAlchemy. The plain records it
+hands out that the rest of ghostwatch computes with live in ``ghostwatch.core.records``.
 Methods are synchronous, each one short transaction; the daemon may call them
 from the event loop (they are fast) or through a worker thread.
 
 Invariants:
-- Every datetime in and out is aware UTC; the store never reads the clock
-  (callers pass ``at``), except ``seen_at`` defaulting to now in record_messages.
+- Every datetime in and out is aware UTC; the store never reads the clock: callers
+  pass ``at``/``seen_at`` (the lease methods read the database's clock, in SQL).
 - A message is stored once per account: by (folder, uidvalidity, uid), and by
   ``message_key`` (Message-ID + sender + header Date) when it has a Message-ID. The
   copy stored first wins, so a message seen in INBOX and All Mail (or Sent), or
@@ -27,48 +29,40 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 
-from ghostwatch.core.domain import Direction, Kind, ThreadRef
+from ghostwatch.core.domain import Direction, Kind
 from ghostwatch.errors import StoreError
+from ghostwatch.store.commands import CommandStore
 from ghostwatch.store.engine import create_engine, upgrade
+from ghostwatch.store.events import EventRow, EventStore
+from ghostwatch.store.evidence import EvidenceStore, SeenMessage
+from ghostwatch.store.facts import FactsStore
 from ghostwatch.store.lease import LeaseRow, LeaseStore
 from ghostwatch.store.marks import ChangeMarks, MarksStore
-from ghostwatch.store.outbox import IllegalTransition, OutboxRow, OutboxStore
-from ghostwatch.store.promises import DeadlinePromiseRow, PromiseStore
-from ghostwatch.store.records import (
-    AccountRow,
-    CursorRow,
-    EventRow,
-    InvoiceItem,
-    InvoiceRow,
-    RecordsStore,
-    UnknownInvoice,
-)
-from ghostwatch.store.tables import BOUNCING, CLIENT_STATE, MESSAGE, sqlite_datetime
+from ghostwatch.store.nudges import NudgeStore
+from ghostwatch.store.outbox import IllegalTransition, OutboxStore
+from ghostwatch.store.promises import PromiseStore
+from ghostwatch.store.records import AccountRow, CursorRow, RecordsStore, UnknownInvoice
+from ghostwatch.store.summary import SummaryStore
+from ghostwatch.store.tables import MESSAGE, sqlite_datetime
 
 __all__ = [
     "AccountRow",
     "ChangeMarks",
-    "ClientFacts",
     "CursorRow",
-    "DeadlinePromiseRow",
     "EventRow",
     "IllegalTransition",
-    "InvoiceItem",
-    "InvoiceRow",
     "LeaseRow",
     "MessageRow",
-    "OutboxRow",
+    "SeenMessage",
     "Store",
     "UnknownInvoice",
     "message_key",
@@ -131,35 +125,6 @@ def _key(row: MessageRow) -> str | None:
 _MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRow))
 
 
-@dataclass(frozen=True, slots=True)
-class ClientFacts:
-    """What the messages and client state say about one client of one account.
-
-    last_inbound: latest human message from the client. last_outbound: latest
-    human message to the client, nudges excluded. thread: that latest outbound
-    message with a Message-ID (what a nudge replies to). away_until: the later of
-    the latest out-of-office return date received after last_outbound and a
-    stored client_state.away_until. bouncing: the client's addresses marked bouncing.
-    auto_replies: every out-of-office from the client, (received, return date or
-    None), oldest first. unreadable_at: the latest message from the client that could
-    not be read, when no human message on either side came after it. names: each
-    client address's latest display name on human mail from it (whom to greet).
-    """
-
-    client: str
-    last_inbound: datetime | None = None
-    last_outbound: datetime | None = None
-    thread: ThreadRef | None = None
-    away_until: date | None = None
-    snoozed_until: datetime | None = None
-    ghosted_anchor: str | None = None
-    ghosted_at: datetime | None = None
-    bouncing: frozenset[str] = frozenset()
-    auto_replies: tuple[tuple[datetime, date | None], ...] = ()
-    unreadable_at: datetime | None = None
-    names: tuple[tuple[str, str], ...] = ()  # (address, display name)
-
-
 def _words(value: str | Iterable[str], sep: str | None) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(word.strip() for word in value.split(sep) if word.strip())
@@ -201,7 +166,7 @@ def _without_nul(params: dict[str, Any]) -> dict[str, Any]:
 
 # The SQLite fast path hands the driver tuples converted here, in table column
 # order, skipping SQLAlchemy's per-value bind processing (about 2x faster in bulk).
-# test_store checks it stores exactly what the portable path stores.
+# tests/unit/store/test_database.py checks it stores exactly what the portable path stores.
 _SQLITE_COLUMNS = tuple(column.name for column in MESSAGE.columns if column.name != "id")
 
 
@@ -251,7 +216,19 @@ def _sqlite_insert_sql(dialect: sa.Dialect) -> str:
     return compiled.string
 
 
-class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore, MarksStore):
+class Store(
+    OutboxStore,
+    NudgeStore,
+    RecordsStore,
+    EventStore,
+    FactsStore,
+    PromiseStore,
+    EvidenceStore,
+    SummaryStore,
+    CommandStore,
+    LeaseStore,
+    MarksStore,
+):
     """The ghostwatch database. Build with ``Store.open(url)``; close with ``close()``."""
 
     fast_inserts = True  # SQLite bulk path for record_messages; False = portable Core path
@@ -276,10 +253,11 @@ class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore, MarksStore):
     # --- messages ---------------------------------------------------------------
 
     def record_messages(
-        self, rows: Sequence[MessageRow | Mapping[str, Any]], *, seen_at: datetime | None = None
+        self, rows: Sequence[MessageRow | Mapping[str, Any]], *, seen_at: datetime
     ) -> int:
         """Insert ``rows`` in one transaction, skipping duplicates; return how many
-        were new. A row is a duplicate if its (account, folder, uidvalidity, uid) or
+        were new; ``seen_at`` is when they were read (a row's own ``seen_at`` wins).
+        A row is a duplicate if its (account, folder, uidvalidity, uid) or
         its (account, message_key) is already stored (or earlier in ``rows``): the
         same Message-ID from another sender or with another Date is not one.
         Raise TypeError for unknown or missing keys; StoreError for a bad value (naive
@@ -287,7 +265,7 @@ class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore, MarksStore):
         of the batch is stored."""
         if not rows:
             return 0
-        default_seen = seen_at or datetime.now(UTC)
+        default_seen = seen_at
         checked = [_as_row(row) for row in rows]
         if self._engine.dialect.name == "sqlite" and self.fast_inserts:
             try:
@@ -342,187 +320,3 @@ class Store(OutboxStore, RecordsStore, LeaseStore, PromiseStore, MarksStore):
                 query = query.where(c.message_id.in_(chunk))
                 found.update(connection.execute(query).scalars())
         return found
-
-    # --- client facts --------------------------------------------------------------
-
-    def client_facts(self, account: str) -> dict[str, ClientFacts]:
-        """Return facts for every client that has messages, state or bouncing
-        addresses under ``account`` (see ClientFacts). Clients with none of these
-        are absent: use ``ClientFacts(client=name)``."""
-        with self._tx() as connection:
-            contact = _last_contact(connection, account)
-            threads = _threads(connection, account)
-            away = _away(connection, account)
-            replies = _auto_replies(connection, account)
-            unreadable = _unreadable(connection, account)
-            greet = _names(connection, account)
-            state = _client_state(connection, account)
-            bouncing = _bouncing(connection, account)
-        names = set(contact) | set(threads) | set(away) | set(state) | set(bouncing)
-        names |= set(replies) | set(unreadable)
-        facts: dict[str, ClientFacts] = {}
-        for name in sorted(names):
-            last_in, last_out = contact.get(name, (None, None))
-            snoozed, anchor, ghosted_at, state_away = state.get(name, (None, None, None, None))
-            away_dates = [d for d in (away.get(name), state_away) if d is not None]
-            human = [t for t in (last_in, last_out) if t is not None]
-            unread = unreadable.get(name)
-            if unread is not None and human and max(human) >= unread:
-                unread = None
-            facts[name] = ClientFacts(
-                client=name,
-                last_inbound=last_in,
-                last_outbound=last_out,
-                thread=threads.get(name),
-                away_until=max(away_dates, default=None),
-                snoozed_until=snoozed,
-                ghosted_anchor=anchor,
-                ghosted_at=ghosted_at,
-                bouncing=frozenset(bouncing.get(name, ())),
-                auto_replies=tuple(replies.get(name, ())),
-                unreadable_at=unread,
-                names=tuple(sorted(greet.get(name, {}).items())),
-            )
-        return facts
-
-
-def _human(direction: Direction) -> sa.ColumnElement[bool]:
-    c = MESSAGE.c
-    if direction is Direction.INBOUND:
-        return sa.and_(c.direction == Direction.INBOUND, c.kind == Kind.HUMAN)
-    return sa.and_(
-        c.direction == Direction.OUTBOUND, c.kind == Kind.HUMAN, c.is_nudge == sa.false()
-    )
-
-
-def _last_contact(
-    connection: Connection, account: str
-) -> dict[str, tuple[datetime | None, datetime | None]]:
-    """client -> (last human inbound, last human outbound non-nudge), one index scan."""
-    c = MESSAGE.c
-    query = (
-        sa.select(
-            c.client,
-            sa.func.max(sa.case((_human(Direction.INBOUND), c.date))),
-            sa.func.max(sa.case((_human(Direction.OUTBOUND), c.date))),
-        )
-        .where(c.account == account, c.client.is_not(None))
-        .group_by(c.client)
-    )
-    return {client: (last_in, last_out) for client, last_in, last_out in connection.execute(query)}
-
-
-def _threads(connection: Connection, account: str) -> dict[str, ThreadRef]:
-    """client -> our latest human, non-nudge message to them that has a Message-ID."""
-    c = MESSAGE.c
-    rank = sa.func.row_number().over(partition_by=c.client, order_by=(c.date.desc(), c.id.desc()))
-    ranked = (
-        sa.select(c.client, c.message_id, c.references, c.subject, c.counterpart, c.to_addrs)
-        .add_columns(c.date, rank.label("rank"))
-        .where(c.account == account, c.client.is_not(None), c.message_id.is_not(None))
-        .where(_human(Direction.OUTBOUND))
-        .subquery()
-    )
-    threads: dict[str, ThreadRef] = {}
-    for r in connection.execute(sa.select(ranked).where(ranked.c.rank == 1)):
-        to_addr = r.counterpart or next(iter(json.loads(r.to_addrs)), "")
-        threads[r.client] = ThreadRef(
-            message_id=r.message_id,
-            references=tuple(r.references.split()),
-            subject=r.subject,
-            to_addr=to_addr,
-            sent_at=r.date,
-        )
-    return threads
-
-
-def _away(connection: Connection, account: str) -> dict[str, date]:
-    """client -> the latest out-of-office return date any auto-reply of theirs gave.
-
-    Every auto-reply counts, also one older than our last message: "away until
-    2 Feb" still holds when we wrote again on 21 Jan. A date in the past is harmless
-    (the policy only defers while it lies ahead).
-    """
-    c = MESSAGE.c
-    query = sa.select(c.client, c.date, c.away_until).where(
-        c.account == account,
-        c.client.is_not(None),
-        c.direction == Direction.INBOUND,
-        c.kind == Kind.AUTO_REPLY,
-        c.away_until.is_not(None),
-    )
-    away: dict[str, date] = {}
-    for client, _received, until in connection.execute(query):
-        if until > away.get(client, date.min):
-            away[client] = until
-    return away
-
-
-def _auto_replies(
-    connection: Connection, account: str
-) -> dict[str, list[tuple[datetime, date | None]]]:
-    """client -> every automatic reply of theirs (received, return date), oldest first."""
-    c = MESSAGE.c
-    query = (
-        sa.select(c.client, c.date, c.away_until)
-        .where(
-            c.account == account,
-            c.client.is_not(None),
-            c.direction == Direction.INBOUND,
-            c.kind == Kind.AUTO_REPLY,
-        )
-        .order_by(c.date, c.id)
-    )
-    found: dict[str, list[tuple[datetime, date | None]]] = defaultdict(list)
-    for client, received, until in connection.execute(query):
-        found[client].append((received, until))
-    return found
-
-
-def _names(connection: Connection, account: str) -> dict[str, dict[str, str]]:
-    """client -> {address: the display name on the latest human mail from it}."""
-    c = MESSAGE.c
-    query = (
-        sa.select(c.client, c.from_addr, c.from_name)
-        .where(c.account == account, c.client.is_not(None), c.from_name != "")
-        .where(_human(Direction.INBOUND))
-        .order_by(c.date, c.id)
-    )
-    found: dict[str, dict[str, str]] = defaultdict(dict)
-    for client, address, name in connection.execute(query):
-        found[client][address] = name
-    return found
-
-
-def _unreadable(connection: Connection, account: str) -> dict[str, datetime]:
-    """client -> the latest message from them that could not be read."""
-    c = MESSAGE.c
-    query = (
-        sa.select(c.client, sa.func.max(c.date))
-        .where(
-            c.account == account,
-            c.client.is_not(None),
-            c.direction == Direction.INBOUND,
-            c.kind == Kind.UNREADABLE,
-        )
-        .group_by(c.client)
-    )
-    return {client: at for client, at in connection.execute(query)}
-
-
-def _client_state(
-    connection: Connection, account: str
-) -> dict[str, tuple[datetime | None, str | None, datetime | None, date | None]]:
-    c = CLIENT_STATE.c
-    query = sa.select(c.client, c.snoozed_until, c.ghosted_anchor, c.ghosted_at, c.away_until)
-    rows = connection.execute(query.where(c.account == account))
-    return {r.client: (r.snoozed_until, r.ghosted_anchor, r.ghosted_at, r.away_until) for r in rows}
-
-
-def _bouncing(connection: Connection, account: str) -> dict[str, set[str]]:
-    c = BOUNCING.c
-    query = sa.select(c.client, c.address).where(c.account == account, c.client.is_not(None))
-    bouncing: dict[str, set[str]] = defaultdict(set)
-    for client, address in connection.execute(query):
-        bouncing[client].add(address)
-    return bouncing

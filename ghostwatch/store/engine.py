@@ -1,7 +1,8 @@
 """Opening the database: URL handling, file permissions, SQLite pragmas, migrations,
 and the transaction helpers every part of the store uses.
 
-Only the ``store*`` modules import this module.
+The ``ghostwatch.store`` modules import this module; outside the store only
+``ghostwatch.app.online_check`` does (``parse_url`` and ``probe``, before any ``Store``).
 
 Invariants:
 - A SQLite database file is created by us with mode 0600 (its directory 0700)
@@ -21,7 +22,7 @@ Invariants:
   (psycopg 3 reports -1 for ``ON CONFLICT DO NOTHING`` through SQLAlchemy 2.1).
 - Only SQLite (the stdlib driver) and PostgreSQL (psycopg 3) are supported
   (``SUPPORTED``); anything else is refused when the engine is built, and by
-  ``check-config`` before that (``config_models.DatabaseConfig``).
+  ``check-config`` before that (``config.models.DatabaseConfig``).
 - Error messages never contain a password: URLs are shown masked.
 """
 

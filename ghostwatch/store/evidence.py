@@ -1,7 +1,7 @@
 """Read-only queries for the evidence log (``ghostwatch history`` and ``export``).
 
-A part of the store, like ``store_outbox`` and ``store_records``: functions that take
-the ``Store`` and use its transaction helper. They never write.
+Only ``store`` imports this module; use ``ghostwatch.store.database.Store``, whose
+``seen_messages``, ``nudges`` and ``client_names`` these are. They never write.
 
 Invariants:
 - Every list comes back in a fixed order (time, then row id), so two exports of the
@@ -20,11 +20,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ghostwatch.core.domain import Direction, Kind
+from ghostwatch.core.records import OutboxRow
 from ghostwatch.store.engine import StoreBase
-from ghostwatch.store.outbox import OutboxRow
 from ghostwatch.store.tables import EVENT, INVOICE, MESSAGE, OUTBOX
 
-__all__ = ["SeenMessage", "client_names", "nudges", "seen_messages"]
+__all__ = ["EvidenceStore", "SeenMessage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,56 +58,55 @@ def _scope(
     return where
 
 
-def seen_messages(
-    store: StoreBase, account: str | None = None, client: str | None = None
-) -> list[SeenMessage]:
-    """Return the messages attributed to a client (optionally of one account and/or
-    one client), ordered by (date, id)."""
-    c = MESSAGE.c
-    query = sa.select(
-        c.id,
-        c.account,
-        c.client,
-        c.folder,
-        c.message_id,
-        c.date,
-        c.direction,
-        c.kind,
-        c.from_addr,
-        c.from_name,
-        c.to_addrs,
-        c.subject,
-        c.is_nudge,
-        c.reason,
-    ).where(c.client.is_not(None), *_scope(MESSAGE, account, client))
-    with store._tx() as connection:
-        rows = list(connection.execute(query.order_by(c.date, c.id)))
-    return [
-        SeenMessage(**{**r._mapping, "to_addrs": tuple(json.loads(r.to_addrs or "[]"))})
-        for r in rows
-    ]
+class EvidenceStore(StoreBase):
+    """Evidence-log reads of ``Store`` (``ghostwatch history`` and ``export``)."""
 
+    def seen_messages(
+        self, account: str | None = None, client: str | None = None
+    ) -> list[SeenMessage]:
+        """Return the messages attributed to a client (optionally of one account and/or
+        one client), ordered by (date, id)."""
+        c = MESSAGE.c
+        query = sa.select(
+            c.id,
+            c.account,
+            c.client,
+            c.folder,
+            c.message_id,
+            c.date,
+            c.direction,
+            c.kind,
+            c.from_addr,
+            c.from_name,
+            c.to_addrs,
+            c.subject,
+            c.is_nudge,
+            c.reason,
+        ).where(c.client.is_not(None), *_scope(MESSAGE, account, client))
+        with self._tx() as connection:
+            rows = list(connection.execute(query.order_by(c.date, c.id)))
+        return [
+            SeenMessage(**{**r._mapping, "to_addrs": tuple(json.loads(r.to_addrs or "[]"))})
+            for r in rows
+        ]
 
-def nudges(
-    store: StoreBase, account: str | None = None, client: str | None = None
-) -> list[OutboxRow]:
-    """Return every planned nudge, cancelled ones included (optionally of one account
-    and/or client), ordered by (planned_at, id)."""
-    c = OUTBOX.c
-    query = sa.select(OUTBOX).where(*_scope(OUTBOX, account, client))
-    with store._tx() as connection:
-        found = connection.execute(query.order_by(c.planned_at, c.id))
-        return [OutboxRow(**r._mapping) for r in found]
+    def nudges(self, account: str | None = None, client: str | None = None) -> list[OutboxRow]:
+        """Return every planned nudge, cancelled ones included (optionally of one account
+        and/or client), ordered by (planned_at, id)."""
+        c = OUTBOX.c
+        query = sa.select(OUTBOX).where(*_scope(OUTBOX, account, client))
+        with self._tx() as connection:
+            found = connection.execute(query.order_by(c.planned_at, c.id))
+            return [OutboxRow(**r._mapping) for r in found]
 
-
-def client_names(store: StoreBase) -> list[tuple[str, str]]:
-    """Return every (account, client) the database holds anything about: messages,
-    nudges, events or invoices, sorted. Clients since removed from the
-    configuration are included: their records are still evidence."""
-    queries = [
-        sa.select(t.c.account, t.c.client).where(t.c.client.is_not(None)).distinct()
-        for t in (MESSAGE, OUTBOX, EVENT, INVOICE)
-    ]
-    with store._tx() as connection:
-        found = {(r[0], r[1]) for q in queries for r in connection.execute(q)}
-    return sorted(found)
+    def client_names(self) -> list[tuple[str, str]]:
+        """Return every (account, client) the database holds anything about: messages,
+        nudges, events or invoices, sorted. Clients since removed from the
+        configuration are included: their records are still evidence."""
+        queries = [
+            sa.select(t.c.account, t.c.client).where(t.c.client.is_not(None)).distinct()
+            for t in (MESSAGE, OUTBOX, EVENT, INVOICE)
+        ]
+        with self._tx() as connection:
+            found = {(r[0], r[1]) for q in queries for r in connection.execute(q)}
+        return sorted(found)

@@ -1,7 +1,8 @@
 """Account leases in the database: which daemon works on which account, until when.
 
-Only ``store`` imports this module; the policy around it (who takes what, renewal,
-the local deadline) is ``ghostwatch.app.lease``.
+Use it through ``ghostwatch.store.database.Store``; ``ghostwatch.app.lease``, the policy
+around it (who takes what, renewal, the local deadline), names ``LeaseStore`` (the
+lease methods alone) and ``PRESENCE_PREFIX``.
 
 Invariants:
 - One row per account (primary key): at most one holder at a time.
@@ -50,11 +51,14 @@ class LeaseGrant:
 
 
 def _db_now(connection: Connection) -> datetime:
-    """The database's current time, aware UTC (the host's clock on SQLite)."""
+    """The database's current time, aware UTC: every process sharing the database
+    judges leases by this one clock (on SQLite the host's, as SQLite reads it, to the
+    millisecond). Read in SQL: the store itself never reads the clock."""
     if connection.dialect.name == "postgresql":
         found: datetime = connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
         return found.astimezone(UTC)
-    return datetime.now(UTC)
+    text = connection.execute(sa.select(sa.func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+    return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
 
 
 class LeaseStore(StoreBase):
@@ -109,7 +113,8 @@ class LeaseStore(StoreBase):
         c = LEASE.c
         wanted = sorted(set(accounts))
         if not wanted:
-            return datetime.now(UTC), set()
+            with self._tx() as connection:
+                return _db_now(connection), set()
         with self._tx(write=True) as connection:
             now = _db_now(connection)
             statement = (

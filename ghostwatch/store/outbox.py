@@ -21,11 +21,8 @@ Invariants (docs/behaviour.md, safety rule 1):
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,11 +30,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ghostwatch.core.domain import OCCUPYING_STATUSES, NudgeRecord, OutboxStatus
+from ghostwatch.core.domain import OCCUPYING_STATUSES, OutboxStatus
+from ghostwatch.core.records import OutboxRow
 from ghostwatch.errors import StoreError
 from ghostwatch.store.engine import StoreBase
-from ghostwatch.store.records import _json_default
-from ghostwatch.store.tables import EVENT, MESSAGE, OUTBOX, OUTBOX_SLOT
+from ghostwatch.store.events import insert_event
+from ghostwatch.store.tables import OUTBOX, OUTBOX_SLOT
 
 S = OutboxStatus
 TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
@@ -54,30 +52,6 @@ class IllegalTransition(StoreError):
     """An outbox status change that ``TRANSITIONS`` does not allow."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    account: str
-    client: str
-    ladder: str
-    anchor: str
-    step: int
-    template: str
-    message_id: str
-    status: OutboxStatus
-    to_addr: str
-    subject: str
-    raw: bytes = field(repr=False)  # the exact message, as it will be sent
-    reason: str
-    due_at: datetime
-    planned_at: datetime
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-    sent_at: datetime | None
-    updated_at: datetime
-
-
 def _predecessors(status: OutboxStatus) -> list[OutboxStatus]:
     return [old for old, new in TRANSITIONS.items() if status in new]
 
@@ -91,9 +65,8 @@ def _insert_event(connection: Connection, event: Mapping[str, Any], **fixed: Any
     """Append one evidence-log event in the caller's transaction (as ``append_event``:
     ``kind``, ``at``, ``account``, ``client``, ``message_id``; other keys are data)."""
     values = {**event, **fixed}
-    columns = {k: values.pop(k, None) for k in ("kind", "at", "account", "client", "message_id")}
-    data = json.dumps(values, sort_keys=True, ensure_ascii=False, default=_json_default)
-    connection.execute(sa.insert(EVENT).values(**columns, data=data))
+    columns = {k: values.pop(k, None) for k in ("at", "account", "client", "message_id")}
+    insert_event(connection, values.pop("kind"), **columns, data=values)
 
 
 Slot = tuple[str, str, int]  # (ladder, anchor, step)
@@ -338,13 +311,6 @@ class OutboxStore(StoreBase):
         """Return every outbox row of the account, oldest due first."""
         return self._outbox(OUTBOX.c.account == account)
 
-    def outbox_message_ids(self, account: str) -> set[str]:
-        """Return the Message-ID of every nudge ever planned for the account (to
-        recognise our own nudges when they show up in Sent)."""
-        query = sa.select(OUTBOX.c.message_id).where(OUTBOX.c.account == account)
-        with self._tx() as connection:
-            return set(connection.execute(query).scalars())
-
     def outbox_for_client(self, account: str, client: str) -> list[OutboxRow]:
         """Return every outbox row of one client, cancelled ones included."""
         return self._outbox(OUTBOX.c.account == account, OUTBOX.c.client == client)
@@ -382,80 +348,6 @@ class OutboxStore(StoreBase):
                 if event is not None:
                     _insert_event(connection, event, client=r.client, message_id=r.message_id)
         return self._outbox(OUTBOX.c.id.in_(ids)) if ids else []
-
-    def nudge_records(
-        self, account: str, *, exclude_message_id: str | None = None
-    ) -> dict[str, tuple[NudgeRecord, ...]]:
-        """Return, per client, one record per slot held by a nudge that occupies it
-        (cancelled ones left out), in plan order; a message that covers several slots
-        gives several records with its ``message_id``. ``exclude_message_id`` leaves
-        one nudge out (to re-decide as if it had not been planned). ``at`` is
-        ``sent_at``, else the last change."""
-        c, s = OUTBOX.c, OUTBOX_SLOT.c
-        query = (
-            sa.select(
-                s.client,
-                s.ladder,
-                s.anchor,
-                s.step,
-                c.status,
-                c.sent_at,
-                c.updated_at,
-                c.due_at,
-                c.template,
-                c.message_id,
-                c.subject,
-            )
-            .join(OUTBOX, c.id == s.outbox_id)
-            .where(s.account == account, c.status.in_(OCCUPYING_STATUSES))
-            .order_by(c.planned_at, c.id, s.step)
-        )
-        if exclude_message_id is not None:
-            query = query.where(c.message_id != exclude_message_id)
-        records: dict[str, list[NudgeRecord]] = defaultdict(list)
-        with self._tx() as connection:
-            for r in connection.execute(query):
-                at = r.sent_at or r.updated_at
-                records[r.client].append(
-                    NudgeRecord(
-                        r.ladder,
-                        r.anchor,
-                        r.step,
-                        r.status,
-                        at,
-                        r.template,
-                        r.message_id,
-                        r.subject,
-                        r.due_at if r.status == S.SKIPPED else None,
-                    )
-                )
-        return {client: tuple(items) for client, items in records.items()}
-
-    def unadopted_nudges(self, account: str) -> list[tuple[str, str, str, datetime, str]]:
-        """Return our own nudges seen in the mailbox that the outbox does not know (the
-        database was lost or restored from an old copy): ``(message_id, client,
-        counterpart, date, subject)``, oldest first, one per Message-ID."""
-        m, o = MESSAGE.c, OUTBOX.c
-        known = sa.select(o.message_id).where(o.account == account)
-        query = (
-            sa.select(m.message_id, m.client, m.counterpart, m.date, m.subject)
-            .where(
-                m.account == account,
-                m.is_nudge == sa.true(),
-                m.client.is_not(None),
-                m.message_id.is_not(None),
-                m.message_id.not_in(known),
-            )
-            .order_by(m.date, m.id)
-        )
-        with self._tx() as connection:
-            rows = connection.execute(query).all()
-        seen: dict[str, tuple[str, str, str, datetime, str]] = {}
-        for r in rows:
-            seen.setdefault(
-                r.message_id, (r.message_id, r.client, r.counterpart or "", r.date, r.subject)
-            )
-        return list(seen.values())
 
     def adopt_nudge(
         self,
@@ -502,15 +394,3 @@ class OutboxStore(StoreBase):
             found = [(r.ladder, r.anchor, r.step) for r in connection.execute(query)]
         own = [(row.ladder, row.anchor, row.step)] if row is not None else []
         return own + sorted(slot for slot in found if slot not in own)
-
-    def nudges_sent_since(self, account: str, since: datetime) -> int:
-        """Count the account's nudges that went out, or may have, at or after ``since``
-        (sending, sent, unknown, drafted): the conservative count for the daily cap."""
-        c = OUTBOX.c
-        query = sa.select(sa.func.count()).where(
-            c.account == account,
-            c.status.in_(MAYBE_SENT),
-            sa.func.coalesce(c.sent_at, c.updated_at) >= since,
-        )
-        with self._tx() as connection:
-            return int(connection.execute(query).scalar_one())

@@ -18,37 +18,23 @@ Invariants:
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ghostwatch.core.domain import Direction, Kind
+from ghostwatch.core.records import DeadlinePromiseRow
 from ghostwatch.store.engine import StoreBase
-from ghostwatch.store.records import UnknownInvoice, _json_default
-from ghostwatch.store.tables import DEADLINE_PROMISE, EVENT, INVOICE, MESSAGE
+from ghostwatch.store.events import insert_event
+from ghostwatch.store.records import UnknownInvoice
+from ghostwatch.store.tables import DEADLINE_PROMISE, INVOICE, MESSAGE
 
-__all__ = ["DEADLINE_PROMISE_EVENT", "DeadlinePromiseRow", "PromiseStore"]
+__all__ = ["DEADLINE_PROMISE_EVENT", "PromiseStore"]
 
 PROMISE_EVENT = "invoice.promise"
 DEADLINE_PROMISE_EVENT = "deadline.promise"
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlinePromiseRow:
-    """A promise to deliver by a day, for the deadline whose key is ``deadline``
-    ("deadline:<what>"); ``expected_by`` None: the user cleared it."""
-
-    account: str
-    client: str
-    deadline: str
-    expected_by: date | None
-    promised_at: datetime
-    promise: str | None
-    promise_by: str
-    promise_asks: bool
 
 
 class PromiseStore(StoreBase):
@@ -95,12 +81,7 @@ class PromiseStore(StoreBase):
                 return False
             connection.execute(sa.update(INVOICE).where(*where).values(**values, promise_by=by))
             data = {"invoice": number, "expected_by": day, "sentence": sentence, "by": by}
-            payload = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_json_default)
-            event = {"at": at, "account": account, "client": client, "kind": PROMISE_EVENT}
-            message_id = None if by == "command" else by
-            connection.execute(
-                sa.insert(EVENT).values(**event, message_id=message_id, data=payload)
-            )
+            _log_promise(connection, PROMISE_EVENT, account, client, at, by, data)
         return True
 
     def set_deadline_expected(
@@ -136,24 +117,13 @@ class PromiseStore(StoreBase):
                     return False  # nothing to clear
                 keys = {"account": account, "client": client, "deadline": deadline}
                 connection.execute(sa.insert(DEADLINE_PROMISE).values(**keys, **values))
+            elif _holds(row._mapping, values):
+                return False
             else:
-                current = row._mapping
-                if current["promised_at"] > at:
-                    return False
-                same = (current["expected_by"], current["promise"], current["promise_by"])
-                if same == (day, values["promise"], by):
-                    return False
                 connection.execute(sa.update(DEADLINE_PROMISE).where(*where).values(**values))
             what = deadline.removeprefix("deadline:")
             data = {"deadline": what, "expected_by": day, "sentence": sentence, "by": by}
-            payload = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_json_default)
-            event = {"at": at, "account": account, "client": client}
-            message_id = None if by == "command" else by
-            connection.execute(
-                sa.insert(EVENT).values(
-                    **event, kind=DEADLINE_PROMISE_EVENT, message_id=message_id, data=payload
-                )
-            )
+            _log_promise(connection, DEADLINE_PROMISE_EVENT, account, client, at, by, data)
         return True
 
     def deadline_promises(
@@ -182,3 +152,29 @@ class PromiseStore(StoreBase):
         with self._tx() as connection:
             found = connection.execute(query).scalar()
         return found if isinstance(found, datetime) else None
+
+
+def _holds(current: Any, values: dict[str, Any]) -> bool:
+    """Whether a stored deadline promise already says ``values`` or was made later
+    (invariants 2 and 3: then nothing changes)."""
+    if current["promised_at"] > values["promised_at"]:
+        return True
+    same = (current["expected_by"], current["promise"], current["promise_by"])
+    return same == (values["expected_by"], values["promise"], values["promise_by"])
+
+
+def _log_promise(
+    connection: Connection,
+    kind: str,
+    account: str,
+    client: str,
+    at: datetime,
+    by: str,
+    data: dict[str, Any],
+) -> None:
+    """Log a promise event in the promise's own transaction (invariant 1); a reply's
+    Message-ID is its evidence, a command has none."""
+    message_id = None if by == "command" else by
+    insert_event(
+        connection, kind, at=at, account=account, client=client, message_id=message_id, data=data
+    )

@@ -1,11 +1,9 @@
 """The small, rich tables: sync cursors, account and client state, bounces,
-invoices, the event log and the summary log.
+invoices and the summary log.
 
 Only ``store`` imports this module; use ``ghostwatch.store.database.Store``.
 
 Invariants:
-- The event log is append-only: there is no method to change or remove an event,
-  and on SQLite triggers abort any UPDATE or DELETE of ``event``.
 - A successful sync does not erase the last error: an error is current when its
   ``last_error_at`` is later than ``last_sync_at``.
 - The daily summary is recorded at most once per (account, local date): the
@@ -16,23 +14,21 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 
 from ghostwatch.core.domain import FolderRole
+from ghostwatch.core.records import InvoiceItem, InvoiceRow
 from ghostwatch.errors import StoreError
 from ghostwatch.store.engine import StoreBase
 from ghostwatch.store.tables import (
     ACCOUNT_STATE,
     BOUNCING,
     CLIENT_STATE,
-    EVENT,
     INVOICE,
     SUMMARY_LOG,
     SYNC_CURSOR,
@@ -67,57 +63,8 @@ class AccountRow:
     watch_mode: str | None  # "idle" | "poll" | None
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    id: int
-    at: datetime
-    account: str
-    client: str | None
-    kind: str  # dotted: "nudge.sent"
-    message_id: str | None
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceItem:
-    """An expected payment, as configuration or a recurring rule describes it."""
-
-    number: str
-    amount: str
-    due: date
-    source: str = "config"  # "config" | "recurring"
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    id: int
-    account: str
-    client: str
-    number: str
-    amount: str
-    due: date
-    source: str
-    paid_at: datetime | None
-    paid_by: str | None  # "command" | "payment_matcher" | a Message-ID
-    expected_by: date | None = None  # a promise to pay by that local day
-    promised_at: datetime | None = None
-    promise: str | None = None  # the sentence it was read from
-    promise_by: str | None = None  # "command" | the reply's Message-ID
-    promise_asks: bool | None = None  # the reply also asked something
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    raise TypeError(f"event data of type {type(value).__name__} is not JSON-serialisable")
-
-
 class RecordsStore(StoreBase):
-    """Cursor, state, bounce, invoice, event and summary methods of ``Store``."""
+    """Cursor, state, bounce, invoice and summary-log methods of ``Store``."""
 
     # --- sync cursors ------------------------------------------------------------
 
@@ -295,49 +242,6 @@ class RecordsStore(StoreBase):
                 if self._insert_new(connection, BOUNCING, values):
                     marked.append(address)
         return marked
-
-    # --- events ----------------------------------------------------------------------
-
-    def append_event(
-        self,
-        kind: str,
-        *,
-        at: datetime,
-        account: str,
-        client: str | None = None,
-        message_id: str | None = None,
-        **data: Any,
-    ) -> int:
-        """Append one event (``kind`` dotted, e.g. "nudge.sent"); return its id.
-
-        ``data`` is stored as a JSON object (datetimes as ISO-8601). Raise TypeError
-        if it holds something JSON cannot express.
-        """
-        payload = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_json_default)
-        values = {
-            "at": at,
-            "account": account,
-            "client": client,
-            "kind": kind,
-            "message_id": message_id,
-            "data": payload,
-        }
-        with self._tx(write=True) as connection:
-            key = connection.execute(sa.insert(EVENT).values(**values)).inserted_primary_key
-        assert key is not None  # an INSERT always reports its key
-        return int(key[0])
-
-    def events(self, account: str | None = None, client: str | None = None) -> list[EventRow]:
-        """Return events, optionally of one account and/or client, ordered by (at, id)."""
-        c = EVENT.c
-        query = sa.select(EVENT).order_by(c.at, c.id)
-        if account is not None:
-            query = query.where(c.account == account)
-        if client is not None:
-            query = query.where(c.client == client)
-        with self._tx() as connection:
-            rows = [found._mapping for found in connection.execute(query)]
-        return [EventRow(**{**row, "data": json.loads(row["data"])}) for row in rows]
 
     # --- invoices ----------------------------------------------------------------------
 

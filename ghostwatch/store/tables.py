@@ -2,7 +2,7 @@
 
 Only ``store`` and the migrations import this module. The schema lives in two
 places on purpose: here (what the code expects) and in ``migrations/versions``
-(how a database gets there). ``tests/unit/test_migrations.py`` compares them, so
+(how a database gets there). ``tests/unit/store/test_migrations.py`` compares them, so
 they cannot drift apart.
 
 Invariants:

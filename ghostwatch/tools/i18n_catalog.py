@@ -31,7 +31,7 @@ __all__ = ["SOURCES", "problems", "template", "update"]
 PACKAGE = Path(__file__).parents[1]
 SOURCES = (
     "core/i18n.py",
-    "core/summary/render.py",
+    "core/summary/rows.py",
     "core/summary/words.py",
     "core/command_words.py",
 )

@@ -32,7 +32,7 @@ def render() -> str:
     carries the version, not today: the page is reproducible."""
     from argparse_manpage.manpage import Manpage
 
-    from ghostwatch.cli.entry import build_parser
+    from ghostwatch.cli.parser import build_parser
 
     # argparse wraps to the terminal's width: pin it, so the page is the same everywhere
     saved = os.environ.get("COLUMNS")

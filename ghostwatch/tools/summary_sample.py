@@ -18,14 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ghostwatch.core.domain import why
-from ghostwatch.core.summary.render import (
+from ghostwatch.core.summary.facts import (
     ClientInfo,
     HealthInfo,
     InvoiceInfo,
     NudgeInfo,
     SummaryData,
-    build_summary,
 )
+from ghostwatch.core.summary.render import build_summary
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 08:00 in Tbilisi, a Tuesday
 LADDER = (7.0, 14.0, 21.0)

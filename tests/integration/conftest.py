@@ -1,26 +1,26 @@
-"""Integration fixtures: a Scenario wired to the real Dovecot and aiosmtpd servers."""
+"""Integration-tier fixtures (the shared ones, such as ``scenario``, are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 
+from tests.integration.test_service import Daemon
 from tests.support.scenario import Scenario
 
 
 @pytest.fixture
-def scenario(imap_server: Any, smtp_server: Any, database_url: str) -> Iterator[Scenario]:
-    """Once on SQLite, once on PostgreSQL (``database_url``)."""
-    with tempfile.TemporaryDirectory(prefix="gw-scenario-") as directory:
-        yield Scenario(
-            directory=Path(directory),
-            imap_host=imap_server.host,
-            imap_port=imap_server.port,
-            imap_user=imap_server.user,
-            smtp_port=smtp_server.port,
-            database_url=database_url,
-        )
+def daemons() -> Iterator[Callable[[Scenario, datetime], Daemon]]:
+    """Start ``ghostwatch run`` processes (``daemons(scenario, now)``); every one still
+    running is killed at the end of the test."""
+    started: list[Daemon] = []
+
+    def start(scenario: Scenario, now: datetime) -> Daemon:
+        started.append(Daemon(scenario, now))
+        return started[-1]
+
+    yield start
+    for daemon in started:
+        daemon.close()

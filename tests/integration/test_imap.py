@@ -13,8 +13,9 @@ import pytest
 import structlog
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_fetch import FetchedHeaders, read_fast, read_slow
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.core.mail.headers import HEADER_FIELDS
 from ghostwatch.errors import ConfigError, MailboxAuthError, MailboxError

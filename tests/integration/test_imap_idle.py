@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from tests.integration.test_imap import JAN, endpoint, message
 from tests.support.dovecot import HOST, ImapAccount
 

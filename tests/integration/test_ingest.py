@@ -15,7 +15,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from ghostwatch.adapters.imap import ImapEndpoint, ImapMailbox
+from ghostwatch.adapters.imap import ImapMailbox
+from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.app.sync import sync_account
 from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
@@ -104,7 +105,7 @@ def test_a_subject_with_a_nul_in_its_charset_is_contact(
     """The known failure: ``=?\\x00bogus?Q?caf=E9?=`` made ``headers._to_text`` raise and
     the sync skipped the reply, so the client was nudged after replying. Dovecot 2.3
     stores a NUL in a header as another byte, so end to end this shows the reply is
-    contact; the NUL itself is proven in tests/unit/test_ingest_core.py."""
+    contact; the NUL itself is proven in tests/unit/core/mail/test_classify_edges.py."""
     scenario.clients = ACME
     ours(imap_server)
     raw = (

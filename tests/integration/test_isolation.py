@@ -28,9 +28,10 @@ import pytest
 from ghostwatch.adapters.smtp import SendReceipt, SmtpMailer
 from ghostwatch.app.bootstrap import App
 from ghostwatch.config.loader import load_config
+from ghostwatch.core.records import OutboxRow
 from ghostwatch.core.render import render_nudge
 from ghostwatch.core.templates import TemplateSet
-from ghostwatch.store.database import OutboxRow, Store
+from ghostwatch.store.database import Store
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # Monday

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ghostwatch.app import views
 from ghostwatch.app.bootstrap import App
 from ghostwatch.app.lease import LeaseKeeper
 from ghostwatch.config.loader import load_config
@@ -76,11 +77,11 @@ def test_an_account_held_elsewhere_is_skipped_and_said_so(
         ]
         assert report.ok and not report.summary_sent  # the summary account is held too
         assert _nudges(smtp_server) == []
-        [health] = app.health_rows(NOW)
-        assert health["lease_holder"] == "elsewhere:b:7:0"
+        [health] = views.health_rows(app, NOW)
+        assert health.lease_holder == "elsewhere:b:7:0"
         other.close()
         report = asyncio.run(app.cycle(NOW))  # free again: this process works on it
         assert report.accounts[0].held_by is None and len(_nudges(smtp_server)) == 2
-        assert app.health_rows(NOW)[0]["lease_holder"] == app.leases.holder  # type: ignore[union-attr]
+        assert views.health_rows(app, NOW)[0].lease_holder == app.leases.holder  # type: ignore[union-attr]
     finally:
         app.close()

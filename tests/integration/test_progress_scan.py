@@ -6,7 +6,6 @@ its progress made through the composition root with a short interval)."""
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 import shlex
@@ -26,20 +25,10 @@ from ghostwatch.adapters.progress import ScanProgress
 from ghostwatch.app.bootstrap import App
 from ghostwatch.config.loader import load_config
 
-pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
+pytestmark = [pytest.mark.dovecot, pytest.mark.slow, pytest.mark.usefixtures("every_log_level")]
 
 MESSAGES = 30_000  # the issue's figure
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _every_level() -> Iterator[None]:
-    """Whatever level an earlier test's CLI run left configured, these tests read
-    every event (capture_logs replaces the processors, not the level filter)."""
-    old = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    yield
-    structlog.configure(**old)
 
 
 def messages(count: int) -> Iterator[tuple[bytes, datetime]]:

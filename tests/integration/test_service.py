@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,19 +109,6 @@ class Daemon:
         for pipe in (self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[Callable[[Scenario, datetime], Daemon]]:
-    started: list[Daemon] = []
-
-    def start(scenario: Scenario, now: datetime) -> Daemon:
-        started.append(Daemon(scenario, now))
-        return started[-1]
-
-    yield start
-    for daemon in started:
-        daemon.close()
 
 
 def start_thread(imap: Any, to: str, mid: str, at: datetime = T0) -> None:

@@ -13,7 +13,7 @@ import re
 import signal
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,19 +94,6 @@ def accounts(
         return scenario
 
     return make
-
-
-@pytest.fixture
-def daemons() -> Iterator[Callable[[Scenario, datetime], Daemon]]:
-    started: list[Daemon] = []
-
-    def start(scenario: Scenario, now: datetime) -> Daemon:
-        started.append(Daemon(scenario, now))
-        return started[-1]
-
-    yield start
-    for daemon in started:
-        daemon.close()
 
 
 def _synced(daemon: Daemon, n: int) -> Callable[[], bool]:

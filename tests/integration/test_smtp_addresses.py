@@ -18,7 +18,7 @@ from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
 from ghostwatch.core.render import render_nudge
 from ghostwatch.errors import SendRejected
 from tests.support.smtpd import SmtpTestServer
-from tests.unit.test_render import ACCOUNT, CLIENT, DECISION, MSG_ID, NOW, TEMPLATES
+from tests.unit.core.test_render import ACCOUNT, CLIENT, DECISION, MSG_ID, NOW, TEMPLATES
 
 GEORGIAN_DOMAIN_ACE = "xn--lodfjhca1a.xn--node"  # დიზაინი.გე
 

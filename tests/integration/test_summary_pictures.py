@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostwatch.core.summary.render import ClientInfo, InvoiceInfo, SummaryData, build_summary
+from ghostwatch.core.summary.facts import ClientInfo, InvoiceInfo, SummaryData
+from ghostwatch.core.summary.render import build_summary
 from ghostwatch.tools.summary_sample import LADDER, NOW, chromium, sample_data, screenshot
 from tests.support.layout_probe import Layout, measure
 from tests.support.png import RGB, Image, contrast, luminance, read_png

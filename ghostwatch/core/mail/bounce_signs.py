@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ghostwatch.core.domain import Envelope, Kind
-from ghostwatch.core.mail.subjects import BOUNCE_PREFIXES
+from ghostwatch.core.mail.subject_prefixes import BOUNCE_PREFIXES
 
 __all__ = ["NOREPLY", "bounce_reason", "bounce_suspect"]
 

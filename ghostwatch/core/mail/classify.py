@@ -44,7 +44,7 @@ from ghostwatch.core.mail.bounce_signs import NOREPLY, bounce_reason, bounce_sus
 from ghostwatch.core.mail.dsn import refine
 from ghostwatch.core.mail.headers import HEADER_FIELDS, PARSE_ERRORS, address_list, parse_headers
 from ghostwatch.core.mail.ooo import parse_return_date
-from ghostwatch.core.mail.subjects import (
+from ghostwatch.core.mail.subject_prefixes import (
     AUTO_REPLY_PREFIXES,
     AUTO_REPLY_WEAK_WORDS,
     REPLY_MARKERS,

@@ -15,7 +15,7 @@ Invariants:
 Speed (``bench/initial_scan.py --compare-stdlib-headers``): compat32
 ``BytesHeaderParser`` is ~5x faster than ``policy.default``; the common shapes of
 fields, dates and address lists skip the stdlib altogether (each checked against it
-by property tests in tests/unit/test_headers_fastpath.py).
+by property tests in tests/unit/core/mail/test_headers.py).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _plain_fields(raw: bytes) -> dict[str, str] | None:
     line ends, and every line before the blank one a field or a continuation (what
     an IMAP HEADER.FIELDS fetch returns). None for anything else, which the stdlib
     parser then reads. Where it answers, the answer is the parser's (tested against
-    it: tests/unit/test_headers_fastpath.py).
+    it: tests/unit/core/mail/test_headers.py).
 
     One regular expression reads a whole field with its continuation lines, so the
     loop runs once per field, not once per line: on the bench mailbox this path costs
@@ -270,7 +270,7 @@ def _plain_date(value: str) -> datetime | None:
     """``parsedate_to_datetime`` + UTC for the one shape nearly every mailer writes,
     "Mon, 02 Jun 2025 11:50:00 +0200" (an optional comment after it); None for
     anything else or an impossible date, which the stdlib then reads. Same answers as
-    the stdlib where it answers (tests/unit/test_headers_fastpath.py); about 4x
+    the stdlib where it answers (tests/unit/core/mail/test_headers.py); about 4x
     faster, and the Date of every message is read on a first sync."""
     match = _DATE.fullmatch(value)
     if match is None:

@@ -154,7 +154,7 @@ def _alternation(words: Iterator[str] | list[str]) -> str:
     order when backtracking (two words that can match at one position are prefixes of
     one another, and the greedy ``?`` tries the longer first), but the engine no longer
     tries ~1,900 month names one by one at every position of a 2,000-character
-    out-of-office text (1 ms -> ~0.1 ms; tests/unit/test_ooo.py checks the equivalence).
+    out-of-office text (1 ms -> ~0.1 ms; tests/unit/core/mail/test_ooo.py checks the equivalence).
     """
     tree: dict[str, Any] = {}
     for word in set(words):

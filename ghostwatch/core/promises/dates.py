@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ghostwatch.core.promises.words import (
+from ghostwatch.core.promises.date_words import (
     EN,
     WORDS,
     Resolver,

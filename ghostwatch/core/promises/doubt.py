@@ -1,7 +1,7 @@
 """PURE: what makes a promised day too uncertain to wait for (docs/promises.md, Rule 17).
 
 ``doubt(sentence, verb, date, language)`` names why a date and its verb, already found
-(promise_verbs, promise_dates), promise nothing the ladder may wait for, or returns None.
+(``verbs``, ``dates``), promise nothing the ladder may wait for, or returns None.
 A wrong promise delays a reminder, a missed one only keeps the fixed deferral, so the
 reader refuses what it is not sure of (precision over recall). Invariants: English's
 words are read in every language (clients mix them); each class is one pattern per

@@ -2,7 +2,7 @@
 
 ``SummaryData`` is what the shell gathers: plain values, aware UTC datetimes.
 Here too: the usual reply time and the silence bar (its threshold labels are
-``summary_words``'s).
+``words``'s).
 """
 
 from __future__ import annotations
