@@ -33,7 +33,8 @@ import _mail
 from _common import Row
 from imapclient import IMAPClient
 
-from ghostwatch.app.sync import SyncContext, resolve_folders, sync_account
+from ghostwatch.app.sync import resolve_folders, sync_account
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.store.database import Store
 

@@ -51,7 +51,8 @@ import _mail
 from _common import Row
 
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.app.sync import SyncContext, sync_folder
+from ghostwatch.app.sync import sync_folder
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.core.mail import classify
 from ghostwatch.store.database import Store

@@ -18,12 +18,13 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import structlog
 
 from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_session import ImapEndpoint
+from ghostwatch.adapters.ports import Mailbox, MailboxFactory
 from ghostwatch.errors import MailboxError
 
 log = structlog.get_logger(__name__)
@@ -38,18 +39,16 @@ def _identity(endpoint: ImapEndpoint) -> _Identity:
 class MailboxPool:
     """Logged-in sync connections by account name (see the module's invariants)."""
 
-    def __init__(
-        self, *, keep: bool = False, opener: Callable[[ImapEndpoint], ImapMailbox] = ImapMailbox
-    ) -> None:
+    def __init__(self, *, keep: bool = False, opener: MailboxFactory = ImapMailbox) -> None:
         self.keep = keep
         self._opener = opener  # the composition root's seam (a recording adapter in tests)
-        self._idle: dict[str, tuple[_Identity, ImapMailbox]] = {}
+        self._idle: dict[str, tuple[_Identity, Mailbox]] = {}
 
     def __len__(self) -> int:
         return len(self._idle)
 
     @contextlib.asynccontextmanager
-    async def session(self, name: str, endpoint: ImapEndpoint) -> AsyncIterator[ImapMailbox]:
+    async def session(self, name: str, endpoint: ImapEndpoint) -> AsyncIterator[Mailbox]:
         """Lend ``name``'s connection (logging in if there is none usable); raise as
         ``ImapMailbox.__aenter__`` does if a new login fails."""
         mailbox = await self._reusable(name, endpoint)
@@ -66,7 +65,7 @@ class MailboxPool:
             else:
                 await mailbox.__aexit__(None, None, None)
 
-    async def _reusable(self, name: str, endpoint: ImapEndpoint) -> ImapMailbox | None:
+    async def _reusable(self, name: str, endpoint: ImapEndpoint) -> Mailbox | None:
         kept = self._idle.pop(name, None)
         if kept is None:
             return None

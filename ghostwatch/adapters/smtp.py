@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal
 
 import structlog
 from aiosmtplib import SMTP, SMTPAuthenticationError, SMTPException, SMTPResponseException
@@ -52,7 +52,7 @@ from ghostwatch.errors import (
     TransientError,
 )
 
-__all__ = ["Mailer", "SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
+__all__ = ["SendReceipt", "SmtpEndpoint", "SmtpMailer", "is_transient"]
 
 log = structlog.get_logger(__name__)
 
@@ -102,20 +102,6 @@ class SendReceipt:
 def is_transient(exc: BaseException) -> bool:
     """Return True if ``exc`` is worth retrying later (``SendRetryable`` and friends)."""
     return isinstance(exc, TransientError)
-
-
-class Mailer(Protocol):
-    """The port the outbox sends through (``SmtpMailer``, or a test's fake).
-
-    ``send`` returns a receipt or raises ``SendRetryable`` / ``SendRejected`` /
-    ``SendAuthError`` / ``SendTlsError`` (nothing was sent), ``SendOutcomeUnknown``
-    (the content may have been delivered) or ``ValueError`` (refused before
-    connecting). Any other exception is treated as an unknown outcome.
-    """
-
-    async def send(self, msg: EmailMessage) -> SendReceipt: ...
-
-    async def close(self) -> None: ...
 
 
 class SmtpMailer:

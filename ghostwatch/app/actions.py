@@ -10,24 +10,22 @@ and none bypasses a safety rule: ``skip`` only ever sends *less*.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from ghostwatch.config.loader import ClientConfig
+from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
 from ghostwatch.core.calendar import local_date, local_day_start
 from ghostwatch.core.domain import HOLD_UNTIL, Action, ClientState, Decision
 from ghostwatch.core.i18n import Translator
 from ghostwatch.errors import ConfigError
-from ghostwatch.store.database import UnknownInvoice
-
-if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
+from ghostwatch.store.database import Store, UnknownInvoice
 
 __all__ = [
     "HOLD_UNTIL",
+    "Books",
     "Refused",
     "Skipped",
     "hold",
@@ -44,6 +42,23 @@ __all__ = [
 ]
 
 
+class Books(Protocol):
+    """What an action needs of the App: the configuration, the store, the invoices
+    copied into it and the policy's decisions (not the whole composition root)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None: ...
+
+    def decide(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> list[Decision]: ...
+
+
 class Refused(ConfigError):
     """An action that cannot be done: ``code`` (and ``values``) say why, so a reply by
     mail can say it in the summary's language (``command_words.error_text``)."""
@@ -53,12 +68,12 @@ class Refused(ConfigError):
         self.code, self.values = code, values
 
 
-def today(app: App, client: ClientConfig, now: datetime) -> date:
+def today(app: Books, client: ClientConfig, now: datetime) -> date:
     """The day it is at ``now`` where ``client``'s account is (its ``timezone``)."""
     return local_date(now, app.config.account_for(client).timezone)
 
 
-def local_words(app: App, client: ClientConfig) -> Translator:
+def local_words(app: Books, client: ClientConfig) -> Translator:
     """English dates in ``client``'s account zone, as ``status`` shows them."""
     return Translator("en", ZoneInfo(app.config.account_for(client).timezone))
 
@@ -76,7 +91,7 @@ def refuse_past(day: date, today: date) -> None:
 
 
 def snooze(
-    app: App, client: ClientConfig, until: date, now: datetime, by: str, **extra: Any
+    app: Books, client: ClientConfig, until: date, now: datetime, by: str, **extra: Any
 ) -> None:
     """Hold nudges to ``client`` until the start of ``until`` in the client's zone.
     Raise Refused for a day before today in the account's zone (``refuse_past``)."""
@@ -95,7 +110,7 @@ def snooze(
     )
 
 
-def hold(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -> None:
+def hold(app: Books, client: ClientConfig, now: datetime, by: str, **extra: Any) -> None:
     """Hold nudges to ``client`` until ``resume``."""
     account = app.config.account_for(client)
     app.store.set_snooze(account.name, client.name, HOLD_UNTIL, at=now)
@@ -104,7 +119,7 @@ def hold(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -
     )
 
 
-def resume(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any) -> bool:
+def resume(app: Books, client: ClientConfig, now: datetime, by: str, **extra: Any) -> bool:
     """End a snooze or a hold of ``client`` at once. Return False (and change and
     record nothing) when none was set (never, or a resume cleared it)."""
     account = app.config.account_for(client)
@@ -119,7 +134,7 @@ def resume(app: App, client: ClientConfig, now: datetime, by: str, **extra: Any)
 
 
 def set_paused(
-    app: App, account: str | None, paused: bool, now: datetime, by: str, **extra: Any
+    app: Books, account: str | None, paused: bool, now: datetime, by: str, **extra: Any
 ) -> list[str]:
     """Stop (``paused``) or restart all sending of ``account`` (None: every account);
     return the accounts changed. Raise ConfigError for an unknown account."""
@@ -133,7 +148,9 @@ def set_paused(
     return [account] if account else names
 
 
-def paid(app: App, client: ClientConfig, number: str, now: datetime, by: str, **extra: Any) -> None:
+def paid(
+    app: Books, client: ClientConfig, number: str, now: datetime, by: str, **extra: Any
+) -> None:
     """Mark ``client``'s invoice ``number`` paid. Raise ConfigError if it is not an
     unpaid invoice of theirs."""
     account = app.config.account_for(client)
@@ -163,7 +180,7 @@ class Skipped:
 
 
 def next_nudge(
-    app: App, client: ClientConfig, now: datetime, template: str = ""
+    app: Books, client: ClientConfig, now: datetime, template: str = ""
 ) -> Decision | None:
     """The next nudge the policy has for ``client`` (of ``template`` if given): one due,
     waiting for its time, or held; None when nothing is planned."""
@@ -177,7 +194,7 @@ def next_nudge(
 
 
 def skip(
-    app: App, client: ClientConfig, now: datetime, by: str, template: str = "", **extra: Any
+    app: Books, client: ClientConfig, now: datetime, by: str, template: str = "", **extra: Any
 ) -> Skipped:
     """Skip ``client``'s next nudge (of ``template`` if given): its slots are taken
     by a ``skipped`` outbox row, so it is never sent; the client saw nothing, so the
@@ -221,7 +238,7 @@ def with_lifts(store: Any, account: str, clients: Sequence[ClientState]) -> list
 
 
 def send_now(
-    app: App, client: ClientConfig, now: datetime, by: str, template: str = "", **extra: Any
+    app: Books, client: ClientConfig, now: datetime, by: str, template: str = "", **extra: Any
 ) -> Decision:
     """Let ``client``'s next nudge (of ``template`` if given) go out now although the
     send window is closed. Only the window is lifted: the nudge must be due, and

@@ -1,5 +1,11 @@
 """The composition root: configuration, store and templates wired to the mail servers.
 
+The only module that names the concrete adapters (``ImapMailbox``, ``SmtpMailer``):
+everything else in ``ghostwatch.app`` is written against the ports
+(``ghostwatch.adapters.ports``) and gets its mailbox, mailer and clock from here. A
+test hands its fakes to ``App``'s factories. Only what runs the App (the service, the
+command line, the demo) imports this module; nothing it builds on does.
+
 One cycle per account: sync -> record -> decide -> (re-check, send) -> record.
 Only this module and the command line read the clock (through ``App.clock``), so a
 simulated clock drives the real code in tests and in the demo.
@@ -8,28 +14,28 @@ simulated clock drives the real code in tests and in the demo.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
-from typing import Literal
 
 import structlog
 
-from ghostwatch.adapters.auth_backoff import AuthBackoff, LoginGate
+from ghostwatch.adapters.auth_backoff import AuthBackoff
 from ghostwatch.adapters.imap import ImapMailbox
-from ghostwatch.adapters.imap_session import ImapEndpoint
 from ghostwatch.adapters.mailbox_pool import MailboxPool
-from ghostwatch.adapters.net import PASSWORD, login_advice
+from ghostwatch.adapters.ports import Clock, Mailbox, MailboxFactory, MailerFactory
 from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.adapters.smtp import Mailer, SmtpEndpoint, SmtpMailer
-from ghostwatch.app import actions, mail_commands, promise_effects, state, summary
+from ghostwatch.adapters.smtp import SmtpEndpoint, SmtpMailer
+from ghostwatch.app import mail_commands, online_check, policy_view, summary
+from ghostwatch.app.adopt import adopt_nudges
 from ghostwatch.app.courier import Courier, Delivery, Renderer, isolated
+from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.app.health import NO_MONITOR, Monitor
 from ghostwatch.app.lease import LeaseKeeper
-from ghostwatch.app.promise_effects import PromiseReader
-from ghostwatch.app.sync import SyncContext, SyncReport, resolve_folders, sync_account
-from ghostwatch.config.loader import AccountConfig, ClientConfig, Config
+from ghostwatch.app.reports import AccountReport, CycleReport
+from ghostwatch.app.retries import retry_delays
+from ghostwatch.app.sync import SyncReport, resolve_folders, sync_account
+from ghostwatch.app.sync_context import SyncContext, promise_readers, wanted_folders
+from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.core import policy, render
 from ghostwatch.core.domain import (
     AccountState,
@@ -37,102 +43,16 @@ from ghostwatch.core.domain import (
     ClientState,
     Decision,
     FolderRole,
-    NudgeRecord,
 )
-from ghostwatch.core.records import InvoiceItem, InvoiceRow
 from ghostwatch.core.templates import TemplateSet
-from ghostwatch.errors import ConfigError, GhostwatchError
+from ghostwatch.errors import GhostwatchError
 from ghostwatch.store.database import Store
 
 log = structlog.get_logger(__name__)
-ADOPT_FIELDS = (b"X-Ghostwatch-Nudge", b"In-Reply-To")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class AccountReport:
-    account: str
-    sync: SyncReport | None = None
-    decisions: list[Decision] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    ghosted: list[str] = field(default_factory=list)
-    error: str | None = None
-    dry_run: bool = False
-    held_by: str | None = None  # another ghostwatch process works on it: skipped
-
-
-@dataclass
-class CycleReport:
-    now: datetime
-    accounts: list[AccountReport] = field(default_factory=list)
-    summary_sent: bool = False
-    errors: list[str] = field(default_factory=list)  # outside any account (invoices, summary)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and all(a.error is None for a in self.accounts)
-
-
-def imap_endpoint(
-    account: AccountConfig, logins: AuthBackoff | None = None, *, wait: bool = False
-) -> ImapEndpoint:
-    """The account's IMAP endpoint; with ``logins``, its logins keep the account's
-    ``auth_retry`` after a refusal (``wait``: sleep until then instead of raising)."""
-    imap = account.imap
-    return ImapEndpoint(
-        host=imap.host,
-        port=imap.port,
-        security=imap.security,
-        username=imap.username,
-        password=imap.secret().reveal,
-        timeout_s=imap.timeout.total_seconds(),
-        ca_file=str(imap.ca_file) if imap.ca_file else None,
-        auth=imap.auth,
-        gate=_gate(logins, account, "imap", wait=wait),
-    )
-
-
-def _gate(
-    logins: AuthBackoff | None,
-    account: AccountConfig,
-    protocol: Literal["imap", "smtp"],
-    *,
-    wait: bool = False,
-) -> LoginGate | None:
-    if logins is None:
-        return None
-    server = account.imap if protocol == "imap" else account.smtp
-    hint = login_advice(server.host, server.auth) if server is not None else PASSWORD
-    return logins.gate(
-        account.name,
-        protocol,
-        retry=account.auth_retry,
-        zone=account.timezone,
-        hint=hint,
-        wait=wait,
-    )
-
-
-def smtp_endpoint(account: AccountConfig, logins: AuthBackoff | None = None) -> SmtpEndpoint:
-    """Return the account's SMTP endpoint; config guarantees one in send mode. With
-    ``logins``, its logins keep the account's ``auth_retry`` after a refusal."""
-    smtp = account.smtp
-    if smtp is None:
-        raise ConfigError([f"accounts.{account.name}.smtp: needed to send"])
-    return SmtpEndpoint(
-        host=smtp.host,
-        port=smtp.port,
-        security=smtp.security,
-        username=smtp.username or None,
-        password=smtp.secret().reveal if smtp.username else None,
-        timeout_s=smtp.timeout.total_seconds(),
-        ca_file=str(smtp.ca_file) if smtp.ca_file else None,
-        auth=smtp.auth,
-        gate=_gate(logins, account, "smtp"),
-    )
 
 
 class App:
@@ -144,8 +64,13 @@ class App:
         store: Store,
         templates: TemplateSet,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
+        mailbox_factory: MailboxFactory = ImapMailbox,
+        mailer_factory: MailerFactory = SmtpMailer,
     ) -> None:
+        """``mailbox_factory`` and ``mailer_factory`` make every IMAP and SMTP
+        connection of the App (sync, delivery, summary, answers to commands, the
+        service's IDLE watchers): the concrete adapters, or a test's fakes."""
         self.config = config
         self.store = store
         self.templates = templates
@@ -156,9 +81,12 @@ class App:
         # Set by the service: a stop was requested; finish the send in flight, no more.
         self.stop_requested: Callable[[], bool] = lambda: False
         # Ports a test may replace (fakes through the composition root, never patching
-        # module globals): how an account's mailer is made and how a nudge is rendered.
-        self.mailer_factory: Callable[[SmtpEndpoint], Mailer] = SmtpMailer
+        # module globals): how connections are made and how a nudge is rendered.
+        self.mailbox_factory = mailbox_factory
+        self.mailer_factory = mailer_factory
         self.render_nudge: Renderer = render.render_nudge
+        # The waits between in-run SMTP retries (none under ``retries.set_testing``)
+        self.retry_delays: tuple[float, ...] = retry_delays()
         # Several processes on one database: which accounts this one may work on
         # (ghostwatch.app.lease). None: all of them (a process of its own, as in tests).
         self.leases: LeaseKeeper | None = None
@@ -170,14 +98,29 @@ class App:
         self.progress: ScanProgress = NO_PROGRESS
         # The accounts' sync connections; the service keeps them open between cycles
         # (ghostwatch.adapters.mailbox_pool), a one-off command logs out after each.
-        self.mailboxes = MailboxPool(keep=False, opener=ImapMailbox)
+        self.mailboxes = MailboxPool(keep=False, opener=mailbox_factory)
 
     @classmethod
-    def open(cls, config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
-        """Open the store (migrating it) and the template set for ``config``."""
+    def open(
+        cls,
+        config: Config,
+        *,
+        clock: Clock = utcnow,
+        mailbox_factory: MailboxFactory = ImapMailbox,
+        mailer_factory: MailerFactory = SmtpMailer,
+    ) -> App:
+        """Open the store (migrating it) and the template set for ``config``; the
+        factories as for ``App``."""
         store = Store.open(config.database.resolved_url())
         directory = config.templates.dir or None
-        app = cls(config, store, TemplateSet(directory), clock=clock)
+        app = cls(
+            config,
+            store,
+            TemplateSet(directory),
+            clock=clock,
+            mailbox_factory=mailbox_factory,
+            mailer_factory=mailer_factory,
+        )
         app.leases = LeaseKeeper(store, ttl=config.database.lease_ttl, shared=False)
         accounts = [a.name for a in config.accounts]
         app.monitor = Monitor.from_config(config.health, accounts, clock=clock)
@@ -210,41 +153,11 @@ class App:
 
     # --- state ----------------------------------------------------------------------
 
-    def nudge_map(
-        self, account: str, exclude: str | None = None
-    ) -> dict[str, tuple[NudgeRecord, ...]]:
-        rows = self.store.nudge_records(account, exclude_message_id=exclude)
-        return {client: tuple(records) for client, records in rows.items()}
-
     def states(
         self, account: AccountConfig, now: datetime, *, exclude: str | None = None
     ) -> tuple[AccountState, list[ClientState]]:
         """Return the policy's view of one account; ``exclude`` hides one outbox row."""
-        nudges = self.nudge_map(account.name, exclude)
-        acct = self.store.account_state(account.name)
-        facts = self.store.client_facts(account.name)
-        invoices = self.store.invoices(account.name)
-        promised = self.store.deadline_promises(account.name)
-        clients = [
-            state.client_state(
-                self.config,
-                client,
-                facts.get(client.name),
-                nudges.get(client.name, ()),
-                [i for i in invoices if i.client == client.name and _still_expected(i, client)],
-                [p for p in promised if p.client == client.name],
-            )
-            for client in self.config.clients_of(account.name)
-        ]
-        clients = actions.with_lifts(self.store, account.name, clients)  # "send now"
-        account_state = state.account_state(
-            account,
-            paused=acct.paused if acct else False,
-            last_sync_at=acct.last_sync_at if acct else None,
-            nudges=nudges,
-            now=now,
-        )
-        return account_state, clients
+        return policy_view.account_states(self.config, self.store, account, now, exclude)
 
     def decide(
         self, account: AccountConfig, now: datetime, *, exclude: str | None = None
@@ -255,21 +168,7 @@ class App:
     def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None:
         """Copy configured and recurring invoices of ``accounts`` (None: all) into the
         store (idempotent)."""
-        for account in self.config.accounts:
-            if accounts is not None and account.name not in accounts:
-                continue
-            for client in self.config.clients_of(account.name):
-                configured = {i.number for i in client.invoices}
-                items = [
-                    InvoiceItem(
-                        i.number,
-                        i.amount,
-                        i.due,
-                        "config" if i.number in configured else "recurring",
-                    )
-                    for i in self.config.invoices_of(client, today=now.date())
-                ]
-                self.store.upsert_invoices(account.name, client.name, items)
+        policy_view.sync_invoices(self.config, self.store, now, accounts)
 
     # --- a cycle ----------------------------------------------------------------------
 
@@ -351,9 +250,9 @@ class App:
         try:
             endpoint = imap_endpoint(account, self.logins)
             async with self.mailboxes.session(account.name, endpoint) as mailbox:
-                folders = await resolve_folders(mailbox, self._wanted_folders(account))
+                folders = await resolve_folders(mailbox, wanted_folders(account))
                 report.sync = await self._sync(mailbox, account, folders, now)
-                await self.adopt_nudges(mailbox, account, folders, now)
+                await adopt_nudges(mailbox, self.store, self.config, account, folders, now)
                 if not dry_run:  # replies to the summary act before this cycle decides
                     await mail_commands.handle(self, mailbox, account, now)
                 report.decisions = self.decide(account, now)
@@ -411,18 +310,9 @@ class App:
         except Exception as exc:
             self._fault("cycle.error_not_recorded", exc)
 
-    def _wanted_folders(self, account: AccountConfig) -> dict[FolderRole, str]:
-        f = account.imap.folders
-        return {
-            FolderRole.INBOX: f.inbox,
-            FolderRole.SENT: f.sent,
-            FolderRole.DRAFTS: f.drafts,
-            FolderRole.ALL: f.all,
-        }
-
     async def _sync(
         self,
-        mailbox: ImapMailbox,
+        mailbox: Mailbox,
         account: AccountConfig,
         folders: dict[FolderRole, str],
         now: datetime,
@@ -435,7 +325,7 @@ class App:
             now=now,
             nudge_ids=frozenset(self.store.outbox_message_ids(account.name)),
             payment_matchers=account.payment_matchers,
-            promise_readers=self._promise_readers(account),
+            promise_readers=promise_readers(self.config, self.store, account),
             progress=self.progress,
             **mail_commands.sync_fields(self, account, folders),
         )
@@ -443,69 +333,6 @@ class App:
             r: n for r, n in folders.items() if r is not FolderRole.DRAFTS
         }
         return await sync_account(mailbox, self.store, ctx, watched)
-
-    def _promise_readers(self, account: AccountConfig) -> dict[str, PromiseReader]:
-        """The account's clients with an open invoice or a deadline: their replies are
-        read for promises (docs/promises.md)."""
-        clients = self.config.clients_of(account.name)
-        owing = {i.client for i in self.store.invoices(account.name) if i.paid_at is None}
-        owing |= {c.name for c in clients if c.deadlines}
-        languages = {c.name: c.language for c in clients}
-        zones = {c.name: self.config.rules_for(c).timezone for c in clients}
-        deadlines = {c.name: tuple((d.what, d.due) for d in c.deadlines) for c in clients}
-        return promise_effects.readers(languages, zones, owing, deadlines)
-
-    async def adopt_nudges(
-        self,
-        mailbox: ImapMailbox,
-        account: AccountConfig,
-        folders: dict[FolderRole, str],
-        now: datetime,
-    ) -> int:
-        """Rebuild the outbox rows of our own nudges found in Sent but unknown to the
-        database (it was lost, or restored from an old copy): each one's slots come
-        from its ``X-Ghostwatch-Nudge`` header, so no ladder starts again and a ghosted
-        client stays ghosted. Costs one query when there is nothing to adopt."""
-        found = self.store.unadopted_nudges(account.name)
-        sent = folders.get(FolderRole.SENT)
-        if not found or sent is None:
-            return 0
-        adopted = 0
-        for message_id, client, to_addr, sent_at, subject in found:
-            uid = await mailbox.find_by_message_id(sent, message_id)
-            if uid is None:
-                continue
-            header = b""
-            async for batch in mailbox.fetch_headers([uid], ADOPT_FIELDS):
-                header = batch[0].header if batch else b""
-            fields = BytesHeaderParser().parsebytes(header)
-            parsed = render.parse_nudge_header(
-                str(fields.get(render.NUDGE_HEADER, "")), fields.get("In-Reply-To")
-            )
-            if parsed is None:
-                log.warning("nudge.not_adopted", message_id=message_id, reason="no slots in header")
-                continue
-            template, slots = parsed
-            if self.store.adopt_nudge(
-                account=account.name,
-                client=client,
-                message_id=message_id,
-                template=template or self._template_at(client, slots[0]),
-                slots=slots,
-                sent_at=sent_at,
-                to_addr=to_addr,
-                subject=subject,
-                at=now,
-            ):
-                adopted += 1
-                log.warning("nudge.adopted", client=client, message_id=message_id, slots=len(slots))
-        return adopted
-
-    def _template_at(self, client_name: str, slot: tuple[str, str, int]) -> str:
-        """The template a legacy nudge header did not name: its silence step's."""
-        ladder = self.config.rules_for(self.config.client(client_name)).ladder
-        step = slot[2]
-        return ladder[step - 1].template if 0 < step <= len(ladder) else ""
 
     def _ghost(
         self, account: AccountConfig, decisions: Sequence[Decision], now: datetime
@@ -523,7 +350,7 @@ class App:
 
     async def _deliver(
         self,
-        mailbox: ImapMailbox,
+        mailbox: Mailbox,
         account: AccountConfig,
         folders: dict[FolderRole, str],
         now: datetime,
@@ -542,7 +369,15 @@ class App:
             else None
         )
         courier = Courier(
-            self.store, acct, mailbox, mailer, folders, self.templates, recheck, self.render_nudge
+            self.store,
+            acct,
+            mailbox,
+            mailer,
+            folders,
+            self.templates,
+            recheck,
+            self.render_nudge,
+            self.retry_delays,
         )
         out: list[Delivery] = []
         try:
@@ -568,10 +403,18 @@ class App:
         return summary.next_summary_at(self, now)
 
 
-def _still_expected(row: InvoiceRow, client: ClientConfig) -> bool:
-    """An invoice removed from the config is no longer chased (recurring ones stay:
-    their past occurrences were expected when they fell due)."""
-    return row.source != "config" or any(i.number == row.number for i in client.invoices)
+async def check_online(
+    config: Config, env: Mapping[str, str] | None = None
+) -> list[online_check.Check]:
+    """``check-config --online`` over the real servers (``ghostwatch.app.online_check``)."""
+    return await online_check.check_online(
+        config, env, mailbox_factory=ImapMailbox, smtp_login=_smtp_login
+    )
 
 
-__all__ = ["App", "CycleReport", "GhostwatchError", "utcnow"]
+async def _smtp_login(endpoint: SmtpEndpoint) -> None:
+    async with SmtpMailer(endpoint) as mailer:
+        await mailer.check_login()
+
+
+__all__ = ["App", "GhostwatchError", "check_online", "utcnow"]

@@ -28,8 +28,8 @@ from email.message import EmailMessage
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapMailbox
-from ghostwatch.adapters.smtp import Mailer
+from ghostwatch.adapters.ports import Mailbox, Mailer
+from ghostwatch.app.retries import RETRY_CAP, RETRY_DELAYS_S, RETRY_LATER
 from ghostwatch.core import render
 from ghostwatch.core.domain import (
     AccountState,
@@ -54,10 +54,6 @@ from ghostwatch.store.database import IllegalTransition, Store
 
 log = structlog.get_logger(__name__)
 
-# In-run retries of a transient SMTP failure, then the row waits for a later cycle.
-RETRY_DELAYS_S: tuple[float, ...] = (1.0, 4.0)
-RETRY_LATER = timedelta(minutes=15)  # next cycle's attempt, capped backoff beyond
-RETRY_CAP = timedelta(hours=4)
 # A row ``sending`` for longer than this was abandoned by a dead process (a send,
 # retries included, takes well under a minute).
 SENDING_LEASE = timedelta(minutes=10)
@@ -96,12 +92,13 @@ class Courier:
 
     store: Store
     account: AccountState
-    mailbox: ImapMailbox
+    mailbox: Mailbox
     mailer: Mailer | None  # None in draft mode
     folders: dict[FolderRole, str]
     templates: TemplateSet
     recheck: Recheck
     render_nudge: Renderer = render.render_nudge  # a test's fake through the App
+    retry_delays: Sequence[float] = RETRY_DELAYS_S  # the App's (``retries.retry_delays()``)
 
     async def deliver(self, decision: Decision, client: ClientState, now: datetime) -> Delivery:
         """Plan, re-check, claim and send one SEND decision, exactly once.
@@ -209,7 +206,7 @@ class Courier:
             )
             return self._record(row, decision, OutboxStatus.DRAFTED, now)
         msg = _parse(row.raw)
-        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+        for attempt, delay in enumerate((*self.retry_delays, None)):
             try:
                 await self.mailer.send(msg)
             except SendRetryable as exc:

@@ -39,8 +39,8 @@ from ghostwatch.config.health import HealthConfig, redact_url
 from ghostwatch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import CycleReport
     from ghostwatch.app.metrics import Metrics
+    from ghostwatch.app.reports import CycleReport
     from ghostwatch.store.database import Store
 
 __all__ = ["NO_MONITOR", "Heartbeat", "Monitor", "http_get"]

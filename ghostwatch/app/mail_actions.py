@@ -10,10 +10,10 @@ reply and every other safety rule still hold, and the answer says so.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ghostwatch.app import actions
-from ghostwatch.app.promise_commands import expect_any
+from ghostwatch.app.promise_commands import Ledger, expect_any
 from ghostwatch.config.loader import ClientConfig
 from ghostwatch.core import commands
 from ghostwatch.core.calendar import local_date
@@ -21,14 +21,15 @@ from ghostwatch.core.command_words import Outcome, error_text, said
 from ghostwatch.core.summary.words import Words
 from ghostwatch.errors import ConfigError
 
-if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
+__all__ = ["Desk", "act"]
 
-__all__ = ["act"]
+
+class Desk(actions.Books, Ledger, Protocol):
+    """What a reply's commands need of the App: an action's and a promise's needs."""
 
 
 def act(
-    app: App,
+    app: Desk,
     w: Words,
     text: str,
     labels: dict[str, dict[str, str]],
@@ -44,7 +45,7 @@ def act(
     return outcomes
 
 
-def _open_invoices(app: App, now: datetime) -> dict[str, str]:
+def _open_invoices(app: Desk, now: datetime) -> dict[str, str]:
     app.sync_invoices(now)
     return {
         row.number: row.client
@@ -55,7 +56,7 @@ def _open_invoices(app: App, now: datetime) -> dict[str, str]:
 
 
 def _do(
-    app: App,
+    app: Desk,
     w: Words,
     command: commands.Command,
     labels: dict[str, dict[str, str]],
@@ -94,7 +95,7 @@ def _refused(w: Words, exc: actions.Refused, today: date) -> str:
 
 
 def _apply(
-    app: App,
+    app: Desk,
     w: Words,
     command: commands.Command,
     target: commands.Target,
@@ -140,7 +141,7 @@ def _apply(
     return said(w, "send", client=name, template=w.label(nudge.template or ""))
 
 
-def _only_invoice(app: App, client: ClientConfig, now: datetime) -> str:
+def _only_invoice(app: Desk, client: ClientConfig, now: datetime) -> str:
     """``paid 3`` on a row that is not an invoice: the client's one open invoice."""
     mine = [n for n, c in _open_invoices(app, now).items() if c == client.name]
     if len(mine) != 1:

@@ -35,14 +35,14 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapMailbox
-from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app.mail_actions import act
+from ghostwatch.adapters.ports import Mailbox, MailerFactory
+from ghostwatch.app.endpoints import smtp_endpoint
+from ghostwatch.app.mail_actions import Desk, act
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import command_words, commands, payments, render
 from ghostwatch.core.domain import FolderRole, normalise_address
@@ -50,13 +50,18 @@ from ghostwatch.core.promises import reader as promises
 from ghostwatch.core.summary.words import Words
 from ghostwatch.store.commands import QueuedReply, TokenRow, token_hash
 
-if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
-
-__all__ = ["handle", "issue", "new_token", "sync_fields"]
+__all__ = ["Replies", "handle", "issue", "new_token", "sync_fields"]
 
 log = structlog.get_logger(__name__)
 BODY_LIMIT = 1_000_000  # bytes of a reply read: it quotes the whole summary (HTML too)
+
+
+class Replies(Desk, Protocol):
+    """What answering a reply to the summary needs of the App: the commands' needs
+    and how a mailer is made (the composition root's factory, a test's fake)."""
+
+    @property
+    def mailer_factory(self) -> MailerFactory: ...
 
 
 def new_token() -> str:
@@ -65,7 +70,7 @@ def new_token() -> str:
 
 
 def issue(
-    app: App, message_id: str, token: str, labels: dict[str, dict[str, str]], now: datetime
+    app: Replies, message_id: str, token: str, labels: dict[str, dict[str, str]], now: datetime
 ) -> None:
     """Store the key of the summary ``message_id`` (hashed) with its labels."""
     app.store.issue_token(
@@ -79,7 +84,7 @@ def issue(
 
 
 def sync_fields(
-    app: App, account: AccountConfig, folders: Mapping[FolderRole, str]
+    app: Replies, account: AccountConfig, folders: Mapping[FolderRole, str]
 ) -> dict[str, Any]:
     """The ``SyncContext`` fields that make the sync queue replies to summaries: only
     for the summary account, with commands on."""
@@ -93,7 +98,7 @@ def sync_fields(
     return {"summary_ids": ids, "command_folder": inbox} if ids else {}
 
 
-def own_addresses(app: App) -> frozenset[str]:
+def own_addresses(app: Replies) -> frozenset[str]:
     """Rule 1's addresses, normalised."""
     account = app.config.summary_account()
     found = {account.address, *account.aliases, app.config.summary_to()}
@@ -109,7 +114,7 @@ class Handled:
 
 
 async def handle(
-    app: App, mailbox: ImapMailbox, account: AccountConfig, now: datetime
+    app: Replies, mailbox: Mailbox, account: AccountConfig, now: datetime
 ) -> list[Handled]:
     """Read and act on every queued reply of ``account`` (Rules 1-6); return what was
     done. Raise MailboxError if the mailbox fails (the replies stay queued)."""
@@ -126,7 +131,7 @@ async def handle(
     return done
 
 
-async def _isolated(app: App, reply: QueuedReply, raw: bytes | None, now: datetime) -> Handled:
+async def _isolated(app: Replies, reply: QueuedReply, raw: bytes | None, now: datetime) -> Handled:
     """One reply, failing alone (Rule 6)."""
     try:
         result = await _one(app, reply, raw, now)
@@ -138,13 +143,13 @@ async def _isolated(app: App, reply: QueuedReply, raw: bytes | None, now: dateti
     return result
 
 
-def _refuse(app: App, reply: QueuedReply, reason: str, now: datetime) -> Handled:
+def _refuse(app: Replies, reply: QueuedReply, reason: str, now: datetime) -> Handled:
     _event(app, "command.refused", reply, now, reason=reason)
     log.warning("command.refused", message_id=reply.message_id, reason=reason)
     return Handled(reply, "refused", reason)
 
 
-def _event(app: App, kind: str, reply: QueuedReply, now: datetime, **data: Any) -> None:
+def _event(app: Replies, kind: str, reply: QueuedReply, now: datetime, **data: Any) -> None:
     app.store.append_event(
         kind,
         at=now,
@@ -156,7 +161,7 @@ def _event(app: App, kind: str, reply: QueuedReply, now: datetime, **data: Any) 
     )
 
 
-def _authenticate(app: App, reply: QueuedReply, new_text: str) -> TokenRow | str:
+def _authenticate(app: Replies, reply: QueuedReply, new_text: str) -> TokenRow | str:
     """The latest summary's key row if the reply passes Rules 1-3, else the refusal."""
     if normalise_address(reply.from_addr) not in own_addresses(app):
         return "sender"
@@ -174,7 +179,7 @@ def _authenticate(app: App, reply: QueuedReply, new_text: str) -> TokenRow | str
     return latest
 
 
-async def _one(app: App, reply: QueuedReply, raw: bytes | None, now: datetime) -> Handled:
+async def _one(app: Replies, reply: QueuedReply, raw: bytes | None, now: datetime) -> Handled:
     if raw is None:
         return _refuse(app, reply, "lost", now)
     language = app.config.summary.language
@@ -195,7 +200,7 @@ async def _one(app: App, reply: QueuedReply, raw: bytes | None, now: datetime) -
 
 
 def answer_message(
-    app: App, raw: bytes, reply: QueuedReply, body: str, now: datetime
+    app: Replies, raw: bytes, reply: QueuedReply, body: str, now: datetime
 ) -> EmailMessage:
     """The answer: from the summary account to the reply's sender, in its thread."""
     account = app.config.summary_account()
@@ -217,14 +222,15 @@ def answer_message(
     return msg
 
 
-async def _answer(app: App, raw: bytes, reply: QueuedReply, body: str, now: datetime) -> None:
+async def _answer(app: Replies, raw: bytes, reply: QueuedReply, body: str, now: datetime) -> None:
     """Send the answer; a failure is logged and recorded (the commands stand)."""
-    from ghostwatch.app.bootstrap import smtp_endpoint  # the composition root builds endpoints
-
     msg = answer_message(app, raw, reply, body, now)
     try:
-        async with SmtpMailer(smtp_endpoint(app.config.summary_account())) as mailer:
+        mailer = app.mailer_factory(smtp_endpoint(app.config.summary_account()))
+        try:
             await mailer.send(msg)
+        finally:
+            await mailer.close()  # QUIT, also after a failed send
     except Exception as exc:  # the commands were done; only the answer is missing
         log.warning("command.answer_failed", message_id=reply.message_id, error=repr(exc))
         _event(app, "command.answer_failed", reply, now, error=f"{type(exc).__name__}: {exc}")

@@ -38,7 +38,7 @@ from ghostwatch.core.domain import Action
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
-    from ghostwatch.app.bootstrap import CycleReport
+    from ghostwatch.app.reports import CycleReport
 
 __all__ = ["Metrics"]
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.net import connection_hint, login_hint
-from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app.bootstrap import imap_endpoint, smtp_endpoint
+from ghostwatch.adapters.ports import MailboxFactory
+from ghostwatch.adapters.smtp import SmtpEndpoint
+from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.config.loader import AccountConfig, Config, ServerConfig
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.errors import (
@@ -107,13 +107,26 @@ def secret_source_problems(config: Config, env: Mapping[str, str]) -> list[str]:
 # --- online ----------------------------------------------------------------------------
 
 
-async def check_online(config: Config, env: Mapping[str, str] | None = None) -> list[Check]:
+# Connect, (STARTTLS,) log in and QUIT; raise as a send does before MAIL
+# (``SmtpMailer.check_login``, given by the composition root).
+SmtpLogin = Callable[[SmtpEndpoint], Awaitable[None]]
+
+
+async def check_online(
+    config: Config,
+    env: Mapping[str, str] | None = None,
+    *,
+    mailbox_factory: MailboxFactory,
+    smtp_login: SmtpLogin,
+) -> list[Check]:
     """Run every online check of every account (Rule 2), then the database's; return
-    them in order. ``env`` (default ``os.environ``) resolves the database URL."""
+    them in order. ``env`` (default ``os.environ``) resolves the database URL; the
+    servers are reached through the composition root's ``mailbox_factory`` and
+    ``smtp_login`` (``ghostwatch.app.bootstrap.check_online``)."""
     checks: list[Check] = []
     for account in config.accounts:
-        checks += await check_imap(account)
-        checks += await check_smtp(account)
+        checks += await check_imap(account, mailbox_factory)
+        checks += await check_smtp(account, smtp_login)
     url = config.database.resolved_url(os.environ if env is None else env)
     checks.append(await asyncio.to_thread(check_database, url))
     return checks
@@ -170,7 +183,7 @@ def _server(label: str, server: ServerConfig) -> str:
     return f"{label} {server.host}:{server.port} ({server.security})"
 
 
-async def check_imap(account: AccountConfig) -> list[Check]:
+async def check_imap(account: AccountConfig, mailbox_factory: MailboxFactory) -> list[Check]:
     """The IMAP secret, login and folders of ``account``."""
     imap, name = account.imap, account.name
     checks = [_secret_check(account, "IMAP", imap)] if imap.needs_login() else []
@@ -178,7 +191,7 @@ async def check_imap(account: AccountConfig) -> list[Check]:
         return checks
     what = f"{_server('IMAP', imap)} login as {imap.username!r}"
     try:
-        async with ImapMailbox(imap_endpoint(account)) as mailbox:
+        async with mailbox_factory(imap_endpoint(account)) as mailbox:
             checks.append(Check(name, what, True, f"{imap.auth} accepted"))
             special = await mailbox.special_folders()
             names = await mailbox.folder_names()
@@ -242,7 +255,7 @@ def folder_check(
     return Check(account, label, False, detail, f"set {key} to the folder's name")
 
 
-async def check_smtp(account: AccountConfig) -> list[Check]:
+async def check_smtp(account: AccountConfig, smtp_login: SmtpLogin) -> list[Check]:
     """The SMTP secret and login of ``account`` (nothing is sent)."""
     smtp = account.smtp
     if smtp is None:
@@ -253,8 +266,7 @@ async def check_smtp(account: AccountConfig) -> list[Check]:
     login = f"login as {smtp.username!r}" if smtp.needs_login() else "connection (no login)"
     what = f"{_server('SMTP', smtp)} {login}"
     try:
-        async with SmtpMailer(smtp_endpoint(account)) as mailer:
-            await mailer.check_login()
+        await smtp_login(smtp_endpoint(account))
     except SendAuthError as exc:
         return [
             *checks,

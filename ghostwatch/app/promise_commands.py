@@ -11,24 +11,42 @@ read from a reply, so the ladders, the summary and ``history`` see it the same w
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ghostwatch.errors import ConfigError
 from ghostwatch.store.database import Store, UnknownInvoice
 
 if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
-    from ghostwatch.config.loader import ClientConfig
+    from ghostwatch.adapters.ports import Clock
+    from ghostwatch.config.loader import ClientConfig, Config
 
-__all__ = ["BY_COMMAND", "Expected", "expect", "expect_any", "which"]
+__all__ = ["BY_COMMAND", "Expected", "Ledger", "expect", "expect_any", "which"]
+
+
+class Ledger(Protocol):
+    """What a promise command needs of the App: the configuration, the store, the
+    invoices copied into it and the clock (``at``'s default)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None: ...
+
 
 BY_COMMAND = "command"
 
 
 def expect(
-    app_or_store: App | Store,
+    app_or_store: Ledger | Store,
     client: str,
     invoice: str,
     day: date | None,
@@ -75,7 +93,7 @@ class Expected:
     changed: bool
 
 
-def which(app: App, client: ClientConfig, what: str, at: datetime) -> tuple[str, str]:
+def which(app: Ledger, client: ClientConfig, what: str, at: datetime) -> tuple[str, str]:
     """Whether ``what`` names one of ``client``'s invoices or deadlines:
     ("invoice", number) or ("deadline", what). In order: "deadline:X" is the deadline X;
     an invoice number (any case); a deadline's ``what`` (any case); the one deadline
@@ -99,7 +117,7 @@ def which(app: App, client: ClientConfig, what: str, at: datetime) -> tuple[str,
     raise ConfigError([f"{client.name}: no invoice or deadline {what!r} (known: {known})"])
 
 
-def expect_any(app: App, client: str, what: str, day: date | None, *, at: datetime) -> Expected:
+def expect_any(app: Ledger, client: str, what: str, day: date | None, *, at: datetime) -> Expected:
     """Set (``day``) or clear (``None``) the day ``client`` promised ``what`` (an invoice
     or a deadline, see ``which``) by. Raise ConfigError for an unknown client or
     ``what``."""

@@ -31,19 +31,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
+from ghostwatch.adapters.auth_backoff import AuthBackoff
 from ghostwatch.adapters.imap import FolderStatus
-from ghostwatch.app.bootstrap import AccountReport, App, CycleReport, imap_endpoint
-from ghostwatch.app.sync import FolderReport, SyncReport, clients_key
-from ghostwatch.config.loader import AccountConfig
+from ghostwatch.adapters.mailbox_pool import MailboxPool
+from ghostwatch.app.endpoints import imap_endpoint
+from ghostwatch.app.health import Monitor
+from ghostwatch.app.reports import AccountReport, CycleReport
+from ghostwatch.app.sync import FolderReport, SyncReport
+from ghostwatch.app.sync_context import clients_key
+from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.core.domain import Decision, FolderRole
-from ghostwatch.store.database import ChangeMarks
+from ghostwatch.store.database import ChangeMarks, Store
 
 log = structlog.get_logger(__name__)
 
 FRESH_SHARE = 0.2  # of max_sync_age: how stale a recorded last_sync_at may grow
+
+
+class Polled(Protocol):
+    """What a quiet poll needs of the App: the configuration and the store, its kept
+    connections and refused logins, its lease and its monitor."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def logins(self) -> AuthBackoff: ...
+
+    @property
+    def mailboxes(self) -> MailboxPool: ...
+
+    @property
+    def monitor(self) -> Monitor: ...
+
+    def may_work(self, account: str) -> bool: ...
 
 
 @dataclass
@@ -66,7 +94,7 @@ class QuietPolls:
     baselines: dict[str, Baseline] = field(default_factory=dict)
 
     def remember(
-        self, app: App, account: AccountConfig, report: CycleReport, *, last_event_id: int
+        self, app: Polled, account: AccountConfig, report: CycleReport, *, last_event_id: int
     ) -> None:
         """After a full successful cycle of ``account`` (``report``): its baseline
         (raise StoreError if the store cannot give its cursors). ``last_event_id``:
@@ -92,7 +120,7 @@ class QuietPolls:
     def clear(self) -> None:
         self.baselines.clear()
 
-    async def poll(self, app: App, account: AccountConfig, now: datetime) -> CycleReport | None:
+    async def poll(self, app: Polled, account: AccountConfig, now: datetime) -> CycleReport | None:
         """Poll ``account`` quietly; return the cycle's report if nothing changed, None
         if the full cycle must run (Invariant 1). Never raises an Exception."""
         base = self.baselines.get(account.name)
@@ -115,7 +143,7 @@ class QuietPolls:
         return report
 
 
-async def _unchanged(app: App, account: AccountConfig, base: Baseline) -> bool:
+async def _unchanged(app: Polled, account: AccountConfig, base: Baseline) -> bool:
     """True if no folder and no event of the account changed since ``base``."""
     endpoint = imap_endpoint(account, app.logins)
     names = [folder for folder, _role in base.folders]

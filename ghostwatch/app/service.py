@@ -16,10 +16,8 @@ process sleeps.
 
 Invariants:
 1. A cycle is never cut short while it can finish in time: SIGTERM/SIGINT stop the
-   running cycles after the send in flight, then the service exits. A send that
-   outlasts STOP_GRACE_S is abandoned: its outbox row stays ``sending`` and is later
-   settled as ``sent``/``unknown`` from the Sent folder, never resent. The process is
-   gone within EXIT_DEADLINE_S of the first signal; a second signal exits at once.
+   running cycles after the send in flight, then the service exits; a send that
+   outlasts the grace is abandoned, never resent (ghostwatch.app.stopping).
 2. A watcher that fails reconnects with capped exponential backoff and jitter; its
    failure is recorded in the store, so ``status`` and the summary show it. A failed
    cycle of an account is retried the same way, independently of the poll interval,
@@ -37,26 +35,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import structlog
 
 from ghostwatch.adapters.notify import Notifier
-from ghostwatch.app.bootstrap import App, CycleReport, utcnow
-from ghostwatch.app.check import check_config
+from ghostwatch.app import reload
+from ghostwatch.app.bootstrap import App, utcnow
+from ghostwatch.app.planning import next_due, unchanged
 from ghostwatch.app.quiet_poll import QuietPolls
+from ghostwatch.app.reports import CycleReport
 from ghostwatch.app.stale import StaleMailboxes
+from ghostwatch.app.stopping import EXIT_DEADLINE_S, Stopping
 from ghostwatch.app.watchers import Watchers
 from ghostwatch.config.loader import AccountConfig, Config, load_config
-from ghostwatch.core import policy
 from ghostwatch.core.domain import Decision
 from ghostwatch.core.schedule import RETRY_CAP_S, Backoff, Schedule, quiet_until
 from ghostwatch.core.templates import TemplateSet
@@ -67,9 +64,6 @@ log = structlog.get_logger(__name__)
 MIN_SLEEP_S = 0.05
 MAX_PARALLEL = 4  # account cycles at once: a start or a burst logs in a few at a time
 HOUSEKEEP_S = 30.0  # leases, watchers and stale checks at least this often
-STOP_GRACE_S = 7.0  # after SIGTERM, how long the send in flight may take
-EXIT_DEADLINE_S = 9.5  # after SIGTERM, the process is gone by then (systemd: 15 s)
-IMAP_THREAD_PREFIX = "ghostwatch-imap"
 
 
 @dataclass
@@ -93,8 +87,6 @@ class Service:
     _housekept_at: float | None = None
     _unready: set[str] | None = None  # first cycles still to finish before READY
     _ready_sent: bool = False
-    _signals: int = 0
-    _stop_at: float | None = None
     _started: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -106,8 +98,10 @@ class Service:
             self._stop,
             clock=self.clock,
             retry_cap_s=self.retry_cap_s,
+            opener=lambda endpoint: self._app.mailbox_factory(endpoint),
         )
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
+        self._stopping = Stopping(self._stop)
 
     async def run(self) -> int:
         """Run until stopped by a signal; return the exit status.
@@ -121,7 +115,7 @@ class Service:
         self._started = self.clock()
         self._stale.started = self._started
         self._share_accounts()
-        self._install_signals()
+        self._stopping.install(self._on_reload)
         log.info("service.started", accounts=len(self.app.config.accounts), pid=os.getpid())
         try:
             await self._loop()
@@ -282,7 +276,7 @@ class Service:
         ok, due, quiet = report is not None and report.ok, None, None
         try:
             if report is not None and ok:
-                due, decided = self._plan(account, now, _unchanged(report))
+                due, decided = next_due(self._app, account, now, unchanged(report))
                 quiet = self._quiet_until(account, decided, due, now, report, mark)
         except Exception as exc:  # a store fault: retried on the backoff
             self._plan_failed(exc)
@@ -321,25 +315,6 @@ class Service:
             self._quiet.remember(self._app, account, report, last_event_id=mark or 0)
         return until
 
-    def _next_due(
-        self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
-    ) -> datetime | None:
-        """When the account's next decision (or, for the summary account, the daily
-        summary) falls due; None if nothing is scheduled. ``decisions``: the cycle's
-        own, if nothing changed the account's state after they were taken."""
-        return self._plan(account, now, decisions)[0]
-
-    def _plan(
-        self, account: AccountConfig, now: datetime, decisions: list[Decision] | None = None
-    ) -> tuple[datetime | None, list[Decision]]:
-        """``_next_due`` and the decisions it was computed from."""
-        app = self._app
-        decided = app.decide(account, now) if decisions is None else decisions
-        times = [policy.next_wakeup(decided, now)]
-        if account.name == app.config.summary_account().name:
-            times.append(app.next_summary_at(now))
-        return min((t for t in times if t is not None), default=None), decided
-
     def _next_wake(self, now: datetime) -> float:
         """Seconds until the loop should run again, with nothing else waking it."""
         waits = [self._housekeep_s()]
@@ -371,21 +346,6 @@ class Service:
 
     # --- signals and reload ---------------------------------------------------------
 
-    def _install_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_stop, sig)
-        loop.add_signal_handler(signal.SIGHUP, self._on_reload)
-
-    def _on_stop(self, sig: signal.Signals) -> None:
-        self._signals += 1
-        if self._signals > 1:
-            log.warning("service.exit_now", signal=sig.name)
-            _hard_exit(128 + sig.value)
-        log.info("service.stopping", signal=sig.name, grace_s=STOP_GRACE_S)
-        self._stop_at = time.monotonic()
-        self._stop.set()
-
     def _on_reload(self) -> None:
         log.info("config.reload_requested", path=str(self.config_path))
         self._reload = True
@@ -395,7 +355,7 @@ class Service:
         self._reload = False
         self.notifier.reloading()
         try:
-            config = self._load_checked()
+            config = reload.load_checked(self.config_path, self._app.config)
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("config.reload_rejected", problem=problem)
@@ -420,105 +380,34 @@ class Service:
         changed (a new client's history is read back); the others keep their staggered
         polls, with their decisions (new rules) brought forward."""
         now = self.clock()
-        before = {a.name: a for a in old.accounts}
         for account in new.accounts:
             if account.name not in self.schedule.due:
                 continue  # new or not ours: the housekeeping tracks it
-            if before.get(account.name) != account or _clients(old, account) != _clients(
-                new, account
-            ):
+            if reload.changed(old, new, account):
                 self.schedule.wake(account.name)
                 continue
             try:
-                self.schedule.bring_forward(account.name, self._next_due(account, now))
+                self.schedule.bring_forward(account.name, next_due(self._app, account, now)[0])
             except Exception as exc:  # its next poll plans again
                 self._plan_failed(exc)
 
-    def _load_checked(self) -> Config:
-        """Load the config as ``check-config`` does (templates included) and refuse
-        what cannot change while running; raise ConfigError listing every problem."""
-        config = check_config(self.config_path)  # values and templates, every problem
-        name = self.config_path.name
-        problems: list[str] = []
-        old_url = self._app.config.database.resolved_url()
-        if config.database.resolved_url() != old_url:
-            problems.append(f"{name}: database.url: changing the database needs a restart")
-        if problems:
-            raise ConfigError(problems)
-        return config
-
     # --- shutdown -------------------------------------------------------------------
-
-    def _left(self, budget_s: float) -> float:
-        """Seconds left of ``budget_s`` counted from the first stop signal."""
-        if self._stop_at is None:
-            return budget_s
-        return max(0.0, budget_s - (time.monotonic() - self._stop_at))
-
-    async def _finish_cycles(self) -> None:
-        """Let the running cycles finish the send in flight within STOP_GRACE_S, then
-        abandon what is left (Invariant 1)."""
-        running = list(self._cycles.values())
-        if running:
-            _done, pending = await asyncio.wait(running, timeout=self._left(STOP_GRACE_S))
-            for task in pending:
-                log.warning("service.cycle_abandoned", grace_s=STOP_GRACE_S, task=task.get_name())
-                task.cancel()
-                self._abandoned.add(task)
 
     async def _shutdown(self) -> None:
         """Stop the cycles and watchers, close the store; exit hard if something
-        cannot stop by EXIT_DEADLINE_S (a connect or command stuck on a dead server)."""
+        cannot stop by EXIT_DEADLINE_S (ghostwatch.app.stopping)."""
         self.notifier.stopping()
-        await self._finish_cycles()
+        self._abandoned |= await self._stopping.finish(list(self._cycles.values()))
         self.watchers.cancel_all()
-        tasks = [*self.watchers.retired, *self._abandoned]
-        pending: set[asyncio.Task[Any]] = set()
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self._left(EXIT_DEADLINE_S))
+        pending = await self._stopping.settle([*self.watchers.retired, *self._abandoned])
         if self.app is not None:
             await self.app.monitor.aclose()  # the last ping (bounded), the metrics endpoint
+            left = self._stopping.left(EXIT_DEADLINE_S)
             with contextlib.suppress(Exception, TimeoutError):
-                await asyncio.wait_for(self.app.mailboxes.close(), self._left(EXIT_DEADLINE_S))
+                await asyncio.wait_for(self.app.mailboxes.close(), left)
             self.app.close()
-        if pending or not _threads_ended(IMAP_THREAD_PREFIX, self._left(EXIT_DEADLINE_S)):
-            log.warning("service.exit_forced", reason="a mailbox operation did not stop in time")
-            _hard_exit(0)
+        self._stopping.exit_if_stuck(pending)
         log.info("service.stopped")
-
-
-def _unchanged(report: CycleReport | None) -> list[Decision] | None:
-    """The decisions of a one-account cycle that sent, drafted and ghosted nothing
-    after taking them (so they are still the account's), else None."""
-    if report is None or len(report.accounts) != 1:
-        return None
-    only = report.accounts[0]
-    if only.sync is None or only.deliveries or only.ghosted:
-        return None
-    return only.decisions
-
-
-def _clients(config: Config, account: AccountConfig) -> list[Any]:
-    return list(config.clients_of(account.name))
-
-
-def _threads_ended(prefix: str, timeout_s: float) -> bool:
-    """Wait up to ``timeout_s`` for every thread named ``prefix*`` to end."""
-    deadline = time.monotonic() + timeout_s
-    for thread in threading.enumerate():
-        if thread.name.startswith(prefix):
-            thread.join(max(0.0, deadline - time.monotonic()))
-            if thread.is_alive():
-                return False
-    return True
-
-
-def _hard_exit(status: int) -> NoReturn:
-    """Leave now, skipping interpreter cleanup (which would wait for stuck threads)."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(status)
 
 
 def offset_clock(start: datetime) -> Callable[[], datetime]:

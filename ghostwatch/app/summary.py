@@ -33,14 +33,14 @@ from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from ghostwatch.adapters.smtp import SmtpMailer
 from ghostwatch.app import mail_commands
-from ghostwatch.app.summary_collect import collect
+from ghostwatch.app.endpoints import smtp_endpoint
+from ghostwatch.app.summary_collect import Sources, collect
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core import render
 from ghostwatch.core.records import SummaryRecord
@@ -54,12 +54,10 @@ from ghostwatch.errors import (
     cannot_write,
 )
 
-if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
-
 __all__ = [
     "MAX_ATTEMPTS",
     "RETRY_AFTER",
+    "SummaryApp",
     "collect",
     "maybe_send_summary",
     "next_summary_at",
@@ -74,7 +72,12 @@ RETRY_AFTER = timedelta(minutes=10)
 SUMMARY_HEADER = "X-Ghostwatch-Summary"
 
 
-def build(app: App, now: datetime, *, keyed: bool = False) -> Summary:
+class SummaryApp(Sources, mail_commands.Replies, Protocol):
+    """What the daily summary needs of the App: its facts' sources, and what the keys
+    of its commands and the mailer need (``mail_commands.Replies``)."""
+
+
+def build(app: SummaryApp, now: datetime, *, keyed: bool = False) -> Summary:
     """Return the summary at ``now``. ``keyed`` (and ``[summary].commands`` on): it
     carries a fresh one-time key and command labels; ``_issue`` stores them once the
     summary is certain to be ours to send (docs/commands.md)."""
@@ -84,14 +87,14 @@ def build(app: App, now: datetime, *, keyed: bool = False) -> Summary:
     return build_summary(data, now)
 
 
-def _issue(app: App, summary: Summary, message_id: str, now: datetime) -> None:
+def _issue(app: SummaryApp, summary: Summary, message_id: str, now: datetime) -> None:
     """Store the key of ``summary`` (hashed) under ``message_id``: it replaces every
     earlier key of the account."""
     if summary.token:
         mail_commands.issue(app, message_id, summary.token, summary.labels, now)
 
 
-def write_summary(app: App, now: datetime, path: Path | str) -> Path:
+def write_summary(app: SummaryApp, now: datetime, path: Path | str) -> Path:
     """Write the summary's HTML to ``path`` (and nothing else: no record, no send)."""
     target = Path(path)
     html = build(app, now).html
@@ -111,7 +114,7 @@ def _domain(account: AccountConfig) -> str:
     return account.address.rpartition("@")[2] or "ghostwatch.invalid"
 
 
-def message(app: App, summary: Summary, message_id: str, now: datetime) -> EmailMessage:
+def message(app: SummaryApp, summary: Summary, message_id: str, now: datetime) -> EmailMessage:
     """The summary as an email from the summary account to ``[summary].to``."""
     account = app.config.summary_account()
     user, _, domain = account.address.rpartition("@")
@@ -130,14 +133,15 @@ def message(app: App, summary: Summary, message_id: str, now: datetime) -> Email
     return msg
 
 
-async def _send(app: App, msg: EmailMessage) -> None:
-    from ghostwatch.app.bootstrap import smtp_endpoint  # the composition root builds endpoints
-
-    async with SmtpMailer(smtp_endpoint(app.config.summary_account(), app.logins)) as mailer:
+async def _send(app: SummaryApp, msg: EmailMessage) -> None:
+    mailer = app.mailer_factory(smtp_endpoint(app.config.summary_account(), app.logins))
+    try:
         await mailer.send(msg)
+    finally:
+        await mailer.close()  # QUIT, also after a failed send
 
 
-async def send_summary(app: App, now: datetime) -> str:
+async def send_summary(app: SummaryApp, now: datetime) -> str:
     """Send the summary now, on demand (Rule 4); return its Message-ID. Raise a
     ``SendError`` if it was not (certainly) delivered."""
     account = app.config.summary_account()
@@ -154,7 +158,7 @@ async def send_summary(app: App, now: datetime) -> str:
     return message_id
 
 
-def _event(app: App, kind: str, now: datetime, message_id: str, **data: Any) -> None:
+def _event(app: SummaryApp, kind: str, now: datetime, message_id: str, **data: Any) -> None:
     account = app.config.summary_account()
     app.store.append_event(kind, at=now, account=account.name, message_id=message_id, **data)
     level = log.info if kind == "summary.sent" else log.warning
@@ -170,7 +174,7 @@ def _retry_at(record: SummaryRecord) -> datetime | None:
     return record.outcome_at + RETRY_AFTER
 
 
-def next_summary_at(app: App, now: datetime) -> datetime | None:
+def next_summary_at(app: SummaryApp, now: datetime) -> datetime | None:
     """When the daily summary is next due (aware UTC), or None if it is disabled:
     the service loop wakes then. ``now`` when it is due already."""
     if not app.config.summary.enabled:
@@ -183,7 +187,7 @@ def next_summary_at(app: App, now: datetime) -> datetime | None:
     return next_due(now, account.timezone, at, sent_today=record is not None)
 
 
-async def maybe_send_summary(app: App, now: datetime, *, dry_run: bool = False) -> bool:
+async def maybe_send_summary(app: SummaryApp, now: datetime, *, dry_run: bool = False) -> bool:
     """Send today's daily summary if it is due and not sent yet (Rules 1-3, 5); return
     True if one went out. Never raises for a mail fault: it is recorded and logged."""
     account = app.config.summary_account()
@@ -211,7 +215,9 @@ async def maybe_send_summary(app: App, now: datetime, *, dry_run: bool = False) 
     return await _deliver(app, msg, message_id, now, day)
 
 
-async def _deliver(app: App, msg: EmailMessage, message_id: str, now: datetime, day: date) -> bool:
+async def _deliver(
+    app: SummaryApp, msg: EmailMessage, message_id: str, now: datetime, day: date
+) -> bool:
     try:
         await _send(app, msg)
     except (SendRejected, SendOutcomeUnknown) as exc:

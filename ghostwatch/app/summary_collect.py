@@ -4,13 +4,22 @@ of ``summary``). Reads only: ``collect`` stores nothing but the configured invoi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from ghostwatch.config.loader import AccountConfig
+from ghostwatch.adapters.auth_backoff import AuthBackoff
+from ghostwatch.config.loader import AccountConfig, Config
 from ghostwatch.core import policy, standing
-from ghostwatch.core.domain import Action, ClientState, ClientStatus, Decision, OutboxStatus, Rules
+from ghostwatch.core.domain import (
+    AccountState,
+    Action,
+    ClientState,
+    ClientStatus,
+    Decision,
+    OutboxStatus,
+    Rules,
+)
 from ghostwatch.core.records import ClientFacts, Contact, OutboxRow
 from ghostwatch.core.summary.facts import (
     ClientInfo,
@@ -22,9 +31,29 @@ from ghostwatch.core.summary.facts import (
     RefusalInfo,
     SummaryData,
 )
+from ghostwatch.store.database import Store
 
-if TYPE_CHECKING:
-    from ghostwatch.app.bootstrap import App
+
+class Sources(Protocol):
+    """What the summary's facts are read from: the configuration, the store (with the
+    invoices copied in), the policy's view of each account and the refused logins
+    this process knows (None: it knows none)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def logins(self) -> AuthBackoff | None: ...
+
+    def sync_invoices(self, now: datetime, accounts: Collection[str] | None = None) -> None: ...
+
+    def states(
+        self, account: AccountConfig, now: datetime, *, exclude: str | None = None
+    ) -> tuple[AccountState, list[ClientState]]: ...
+
 
 DAY = timedelta(days=1)
 HORIZON = timedelta(days=7)  # "going out next" looks this far ahead
@@ -32,7 +61,7 @@ FIRST_LOOKBACK = timedelta(days=7)  # the first summary reports the past week
 GHOST = "ghost"  # NudgeInfo.template of "the client will be marked ghosted"
 
 
-def collect(app: App, now: datetime) -> SummaryData:
+def collect(app: Sources, now: datetime) -> SummaryData:
     """Return everything the summary at ``now`` says, over every account, shown in the
     summary account's zone. "Since the last summary" counts from the last daily summary,
     or FIRST_LOOKBACK back for the first one."""
@@ -85,7 +114,7 @@ def ladder_days(rules: Rules) -> tuple[float, ...]:
 
 
 def client_infos(
-    app: App,
+    app: Sources,
     account: AccountConfig,
     states: Sequence[ClientState],
     decisions: Sequence[Decision],
@@ -198,7 +227,7 @@ def going_out(
 
 
 def invoice_infos(
-    app: App, account: AccountConfig, states: Sequence[ClientState]
+    app: Sources, account: AccountConfig, states: Sequence[ClientState]
 ) -> list[InvoiceInfo]:
     replied = {(s.name, i.number): i.replied_at for s in states for i in s.invoices}
     return [
@@ -216,7 +245,7 @@ def invoice_infos(
     ]
 
 
-def health_info(app: App, account: AccountConfig, now: datetime) -> HealthInfo:
+def health_info(app: Sources, account: AccountConfig, now: datetime) -> HealthInfo:
     """The account's sync and sending health; an error counts only while it is later
     than the last good sync (store invariant)."""
     st = app.store.account_state(account.name)
@@ -237,7 +266,7 @@ def health_info(app: App, account: AccountConfig, now: datetime) -> HealthInfo:
     )
 
 
-def _refused(app: App, account: str) -> tuple[LoginRefusedInfo, ...]:
+def _refused(app: Sources, account: str) -> tuple[LoginRefusedInfo, ...]:
     """The account's refused logins, as this process's login gates know them."""
     if app.logins is None:
         return ()

@@ -39,25 +39,19 @@ Invariants:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from functools import cached_property
 
 import structlog
 
-from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_fetch import FetchedHeaders
-from ghostwatch.adapters.progress import NO_PROGRESS, ScanProgress
-from ghostwatch.app.promise_effects import PromiseReader
+from ghostwatch.adapters.ports import Mailbox
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.app.sync_effects import Payment, record_side_effects
-from ghostwatch.config.loader import PaymentMatcher
 from ghostwatch.core import commands, payments, render
+from ghostwatch.core.cursor import Cursor, Read, ReadPlan, plan_read, settled_uid
 from ghostwatch.core.domain import (
     Classification,
-    ClientMatcher,
     Direction,
     Envelope,
     FolderRole,
@@ -69,42 +63,6 @@ from ghostwatch.store.database import MessageRow, Store, message_key
 log = structlog.get_logger(__name__)
 
 BODY_LIMIT = 256_000  # bytes of a bounce or auto-reply read to find recipients and dates
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    account: str
-    addresses: frozenset[str]  # the account's own addresses
-    matchers: Sequence[ClientMatcher]
-    initial_scan: timedelta
-    now: datetime
-    nudge_ids: frozenset[str] = frozenset()  # Message-IDs of our own nudges
-    payment_matchers: Sequence[PaymentMatcher] = ()  # the account's payment_matchers
-    # clients whose human replies are read for promises to pay (promise_effects)
-    promise_readers: Mapping[str, PromiseReader] = field(default_factory=dict)
-    # header bytes + INTERNALDATE -> Envelope; a seam for tests (a parser that fails)
-    parse: Callable[..., Envelope] = classify.parse_headers
-    progress: ScanProgress = NO_PROGRESS  # a bar or sync.progress events during a scan
-    # summary commands (docs/commands.md): Message-IDs of the summaries sent, and the
-    # folder (INBOX) whose replies to them are queued; empty: none are looked for
-    summary_ids: frozenset[str] = frozenset()
-    command_folder: str = ""
-
-    @cached_property
-    def clients(self) -> classify.ClientIndex:
-        """``matchers`` indexed once, so matching a message costs a dict lookup."""
-        return classify.ClientIndex(self.matchers)
-
-    @cached_property
-    def clients_key(self) -> str:
-        """A digest of ``matchers`` (``clients_key``; Invariant 8)."""
-        return clients_key(self.matchers)
-
-
-def clients_key(matchers: Sequence[ClientMatcher]) -> str:
-    """A digest of the client matchers, the same for the same clients in any order."""
-    canon = sorted((m.name, sorted(m.emails), sorted(m.domains)) for m in matchers)
-    return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +110,7 @@ class SyncReport:
         return sum(f.stored for f in self.folders)
 
 
-async def resolve_folders(
-    mailbox: ImapMailbox, wanted: dict[FolderRole, str]
-) -> dict[FolderRole, str]:
+async def resolve_folders(mailbox: Mailbox, wanted: dict[FolderRole, str]) -> dict[FolderRole, str]:
     """Return role -> folder name, replacing ``"auto"`` by the SPECIAL-USE folder.
 
     A role left empty is not watched; ``"auto"`` with no SPECIAL-USE folder found
@@ -176,61 +132,81 @@ async def resolve_folders(
 
 
 async def sync_folder(
-    mailbox: ImapMailbox, store: Store, ctx: SyncContext, folder: str, role: FolderRole
+    mailbox: Mailbox, store: Store, ctx: SyncContext, folder: str, role: FolderRole
 ) -> FolderReport:
-    """Bring the store up to date with one folder; return what was done.
+    """Bring the store up to date with one folder; return what was done. What to read
+    is decided by ``core.cursor.plan_read`` from the cursor and the folder's STATUS.
 
     Raises MailboxError on network faults (the cursor then stays where it was).
     """
     report = FolderReport(folder, role)
     status = await mailbox.status(folder)
     cursor = store.get_cursor(ctx.account, folder)
-    # a cursor from before clients_key existed adopts the current clients (Invariant 8)
-    clients_changed = cursor is not None and cursor.clients_key not in (None, ctx.clients_key)
-    if (
-        cursor is not None
-        and cursor.uidvalidity == status.uidvalidity
-        and not clients_changed
-        and status.uidnext <= cursor.last_uid + 1
-    ):
-        store.save_cursor(
-            ctx.account,
-            folder,
-            role=role.value,
-            uidvalidity=status.uidvalidity,
-            last_uid=cursor.last_uid,
-            last_sync_at=ctx.now,
-            clients_key=ctx.clients_key,
-        )
+    plan = plan_read(
+        cursor,
+        uidvalidity=status.uidvalidity,
+        uidnext=status.uidnext,
+        clients_key=ctx.clients_key,
+        now=ctx.now,
+        initial_scan=ctx.initial_scan,
+    )
+    if plan.read is Read.NOTHING:  # Invariant 3: one STATUS, the cursor touched
+        _save_cursor(store, ctx, folder, role, status.uidvalidity, plan.last_uid)
         return report
     await mailbox.examine(folder)
-    if cursor is None or cursor.uidvalidity != status.uidvalidity or clients_changed:
-        # First sync, the server renumbered the folder, or the clients changed: read a
-        # bounded window again. Messages already stored are recognised by UID and
-        # Message-ID and not counted twice.
-        report.rescanned = cursor is not None
-        since = (ctx.now - ctx.initial_scan).date()
-        uids = await mailbox.search_uids(since=since)
-        if cursor is not None and cursor.uidvalidity != status.uidvalidity:
-            log.warning(
-                "sync.uidvalidity_changed",
-                folder=folder,
-                old=cursor.uidvalidity,
-                new=status.uidvalidity,
-            )
-            store.reset_folder(ctx.account, folder, status.uidvalidity)
-        elif cursor is not None:
-            # and whatever arrived since the last sync, whatever its date
-            uids = sorted({*uids, *await mailbox.search_uids(min_uid=cursor.last_uid + 1)})
-            log.info("sync.clients_changed", folder=folder, window_start=since.isoformat())
-        last_uid = 0
-    else:
-        last_uid = cursor.last_uid
-        uids = await mailbox.search_uids(min_uid=last_uid + 1)
-    uids = sorted(u for u in uids if u > last_uid)
+    report.rescanned = plan.rescanned
+    uids = await _search(mailbox, store, ctx, folder, cursor, status.uidvalidity, plan)
+    uids = sorted(u for u in uids if u > plan.last_uid)
+    last_uid = await _read_new(mailbox, store, ctx, report, status.uidvalidity, uids, plan.last_uid)
+    if not uids:
+        last_uid = settled_uid(last_uid, status.uidnext)
+        _save_cursor(store, ctx, folder, role, status.uidvalidity, last_uid)
+    return report
+
+
+async def _search(
+    mailbox: Mailbox,
+    store: Store,
+    ctx: SyncContext,
+    folder: str,
+    cursor: Cursor | None,
+    uidvalidity: int,
+    plan: ReadPlan,
+) -> list[int]:
+    """The UIDs ``plan`` asks for. First sync, the server renumbered the folder, or the
+    clients changed: a bounded window again (messages already stored are recognised by
+    UID and Message-ID and not counted twice); else what is past the cursor."""
+    if plan.since is None:
+        return await mailbox.search_uids(min_uid=plan.min_uid)
+    uids = await mailbox.search_uids(since=plan.since)
+    if plan.read is Read.RENUMBERED and cursor is not None:
+        log.warning(
+            "sync.uidvalidity_changed", folder=folder, old=cursor.uidvalidity, new=uidvalidity
+        )
+        store.reset_folder(ctx.account, folder, uidvalidity)
+    elif plan.min_uid is not None:
+        # and whatever arrived since the last sync, whatever its date
+        uids = sorted({*uids, *await mailbox.search_uids(min_uid=plan.min_uid)})
+        log.info("sync.clients_changed", folder=folder, window_start=plan.since.isoformat())
+    return uids
+
+
+async def _read_new(
+    mailbox: Mailbox,
+    store: Store,
+    ctx: SyncContext,
+    report: FolderReport,
+    uidvalidity: int,
+    uids: list[int],
+    last_uid: int,
+) -> int:
+    """Fetch, classify and store ``uids`` of ``report``'s folder batch by batch, the
+    cursor advancing after each stored batch (Invariant 2), counted in ``report``;
+    return the last UID read (``last_uid`` if none)."""
+    folder, role = report.folder, report.role
     meter = ctx.progress.start(ctx.account, folder, len(uids), scan=last_uid == 0)
     async for batch in mailbox.fetch_headers(uids, classify.HEADER_FIELDS):
-        kept = await _rows(mailbox, ctx, folder, role, status.uidvalidity, batch, report)
+        kept = await _rows(mailbox, ctx, folder, role, uidvalidity, batch, report)
         report.fetched += len(batch)
         # Invariant 7: only mail that concerns a client is kept; bounces and payment
         # notices from others are acted on below
@@ -238,32 +214,28 @@ async def sync_folder(
         report.stored += store.record_messages(mine, seen_at=ctx.now)
         record_side_effects(store, ctx, kept)
         last_uid = max([last_uid, *(h.uid for h in batch)])
-        store.save_cursor(
-            ctx.account,
-            folder,
-            role=role.value,
-            uidvalidity=status.uidvalidity,
-            last_uid=last_uid,
-            last_sync_at=ctx.now,
-            clients_key=ctx.clients_key,
-        )
+        _save_cursor(store, ctx, folder, role, uidvalidity, last_uid)
         meter.advance(len(batch))  # per batch, never per message (progress.py Rule 1)
     meter.finish()
-    if not uids:
-        store.save_cursor(
-            ctx.account,
-            folder,
-            role=role.value,
-            uidvalidity=status.uidvalidity,
-            last_uid=max(last_uid, status.uidnext - 1),
-            last_sync_at=ctx.now,
-            clients_key=ctx.clients_key,
-        )
-    return report
+    return last_uid
+
+
+def _save_cursor(
+    store: Store, ctx: SyncContext, folder: str, role: FolderRole, uidvalidity: int, last: int
+) -> None:
+    store.save_cursor(
+        ctx.account,
+        folder,
+        role=role.value,
+        uidvalidity=uidvalidity,
+        last_uid=last,
+        last_sync_at=ctx.now,
+        clients_key=ctx.clients_key,
+    )
 
 
 async def _rows(
-    mailbox: ImapMailbox,
+    mailbox: Mailbox,
     ctx: SyncContext,
     folder: str,
     role: FolderRole,
@@ -393,7 +365,7 @@ def message_row(
         away_until=result.away_until,
         bounced=result.bounced,
         # ours: planned by this database, or of the form only ghostwatch writes (a nudge
-        # sent before the database was lost; daemon.adopt_nudges rebuilds its slots)
+        # sent before the database was lost; app.adopt.adopt_nudges rebuilds its slots)
         is_nudge=env.message_id in ctx.nudge_ids or render.is_own_message_id(env.message_id),
         reason=_clean(result.reason),
         seen_at=ctx.now,
@@ -412,7 +384,7 @@ def _text(text: str | None) -> str | None:
 
 
 async def sync_account(
-    mailbox: ImapMailbox, store: Store, ctx: SyncContext, folders: dict[FolderRole, str]
+    mailbox: Mailbox, store: Store, ctx: SyncContext, folders: dict[FolderRole, str]
 ) -> SyncReport:
     """Sync every watched folder, then mark the account's data fresh.
 

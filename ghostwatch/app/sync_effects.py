@@ -19,7 +19,7 @@ from ghostwatch.store.commands import QueuedReply
 from ghostwatch.store.database import MessageRow, Store
 
 if TYPE_CHECKING:
-    from ghostwatch.app.sync import SyncContext
+    from ghostwatch.app.sync_context import SyncContext
 
 log = structlog.get_logger("ghostwatch.app.sync")
 

@@ -26,8 +26,8 @@ from typing import Any
 import structlog
 
 from ghostwatch.adapters.auth_backoff import AuthBackoff
-from ghostwatch.adapters.imap import ImapMailbox
-from ghostwatch.app.bootstrap import imap_endpoint
+from ghostwatch.adapters.ports import Mailbox, MailboxFactory
+from ghostwatch.app.endpoints import imap_endpoint
 from ghostwatch.config.loader import AccountConfig
 from ghostwatch.core.schedule import Backoff
 from ghostwatch.errors import GhostwatchError, MailboxError
@@ -51,8 +51,11 @@ class Watchers:
         *,
         clock: Callable[[], datetime],
         retry_cap_s: float,
+        opener: MailboxFactory,
     ) -> None:
+        """``opener`` makes each IDLE connection (the App's ``mailbox_factory``)."""
         self._store = store
+        self._opener = opener
         self._logins = logins  # refused logins: the watcher waits out auth_retry too
         self._wake = wake
         self._stop = stop
@@ -120,7 +123,8 @@ class Watchers:
         """Watch over one connection until it fails (raise) or the service stops
         (True); return False at once if the server cannot IDLE."""
         store = self._store()
-        async with ImapMailbox(imap_endpoint(account, self._logins(), wait=True)) as mailbox:
+        endpoint = imap_endpoint(account, self._logins(), wait=True)
+        async with self._opener(endpoint) as mailbox:
             if "IDLE" not in mailbox.capabilities:
                 store.set_watch_mode(account.name, "poll")
                 log.info("watch.polling", reason="server has no IDLE")
@@ -140,7 +144,7 @@ class Watchers:
                 self.idling.discard(account.name)
         return True
 
-    async def _idle_loop(self, mailbox: ImapMailbox, name: str) -> None:
+    async def _idle_loop(self, mailbox: Mailbox, name: str) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
             responses = await mailbox.idle_wait(IDLE_RENEW_S)

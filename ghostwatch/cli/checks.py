@@ -46,7 +46,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def _check_online(config: Config) -> int:
     """Print one line per online check (``ghostwatch.app.online_check``); 1 if one failed."""
-    from ghostwatch.app.online_check import check_online
+    from ghostwatch.app.bootstrap import check_online
 
     checks = asyncio.run(check_online(config))
     for check in checks:

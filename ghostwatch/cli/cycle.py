@@ -19,8 +19,9 @@ from ghostwatch.cli.shared import EXIT_FAILED, EXIT_OK, now, open_app, utcnow
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ghostwatch.app.bootstrap import App, CycleReport
+    from ghostwatch.app.bootstrap import App
     from ghostwatch.app.courier import Delivery
+    from ghostwatch.app.reports import CycleReport
 
 __all__ = ["cmd_demo", "cmd_once", "cmd_run", "cmd_summary", "print_cycle"]
 

@@ -80,8 +80,11 @@ class Secret:
 
     __str__ = __repr__
 
-    def reveal(self, env: Mapping[str, str] | None = None) -> str:
-        """Return the password, reading its source now (``env`` defaults to ``os.environ``).
+    def reveal(
+        self, env: Mapping[str, str] | None = None, *, timeout_s: float = COMMAND_TIMEOUT_S
+    ) -> str:
+        """Return the password, reading its source now (``env`` defaults to ``os.environ``;
+        a ``password_command`` is stopped after ``timeout_s``).
 
         Raise ``SecretError`` if the source is unset, unreadable, fails, or yields an
         empty password. The message never contains the password.
@@ -95,7 +98,7 @@ class Secret:
         elif self.kind == "file":
             value = _read_file(Path(self.ref).expanduser(), self._label())
         elif self.kind == "command":
-            value = _run_command(self.argv, self._label())
+            value = _run_command(self.argv, self._label(), timeout_s)
         else:
             value = self._from_credential(environ)
         if not value:
@@ -133,7 +136,7 @@ def _read_file(path: Path, label: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def _run_command(argv: Sequence[str], label: str) -> str:
+def _run_command(argv: Sequence[str], label: str, timeout_s: float) -> str:
     """Run ``argv`` without a shell; return its standard output minus the trailing newline.
 
     Raise ``SecretError`` if it cannot start, times out or exits non-zero. The message may
@@ -144,14 +147,14 @@ def _run_command(argv: Sequence[str], label: str) -> str:
             list(argv),
             capture_output=True,
             text=True,
-            timeout=COMMAND_TIMEOUT_S,
+            timeout=timeout_s,
             stdin=subprocess.DEVNULL,
             check=False,
         )
     except FileNotFoundError:
         raise SecretError(f"{label}: command {argv[0]!r} not found") from None
     except subprocess.TimeoutExpired:
-        raise SecretError(f"{label}: command timed out after {COMMAND_TIMEOUT_S:g} s") from None
+        raise SecretError(f"{label}: command timed out after {timeout_s:g} s") from None
     except OSError as exc:
         raise SecretError(f"{label}: command could not start: {exc.strerror}") from None
     if done.returncode != 0:

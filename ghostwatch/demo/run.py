@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 
 from ghostwatch.app import summary, views
-from ghostwatch.app.bootstrap import App, CycleReport
+from ghostwatch.app.bootstrap import App
+from ghostwatch.app.reports import CycleReport
 from ghostwatch.config.loader import load_config
 from ghostwatch.core import policy, reasons
 from ghostwatch.core.domain import Action, Decision, LadderKind, OutboxStatus

@@ -20,7 +20,7 @@ import pytest
 
 from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.smtp import SmtpMailer
-from ghostwatch.app.bootstrap import imap_endpoint, smtp_endpoint
+from ghostwatch.app.endpoints import imap_endpoint, smtp_endpoint
 from ghostwatch.cli import entry as cli
 from ghostwatch.config.loader import AccountConfig, parse_config
 from ghostwatch.core.domain import FolderRole

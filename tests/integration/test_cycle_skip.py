@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ghostwatch.app.bootstrap import App
-from ghostwatch.app.courier import RETRY_DELAYS_S, RETRY_LATER
+from ghostwatch.app.retries import RETRY_DELAYS_S, RETRY_LATER
 from ghostwatch.config.loader import load_config
 from ghostwatch.core.domain import Action
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, mail

@@ -17,7 +17,8 @@ from typing import Any
 
 from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_session import ImapEndpoint
-from ghostwatch.app.sync import SyncContext, sync_account
+from ghostwatch.app.sync import sync_account
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import ClientMatcher, Envelope, FolderRole
 from ghostwatch.core.mail.headers import parse_headers
 from ghostwatch.store.database import Store

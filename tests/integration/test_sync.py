@@ -9,7 +9,8 @@ from typing import Any
 
 from ghostwatch.adapters.imap import ImapMailbox
 from ghostwatch.adapters.imap_session import ImapEndpoint
-from ghostwatch.app.sync import SyncContext, sync_account
+from ghostwatch.app.sync import sync_account
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import ClientMatcher, FolderRole
 from ghostwatch.store.database import Store
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, dsn, mail
@@ -218,12 +219,12 @@ def test_uidvalidity_change_counts_nothing_twice(
 
 
 def test_a_second_sync_with_no_new_mail_fetches_no_message_data(
-    scenario: Scenario, imap_server: Any, monkeypatch: Any
+    scenario: Scenario, imap_server: Any
 ) -> None:
     import asyncio
 
     from ghostwatch.adapters.imap import ImapMailbox
-    from ghostwatch.app import bootstrap as daemon
+    from ghostwatch.app.bootstrap import App
     from ghostwatch.config.loader import load_config
 
     calls: list[str] = []
@@ -247,11 +248,11 @@ def test_a_second_sync_with_no_new_mail_fetches_no_message_data(
             calls.append(f"fetch_headers {len(uids)}")
             return super().fetch_headers(uids, fields, batch=batch)
 
-    monkeypatch.setattr(daemon, "ImapMailbox", CountingMailbox)
     scenario.clients = ACME
     ours(imap_server)
     theirs(imap_server, at=T0 + timedelta(hours=3))
-    app = daemon.App.open(load_config(scenario.write()))
+    # the recording adapter goes in through the composition root's factory
+    app = App.open(load_config(scenario.write()), mailbox_factory=CountingMailbox)
     try:
         first = asyncio.run(app.cycle(NOW, dry_run=True))
         assert first.accounts[0].sync is not None

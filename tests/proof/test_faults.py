@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ghostwatch.app import courier as outbox_module
+from ghostwatch.app import retries
 from ghostwatch.cli import entry as cli
 from tests.proof.harness import check_invariants, read_db, smtp_log
 from tests.support.scenario import ACCOUNT, Scenario, client_toml, iso, mail
@@ -78,9 +78,14 @@ def status_text(scenario: Scenario, now: datetime, capsys: Any) -> str:
 
 
 @pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-run SMTP retries without the 1 s + 4 s waits (stamina's set_testing, for us)."""
-    monkeypatch.setattr(outbox_module, "RETRY_DELAYS_S", (0.0, 0.0))
+def no_backoff() -> Iterator[None]:
+    """In-run SMTP retries without the 1 s + 4 s waits (stamina's set_testing, for us):
+    every App built meanwhile (``scenario.run`` builds one) retries at once."""
+    retries.set_testing(True)
+    try:
+        yield
+    finally:
+        retries.set_testing(False)
 
 
 # --- IMAP -----------------------------------------------------------------------------

@@ -15,10 +15,10 @@ import pytest
 import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
-from ghostwatch.app.bootstrap import AccountReport, CycleReport
 from ghostwatch.app.courier import Delivery
 from ghostwatch.app.health import Heartbeat, Monitor
 from ghostwatch.app.metrics import Metrics
+from ghostwatch.app.reports import AccountReport, CycleReport
 from ghostwatch.app.sync import SyncReport
 from ghostwatch.config.health import HealthConfig, redact_url
 from ghostwatch.core.domain import Action, Decision, LadderKind, OutboxStatus

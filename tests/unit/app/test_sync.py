@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ghostwatch.app.sync import SyncContext
+from ghostwatch.app.sync_context import SyncContext
 from ghostwatch.core.domain import ClientMatcher
 
 ACME = ClientMatcher("Acme Ltd", frozenset({"jane@acme.example"}), frozenset({"acme.example"}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import textwrap
 from pathlib import Path
@@ -107,11 +108,14 @@ def test_command_not_found(tmp_path: Path) -> None:
         secret.reveal({})
 
 
-def test_command_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ghostwatch.config.secrets.COMMAND_TIMEOUT_S", 0.2)
+def test_command_timeout() -> None:
     secret = Secret.from_command([sys.executable, "-c", "import time; time.sleep(5)"])
-    with pytest.raises(SecretError, match="timed out"):
-        secret.reveal({})
+    with pytest.raises(SecretError, match=r"timed out after 0\.2 s"):
+        secret.reveal({}, timeout_s=0.2)
+
+
+def test_command_timeout_defaults_to_ten_seconds() -> None:
+    assert inspect.signature(Secret.reveal).parameters["timeout_s"].default == 10.0
 
 
 def test_two_sources_are_refused_naming_both(tmp_path: Path) -> None:
