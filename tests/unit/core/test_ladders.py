@@ -237,21 +237,21 @@ def test_an_unpaid_invoice_whose_ladder_ran_out_pauses_work() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kw", "nudges", "now", "thanked"),
+    ("resumes", "nudges", "now", "thanked"),
     [
-        ({}, PAUSED, utc(2026, 11, 20), True),
-        ({}, PAUSED, utc(2026, 11, 25), True),  # 7 days after paying: still
-        ({}, PAUSED, utc(2026, 11, 25, 0, 1), False),  # later: too late to thank
-        ({}, PAUSED[:1], utc(2026, 11, 20), False),  # work was never paused
-        ({}, (*PAUSED, inv_step(3, utc(2026, 11, 19), "work_resumed")), utc(2026, 11, 20), False),
-        ({"work_resumed": False}, PAUSED, utc(2026, 11, 20), False),
+        (True, PAUSED, utc(2026, 11, 20), True),
+        (True, PAUSED, utc(2026, 11, 25), True),  # 7 days after paying: still
+        (True, PAUSED, utc(2026, 11, 25, 0, 1), False),  # later: too late to thank
+        (True, PAUSED[:1], utc(2026, 11, 20), False),  # work was never paused
+        (True, (*PAUSED, inv_step(3, utc(2026, 11, 19), "work_resumed")), utc(2026, 11, 20), False),
+        (False, PAUSED, utc(2026, 11, 20), False),
     ],
 )
 def test_one_thank_you_when_a_paused_invoice_is_paid(
-    kw: dict[str, object], nudges: tuple[NudgeRecord, ...], now: datetime, thanked: bool
+    resumes: bool, nudges: tuple[NudgeRecord, ...], now: datetime, thanked: bool
 ) -> None:
     paid = replace(INV, paid=True, paid_at=utc(2026, 11, 18))
-    c = client(**QUIET, rules=replace(RULES, **kw), invoices=(paid,), nudges=nudges)
+    c = client(**QUIET, rules=replace(RULES, work_resumed=resumes), invoices=(paid,), nudges=nudges)
     found = [x.decision for x in only(c, now, LadderKind.INVOICE)]
     if not thanked:
         assert found == []
