@@ -46,9 +46,10 @@ MAX_TEXT = 100_000
 # str methods a template may not call: each can build a huge string from a small one
 # in a single step (the filters of the same names are checked instead).
 _UNSAFE_STR_METHODS = frozenset(
-    {"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map", "join", "replace"}
-)
+    {"center", "ljust", "rjust", "zfill", "expandtabs", "join", "replace"}
+)  # format and format_map: Sandbox.wrap_str_format checks their widths
 _WIDTH = re.compile(r"%[-+ #0]*(\d+)|[{:<>=^+ #0,_.-](\d{4,})")
+_NESTED_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\{")  # "{:>{}}": the width is an argument
 # Loop iterations plus calls one render may make. The built-ins take under 20; a
 # template listing a client's invoices a few dozen. Measured (bench/render_budget.py,
 # against a stock SandboxedEnvironment in the same run): ~1.5 us per render plus
@@ -171,6 +172,18 @@ class Sandbox(SandboxedEnvironment):
         self.filters = {name: _checked_filter(name, f) for name, f in self.filters.items()}
         self.globals["_gw_bounded"] = _bounded
         self.filters[_COUNTED] = _counted  # every {% for %} iterable passes through it
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """``str.format``/``format_map``, reached as an attribute: Jinja2 (>= 3.1.5) hands
+        back its own sandboxed wrapper before ``is_safe_attribute`` is asked, so their
+        widths are checked here, before the text is built (a nested width such as
+        ``{:>{}}`` is refused: its size is only known from the arguments)."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_widths(value.__self__)
+            if _NESTED_WIDTH.search(value.__self__):
+                raise SecurityError("a format width taken from an argument")
+        return wrapped
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in _UNSAFE_STR_METHODS:

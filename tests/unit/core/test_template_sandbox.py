@@ -130,15 +130,14 @@ def test_multiplying_str_methods_are_refused_even_when_small(method: str) -> Non
     refused("{{ 'x'." + method + " }}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Jinja2 3.1's sandbox wraps str.format/format_map before is_safe_attribute "
-    "is asked, so _UNSAFE_STR_METHODS does not refuse them and their widths are not checked "
-    "before they run: '{:>300000000}'.format('x') builds 300 MB, then _bounded refuses it",
-)
 @pytest.mark.parametrize(
     "source",
-    ["{{ '{:>50000000}'.format('x') }}", "{{ '{x:>50000000}'.format_map({'x': 'a'}) }}"],
+    [
+        "{{ '{:>50000000}'.format('x') }}",
+        "{{ '{x:>50000000}'.format_map({'x': 'a'}) }}",
+        "{{ '{:>{}}'.format('x', 50000000) }}",
+        "{{ '{x:>{w}}'.format_map({'x': 'a', 'w': 50000000}) }}",
+    ],
 )
 def test_str_format_widths_are_refused_before_they_build_the_text(source: str) -> None:
     assert refused_peak(source) < 50 * MAX_TEXT  # 5 MB: never the 50 MB the width asks for
@@ -199,3 +198,7 @@ def test_a_failure_names_the_file_and_the_line(tmp_path: Path, line: str, error:
 def test_a_template_without_a_file_is_named_as_such() -> None:
     with pytest.raises(TemplateError, match=r"^<template>(:\d+)?: ZeroDivisionError"):
         render("{{ 1 // 0 }}")
+
+
+def test_str_format_within_bounds_still_formats() -> None:
+    assert render("{{ '{:>6}|{x}'.format('ab', x='c') }}") == "    ab|c"
