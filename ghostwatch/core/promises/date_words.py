@@ -281,9 +281,10 @@ DE = Words(
         (r"\bmorgen\b(?! früh\b)", _fixed(1)),
         (r"\bheute\b", _fixed(0)),
         (r"\bgestern\b|\bletzte[nr]? (?:woche|monat)\b", _PAST),
-        (r"\banfang (?:der )?(?:nächsten|kommenden) woche\b", _next_week_day(1)),
+        # "Anfang der nächsten Woche", and without the article "Anfang nächster Woche"
+        (r"\banfang (?:der )?(?:nächste[nr]|kommende[nr]) woche\b", _next_week_day(1)),
         (
-            r"\b(?:ende )?(?:der )?(?:nächsten|kommenden) woche\b|\bnächste woche\b",
+            r"\b(?:ende )?(?:der )?(?:nächste[nr]|kommende[nr]) woche\b|\bnächste woche\b",
             _next_week_day(4),
         ),
         (r"\b(?:ende (?:dieser|der) woche|diese woche|diesen freitag)\b", _this_week),

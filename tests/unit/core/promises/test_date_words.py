@@ -117,14 +117,13 @@ def test_phrases_across_week_month_and_year_ends(text: str, today: date, day: da
     assert phrase_day("en", text, today) == day
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the German table knows 'Anfang/Ende der nächsten Woche' and 'nächste "
-    "Woche' but not the common 'Anfang nächster Woche' / 'Ende nächster Woche' "
-    "(strong declension): find_dates reads no date in 'Ich zahle Ende nächster Woche'",
-)
 @pytest.mark.parametrize(
-    ("text", "day"), [("Anfang nächster Woche", NEXT_TUE), ("Ende nächster Woche", NEXT_FRI)]
+    ("text", "day"),
+    [
+        ("Anfang nächster Woche", NEXT_TUE),
+        ("Ende nächster Woche", NEXT_FRI),
+        ("Ende kommender Woche", NEXT_FRI),
+    ],
 )
 def test_german_next_week_without_article(text: str, day: date) -> None:
     assert phrase_day("de", text, WED) == day
