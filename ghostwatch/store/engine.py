@@ -65,6 +65,9 @@ POSTGRES_EXTRA = "pip install 'ghostwatch[postgres]'"
 # pg_advisory_xact_lock key serializing migrations: any constant all ghostwatch
 # processes agree on ("ghostwatch" read as a 64-bit number, truncated).
 MIGRATION_LOCK = 0x67686F7374776174
+# How long a SQLite first start waits for the others' migrations (several daemons or a
+# `check-config` started at once on an empty file: 5 s was too short on a loaded machine).
+MIGRATION_WAIT_MS = 60_000
 # PostgreSQL session settings: a lock held by another process fails after 5 s like
 # SQLite's busy_timeout, and a connection cut from the server is noticed within ~20 s
 # (TCP keepalives) instead of the kernel's two hours.
@@ -219,16 +222,28 @@ def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
     """
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # queued behind other first starts' migrations, each of which takes
+                # the write lock for its whole run: wait longer than a query would
+                _raw(connection).execute(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
             connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             with connection.begin():
                 if connection.dialect.name == "postgresql":
                     # held to the commit: a second process waits here, then finds head
                     connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
                 command.upgrade(alembic_config(connection), revision)
+            if sqlite:
+                _raw(connection).execute("PRAGMA busy_timeout=5000")  # as SQLITE_PRAGMAS
     except CommandError as exc:
         raise StoreError(f"cannot migrate database {masked}: {exc}") from None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open database {masked}: {describe(exc)}") from None
+
+
+def _raw(connection: Connection) -> Any:
+    """The driver's own connection: a PRAGMA on it opens no SQLAlchemy transaction."""
+    return connection.connection.dbapi_connection
 
 
 def describe(exc: SQLAlchemyError) -> str:
