@@ -29,6 +29,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from typing import Any, Self
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -222,10 +224,11 @@ def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
     """
     try:
         with engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
+            sqlite = connection.dialect.name == "sqlite" and not _at_head(connection)
             if sqlite:
-                # queued behind other first starts' migrations, each of which takes
-                # the write lock for its whole run: wait longer than a query would
+                # a first start queued behind other first starts' migrations, each of
+                # which holds the write lock for its whole run, waits longer than a query
+                # would; a database already at head keeps busy_timeout (5 s)
                 _raw(connection).execute(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
             connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             with connection.begin():
@@ -239,6 +242,17 @@ def upgrade(engine: Engine, masked: str, revision: str = "head") -> None:
         raise StoreError(f"cannot migrate database {masked}: {exc}") from None
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open database {masked}: {describe(exc)}") from None
+
+
+def _at_head(connection: Connection) -> bool:
+    """True when the SQLite database is already at the newest migration (a WAL read:
+    it takes no lock, so it never waits on a writer)."""
+    try:
+        found = _raw(connection).execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.OperationalError:  # no such table: an empty database
+        return False
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return [version for (version,) in found] == [head]
 
 
 def _raw(connection: Connection) -> Any:
