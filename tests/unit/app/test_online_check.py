@@ -3,7 +3,6 @@ online check names folders (PURE parts; the logins are in tests/integration/test
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,11 @@ from ghostwatch.cli import entry as cli
 from ghostwatch.config.loader import parse_config
 from ghostwatch.core.domain import FolderRole
 from ghostwatch.errors import ConfigError
-
-BASE = """
-[[accounts]]
-name = "studio"
-address = "nino@studio.example"
-timezone = "Asia/Tbilisi"
-
-[accounts.imap]
-host = "imap.example.com"
-{imap}
-
-[accounts.smtp]
-host = "smtp.example.com"
-{smtp}
-"""
+from tests.support.one_account import one_account_text, write_one_account
 
 
 def write(tmp_path: Path, imap: str = 'password_env = "IMAP_PW"', smtp: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(textwrap.dedent(BASE.format(imap=imap, smtp=smtp)), encoding="utf-8")
-    return path
+    return write_one_account(tmp_path, imap, smtp)
 
 
 def check(path: Path, capsys: Any) -> tuple[int, str]:
@@ -79,7 +62,7 @@ def test_an_empty_username_means_no_login_and_needs_no_password(
 def account_problems(imap: str) -> list[str]:
     import tomllib
 
-    data = tomllib.loads(BASE.format(imap=imap, smtp='password_env = "S"'))
+    data = tomllib.loads(one_account_text(imap, 'password_env = "S"'))
     with pytest.raises(ConfigError) as caught:
         parse_config(data)
     return caught.value.problems
@@ -98,7 +81,7 @@ def test_xoauth2_needs_a_token_source_that_can_refresh() -> None:
 def test_auth_defaults() -> None:
     import tomllib
 
-    config = parse_config(tomllib.loads(BASE.format(imap='password_env = "I"', smtp="")))
+    config = parse_config(tomllib.loads(one_account_text('password_env = "I"')))
     account = config.accounts[0]
     assert account.auth_retry.total_seconds() == 15 * 60
     assert account.imap.auth == "password" and account.smtp is not None

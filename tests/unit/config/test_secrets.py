@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,27 +11,13 @@ import pytest
 from ghostwatch.config.loader import Config, load_config
 from ghostwatch.config.secrets import Secret
 from ghostwatch.errors import ConfigError, SecretError
+from tests.support.one_account import write_one_account
 
 SECRET = "hunter2-secret"
 
-BASE = """
-[[accounts]]
-name = "studio"
-address = "nino@studio.example"
-timezone = "Asia/Tbilisi"
-[accounts.imap]
-host = "imap.example.com"
-{imap}
-[accounts.smtp]
-host = "smtp.example.com"
-{smtp}
-"""
-
 
 def load(tmp_path: Path, imap: str = "", smtp: str = "") -> Config:
-    path = tmp_path / "config.toml"
-    path.write_text(textwrap.dedent(BASE.format(imap=imap, smtp=smtp)), encoding="utf-8")
-    return load_config(path)
+    return load_config(write_one_account(tmp_path, imap, smtp))
 
 
 def imap_secret(tmp_path: Path, imap: str) -> Secret:
