@@ -24,6 +24,7 @@ from ghostwatch.config.warnings import (
 from ghostwatch.core.summary.facts import BAR_WIDTH, bar_segments, text_bar, tick_labels
 from ghostwatch.core.templates import BUILTIN_NAMES, TemplateSet
 from ghostwatch.errors import ConfigError
+from tests.support.one_account import one_account_text
 
 ROOT = Path(__file__).parents[3]
 ACCOUNT = """
@@ -246,23 +247,9 @@ def test_init_names_its_own_options_not_a_temp_file(tmp_path: Path, capsys: Any)
 # --- 6. password sources and the database ------------------------------------------------
 
 
-SERVERS = """
-[[accounts]]
-name = "studio"
-address = "nino@studio.example"
-timezone = "Asia/Tbilisi"
-[accounts.imap]
-host = "imap.example.com"
-{imap}
-[accounts.smtp]
-host = "smtp.example.com"
-{smtp}
-"""
-
-
 def test_password_sources_that_cannot_be_found_here_are_warnings(tmp_path: Path) -> None:
     (tmp_path / "there").write_text("pw\n")
-    text = SERVERS.format(imap='password_env = "GW_NOPE"', smtp='password_file = "missing"')
+    text = one_account_text(imap='password_env = "GW_NOPE"', smtp='password_file = "missing"')
     loaded = config(text, tmp_path / "config.toml")
     found = shown(secret_warnings(loaded, {}, which=lambda _p: None))
     assert found[0].startswith("accounts[0].imap.password_env: $GW_NOPE is not set here;")
@@ -273,7 +260,7 @@ def test_password_sources_that_cannot_be_found_here_are_warnings(tmp_path: Path)
         secret_warnings(loaded, {"GW_NOPE": "x"}, which=lambda _p: None)
         == (secret_warnings(loaded, {}, which=lambda _p: None)[1:])
     )
-    good = SERVERS.format(
+    good = one_account_text(
         imap='password_command = "pass show mail"', smtp='password_file = "there"'
     )
     loaded = config(good, tmp_path / "config.toml")
@@ -284,7 +271,7 @@ def test_password_sources_that_cannot_be_found_here_are_warnings(tmp_path: Path)
 
 
 def test_a_password_in_the_file_is_a_warning_that_never_shows_it() -> None:
-    loaded = config(SERVERS.format(imap='password = "hunter2"', smtp='password_env = "X"'))
+    loaded = config(one_account_text(imap='password = "hunter2"', smtp='password_env = "X"'))
     found = shown(secret_warnings(loaded, {"X": "1"}))
     assert found == [
         "accounts[0].imap.password: the password is written in the config, readable by"
